@@ -1,0 +1,60 @@
+# NarraForge developer commands. Quick start: `make run`, `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Embedded PostgreSQL/Redis start only for what DATABASE_URL / REDIS_URL leave unset.
+SERVICES := $(PY) -m narraforge.devservices run --
+PYTEST_ARGS ?=
+
+.PHONY: run test install services-up services-down services-status lint migrate shell worker bench backup restore clean help
+
+help:
+	@echo "make run       set everything up and serve http://127.0.0.1:8000 with a worker"
+	@echo "make test      run the whole suite on real PostgreSQL and Redis"
+	@echo "make lint      ruff"
+	@echo "make bench     print the performance figures"
+	@echo "make services-up / services-down / services-status   the embedded PostgreSQL and Redis"
+
+$(PY):
+	@set -e; py=$$(bin/find-python); echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV)
+
+$(STAMP): $(PY) requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	NF_DEV=1 DEBUG=$${DEBUG:-1} $(SERVICES) $(PY) manage.py dev
+
+test: install
+	$(SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+migrate: install
+	DEBUG=1 $(SERVICES) $(PY) manage.py migrate
+
+shell: install
+	DEBUG=1 $(SERVICES) $(PY) manage.py shell
+
+worker: install
+	DEBUG=1 $(SERVICES) $(PY) manage.py rqworker high default --with-scheduler
+
+bench: install
+	@for script in bench/bench_*.py; do echo "== $$script"; DEBUG=1 $(SERVICES) $(PY) $$script || exit 1; done
+
+services-up: install
+	$(PY) -m narraforge.devservices up
+
+services-down: install
+	$(PY) -m narraforge.devservices down
+
+services-status: install
+	$(PY) -m narraforge.devservices status
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

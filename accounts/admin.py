@@ -1,0 +1,67 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from accounts.models import User
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    list_display = (
+        "email",
+        "full_name",
+        "subscription_tier",
+        "generations_this_month",
+        "cost_this_month",
+        "is_verified",
+        "is_active",
+        "is_superuser",
+        "created_at",
+    )
+    list_filter = ("subscription_tier", "is_active", "is_verified", "is_superuser", "oauth_provider", "created_at")
+    search_fields = ("email", "full_name", "oauth_id")
+    ordering = ("-created_at",)
+    readonly_fields = ("id", "created_at", "updated_at", "last_login")
+    filter_horizontal = ()
+    fieldsets = (
+        (None, {"fields": ("id", "email", "password")}),
+        ("Profile", {"fields": ("full_name", "avatar_url", "oauth_provider", "oauth_id")}),
+        (
+            "Subscription and usage",
+            {
+                "fields": (
+                    "subscription_tier",
+                    "subscription_ends_at",
+                    ("monthly_generations_used", "monthly_generation_limit"),
+                    ("monthly_cost_used_usd", "monthly_cost_limit_usd"),
+                )
+            },
+        ),
+        ("Status", {"fields": ("is_active", "is_verified", "is_superuser")}),
+        ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    @admin.display(description="Generations (month)")
+    def generations_this_month(self, obj: User) -> str:
+        limit = "∞" if obj.monthly_generation_limit is None else obj.monthly_generation_limit
+        return f"{obj.monthly_generations_used or 0} / {limit}"
+
+    @admin.display(description="Cost (month)")
+    def cost_this_month(self, obj: User) -> str:
+        limit = "∞" if obj.monthly_cost_limit_usd is None else f"${obj.monthly_cost_limit_usd:,.2f}"
+        return f"${obj.monthly_cost_used_usd or 0:,.2f} / {limit}"

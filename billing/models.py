@@ -1,0 +1,61 @@
+"""The `usage_logs` table: one row per billed operation, with the model-tier split."""
+
+from django.db import models
+
+from narraforge.choices import ProductionType
+from narraforge.models import SeedModel, choice_check
+
+
+class OperationType(models.TextChoices):
+    GENERATION = "generation", "Generation"
+    REVISION = "revision", "Revision"
+    PLANNING = "planning", "Planning"
+
+
+class UsageLog(SeedModel):
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.DB_CASCADE, null=True, related_name="usage_logs", db_index=False
+    )
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="usage_logs",
+        db_index=False,
+    )
+    job = models.ForeignKey(
+        "jobs.GenerationJob",
+        on_delete=models.DB_SET_NULL,
+        null=True,
+        blank=True,
+        related_name="usage_logs",
+        db_index=False,
+    )
+
+    operation_type = models.CharField(max_length=50, choices=OperationType.choices)
+    production_type = models.CharField(max_length=50, choices=ProductionType.choices, null=True, blank=True)
+
+    tokens_used = models.IntegerField()
+    cost_usd = models.FloatField()
+
+    mini_tokens = models.IntegerField(null=True, default=0, db_default=0)
+    gpt4_tokens = models.IntegerField(null=True, default=0, db_default=0)
+    mini_cost_usd = models.FloatField(null=True, default=0.0, db_default=0.0)
+    gpt4_cost_usd = models.FloatField(null=True, default=0.0, db_default=0.0)
+
+    class Meta:
+        db_table = "usage_logs"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user"], name="idx_usage_user_id"),
+            models.Index(fields=["project"], name="idx_usage_project_id"),
+            models.Index(fields=["job"], name="idx_usage_job_id"),
+        ]
+        constraints = [
+            choice_check("operation_type", OperationType, table="usage_logs"),
+            choice_check("production_type", ProductionType, table="usage_logs", nullable=True),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_type} ${self.cost_usd:.4f}"

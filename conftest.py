@@ -1,0 +1,30 @@
+"""Fixtures shared by every app's tests: the three people of every story."""
+
+import pytest
+
+
+@pytest.fixture
+def make_user(db):
+    from accounts.models import User
+
+    def make(email: str, **extra) -> User:
+        return User.objects.create_user(email=email, password="correct-horse-battery", **extra)
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("owner@example.com", full_name="Olive Owner")
+
+
+@pytest.fixture
+def other_user(make_user):
+    return make_user("other@example.com", full_name="Oscar Other")
+
+
+@pytest.fixture
+def staff(db):
+    from accounts.models import User
+
+    return User.objects.create_superuser(email="staff@example.com", password="correct-horse-battery")

@@ -1,0 +1,77 @@
+"""The `generation_jobs` table: the source of truth for every generation.
+
+The queue only carries work; this row says what state a job is in. The RQ
+job id lives in the seed's `celery_task_id` column.
+"""
+
+from django.db import models
+
+from narraforge.models import SeedModel, choice_check
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+FINISHED_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class GenerationJob(SeedModel):
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.DB_CASCADE, null=True, related_name="jobs", db_index=False
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.DB_CASCADE, null=True, related_name="jobs", db_index=False
+    )
+
+    status = models.CharField(
+        max_length=20,
+        choices=JobStatus.choices,
+        null=True,
+        default=JobStatus.QUEUED,
+        db_default=JobStatus.QUEUED,
+    )
+
+    production_brief = models.JSONField()
+    output = models.JSONField(null=True, blank=True)
+
+    current_stage = models.CharField(max_length=100, null=True, blank=True)
+    completed_stages = models.JSONField(null=True, default=list, db_default=[])
+    progress_percentage = models.FloatField(null=True, default=0.0, db_default=0.0)
+
+    estimated_cost_usd = models.FloatField(null=True, blank=True)
+    actual_cost_usd = models.FloatField(null=True, default=0.0, db_default=0.0)
+    tokens_used = models.IntegerField(null=True, default=0, db_default=0)
+
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.IntegerField(null=True, blank=True)
+
+    error_message = models.TextField(null=True, blank=True)
+    retry_count = models.IntegerField(null=True, default=0, db_default=0)
+    can_resume = models.BooleanField(null=True, default=False, db_default=False)
+
+    rq_job_id = models.CharField(max_length=255, null=True, blank=True, db_column="celery_task_id")
+
+    class Meta:
+        db_table = "generation_jobs"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user"], name="idx_jobs_user_id"),
+            models.Index(fields=["project"], name="idx_jobs_project_id"),
+            models.Index(fields=["status"], name="idx_jobs_status"),
+            models.Index(fields=["rq_job_id"], name="idx_jobs_celery_task_id"),
+        ]
+        constraints = [choice_check("status", JobStatus, table="generation_jobs", nullable=True)]
+
+    def __str__(self) -> str:
+        return f"Job {self.id[:8]} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES

@@ -1,0 +1,25 @@
+"""The seed's enum-like values, shared by several apps.
+
+The engine (jobs.pipeline, framework-free) keeps its own tuples of the same
+values; a test asserts the two agree.
+"""
+
+from django.db import models
+
+
+class ProductionType(models.TextChoices):
+    SHORT_STORY = "short_story", "Short story"
+    NOVELLA = "novella", "Novella"
+    NOVEL = "novel", "Novel"
+    EPIC_SAGA = "epic_saga", "Epic saga"
+
+
+class Genre(models.TextChoices):
+    FANTASY = "fantasy", "Fantasy"
+    SCIFI = "scifi", "Science fiction"
+    HORROR = "horror", "Horror"
+    THRILLER = "thriller", "Thriller"
+    MYSTERY = "mystery", "Mystery"
+    DRAMA = "drama", "Drama"
+    ROMANCE = "romance", "Romance"
+    HYBRID = "hybrid", "Hybrid"
