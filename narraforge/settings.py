@@ -141,6 +141,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Development and tests serve files straight from static/ (no collectstatic needed).
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -155,7 +158,8 @@ STORAGES = {
 # --- email -----------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 in production;
 # development prints mail (verification links) to the console.
-MAILERS = {"default": mailer_config(env.str("EMAIL_URL", default="consolemail://"))}
+_DEFAULT_EMAIL_URL = "consolemail://" if DEBUG or TESTING else "smtp://localhost:25"
+MAILERS = {"default": mailer_config(env.str("EMAIL_URL", default=_DEFAULT_EMAIL_URL))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NarraForge <noreply@narraforge.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -213,7 +217,7 @@ if not DEBUG and not TESTING:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # --- logging -----------------------------------------------------------------
 LOGGING = {

@@ -1,0 +1,51 @@
+"""Liveness and readiness probes for load balancers and docker-compose.
+
+/healthz answers when the process does; /readyz also proves PostgreSQL and
+Redis answer and that no migration is pending.
+"""
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> str | None:
+    try:
+        connection = connections[DEFAULT_DB_ALIAS]
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        return f"{len(pending)} migration(s) not applied" if pending else None
+    except Exception as exc:  # any failure means "not ready"; the message says which
+        return f"database unreachable: {exc.__class__.__name__}"
+
+
+def _check_redis() -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+        return None
+    except Exception as exc:
+        return f"redis unreachable: {exc.__class__.__name__}"
+
+
+@require_GET
+@never_cache
+def readyz(request):
+    problems = {name: err for name, err in (("database", _check_database()), ("redis", _check_redis())) if err}
+    body = {"status": "ok" if not problems else "unavailable", "checks": {
+        "database": problems.get("database", "ok"),
+        "redis": problems.get("redis", "ok"),
+    }}
+    return JsonResponse(body, status=503 if problems else 200)
