@@ -8,13 +8,15 @@ globals so tests can feed it any environment.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
 import environ
 
-EMBEDDED_DATABASE_URL = "postgres://postgres@127.0.0.1:54329/narraforge"
-EMBEDDED_REDIS_URL = "redis://127.0.0.1:63799/0"
+# Ports of the embedded services (narraforge/devservices); overridable like there.
+EMBEDDED_DATABASE_URL = f"postgres://postgres@127.0.0.1:{os.environ.get('NF_PG_PORT', '54329')}/narraforge"
+EMBEDDED_REDIS_URL = f"redis://127.0.0.1:{os.environ.get('NF_REDIS_PORT', '63799')}/0"
 
 # The seed documents SQLAlchemy URLs such as postgresql+asyncpg://...; Django
 # has one PostgreSQL driver, so the "+driver" part is dropped.
