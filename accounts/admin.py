@@ -32,7 +32,14 @@ class UserAdmin(BaseUserAdmin):
         "is_superuser",
         "created_at",
     )
-    list_filter = ("subscription_tier", "is_active", "is_verified", "is_superuser", "oauth_provider", "created_at")
+    list_filter = (
+        "subscription_tier",
+        "is_active",
+        "is_verified",
+        "is_superuser",
+        "oauth_provider",
+        "created_at",
+    )
     search_fields = ("email", "full_name", "oauth_id")
     ordering = ("-created_at",)
     readonly_fields = ("id", "created_at", "updated_at", "last_login")

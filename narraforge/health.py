@@ -43,9 +43,7 @@ def _check_redis() -> str | None:
 @require_GET
 @never_cache
 def readyz(request):
-    problems = {name: err for name, err in (("database", _check_database()), ("redis", _check_redis())) if err}
-    body = {"status": "ok" if not problems else "unavailable", "checks": {
-        "database": problems.get("database", "ok"),
-        "redis": problems.get("redis", "ok"),
-    }}
-    return JsonResponse(body, status=503 if problems else 200)
+    checks = {"database": _check_database() or "ok", "redis": _check_redis() or "ok"}
+    ready = all(result == "ok" for result in checks.values())
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    return JsonResponse(body, status=200 if ready else 503)

@@ -108,8 +108,8 @@ def test_a_raw_sql_insert_gets_the_seed_defaults():
         [ids["project"]],
     ) == [(0, 0, 0.0)]
     assert _sql(
-        "SELECT status, completed_stages::text, progress_percentage, actual_cost_usd, tokens_used, retry_count,"
-        " can_resume FROM generation_jobs WHERE id = %s",
+        "SELECT status, completed_stages::text, progress_percentage, actual_cost_usd, tokens_used,"
+        " retry_count, can_resume FROM generation_jobs WHERE id = %s",
         [ids["job"]],
     ) == [("queued", "[]", 0.0, 0.0, 0, 0, False)]
     assert _sql(
