@@ -1,0 +1,194 @@
+"""Model calls with routing, budget, cancellation, JSON checking and records.
+
+Stages never talk to a backend directly: they go through ``Engine.text`` or
+``Engine.json`` so every call is priced, checked against the budget, recorded
+and reported in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import schema as schemas
+from .backends.base import Backend, Task
+from .brief import Brief
+from .config import EngineConfig
+from .errors import BackendError, BudgetExceeded, PipelineCancelled
+from .stages.registry import stage as stage_of
+from .text import estimate_tokens
+from .usage import Ledger, ModelCall
+
+
+@dataclass
+class Callbacks:
+    """Optional hooks; any of them may be None."""
+
+    on_stage_start: Callable[[Any, int], None] | None = None
+    on_stage_end: Callable[[Any, int], None] | None = None
+    on_progress: Callable[[float, str], None] | None = None
+    on_checkpoint: Callable[[dict[str, Any]], None] | None = None
+    on_model_call: Callable[[ModelCall], None] | None = None
+    should_cancel: Callable[[], bool] | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        brief: Brief,
+        backend: Backend,
+        config: EngineConfig,
+        callbacks: Callbacks,
+        ledger: Ledger,
+        budget_usd: float | None,
+        snapshot: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.brief = brief
+        self.backend = backend
+        self.config = config
+        self.callbacks = callbacks
+        self.ledger = ledger
+        self.budget_usd = budget_usd
+        self.snapshot = snapshot  # the latest checkpoint, attached to errors
+
+    def _model(self, tier: str) -> str:
+        return "offline" if self.backend.name == "offline" else self.config.model_for(tier)
+
+    def _before_call(
+        self, stage_key: str, model: str, messages: list[dict[str, str]], max_tokens: int
+    ) -> None:
+        cancel = self.callbacks.should_cancel
+        if cancel is not None and cancel():
+            raise PipelineCancelled(
+                f"Cancelled before a {stage_of(stage_key).label.lower()} call; "
+                "finished work is kept in the checkpoint.",
+                checkpoint=self.snapshot(),
+            )
+        if self.budget_usd is None:
+            return
+        prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
+        # Worst case: the model uses every token it is allowed.
+        worst = self.config.cost(model, prompt, max_tokens)
+        if self.ledger.cost_usd + worst > self.budget_usd + 1e-12:
+            raise BudgetExceeded(
+                f"Stopped before a {stage_of(stage_key).label.lower()} call: it could cost up to "
+                f"${worst:.4f}, and ${self.ledger.cost_usd:.4f} of the "
+                f"${self.budget_usd:.4f} budget is spent.",
+                checkpoint=self.snapshot(),
+                spent_usd=self.ledger.cost_usd,
+                budget_usd=self.budget_usd,
+            )
+
+    def _call(
+        self,
+        stage_key: str,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        payload: dict[str, Any],
+        json_schema: dict[str, Any] | None = None,
+        schema_name: str = "",
+        segment: int | None = None,
+    ) -> str:
+        tier = stage_of(stage_key).tier
+        model = self._model(tier)
+        self._before_call(stage_key, model, messages, max_tokens)
+        started = time.perf_counter()
+        completion = self.backend.complete(
+            messages,
+            tier=tier,
+            model=model,
+            json_schema=json_schema,
+            max_tokens=max_tokens,
+            task=Task(stage_key, payload, schema_name),
+        )
+        call = ModelCall(
+            stage=stage_key,
+            tier=tier,
+            model=model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            cost_usd=self.config.cost(model, completion.prompt_tokens, completion.completion_tokens),
+            latency_s=round(time.perf_counter() - started, 4),
+            segment=segment,
+        )
+        self.ledger.add(call)
+        if self.callbacks.on_model_call is not None:
+            self.callbacks.on_model_call(call)
+        return completion.text
+
+    def text(
+        self,
+        stage_key: str,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        payload: dict[str, Any],
+        segment: int | None = None,
+    ) -> str:
+        return self._call(stage_key, messages, max_tokens=max_tokens, payload=payload, segment=segment)
+
+    def json(
+        self,
+        stage_key: str,
+        messages: list[dict[str, str]],
+        json_schema: dict[str, Any],
+        *,
+        name: str,
+        max_tokens: int,
+        payload: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Ask for JSON matching ``json_schema``; one repair attempt, then a clear error."""
+        answer = self._call(
+            stage_key,
+            messages,
+            max_tokens=max_tokens,
+            payload=payload,
+            json_schema=json_schema,
+            schema_name=name,
+        )
+        value, problem = _parse(answer, json_schema)
+        if problem is None:
+            return value
+        repair = messages + [
+            {"role": "assistant", "content": answer[:2000]},
+            {
+                "role": "user",
+                "content": f"That answer was not valid: {problem}. Reply again with only a JSON "
+                "object that matches the schema exactly.",
+            },
+        ]
+        answer = self._call(
+            stage_key,
+            repair,
+            max_tokens=max_tokens,
+            payload=payload,
+            json_schema=json_schema,
+            schema_name=name,
+        )
+        value, problem2 = _parse(answer, json_schema)
+        if problem2 is None:
+            return value
+        raise BackendError(
+            f"The model answered the {stage_of(stage_key).label.lower()} stage with invalid JSON twice "
+            f"(last problem: {problem2}).",
+            cause="invalid_json",
+            checkpoint=self.snapshot(),
+        )
+
+
+def _parse(answer: str, json_schema: dict[str, Any]) -> tuple[Any, str | None]:
+    text = answer.strip()
+    if text.startswith("```"):  # some local models wrap JSON in a code fence
+        text = text.strip("`").removeprefix("json").strip()
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return None, f"not JSON ({exc.msg} at position {exc.pos})"
+    problems = schemas.validate(value, json_schema)
+    if problems:
+        return None, "; ".join(problems[:3])
+    return value, None

@@ -1,0 +1,34 @@
+"""Up-front cost estimate shown on the brief form before a job is queued."""
+
+from __future__ import annotations
+
+from .brief import Brief
+from .config import EngineConfig
+from .context import SEGMENT_PROMPT_TOKENS
+from .stages.planning import SEGMENT_BATCH, segment_count
+
+TOKENS_PER_WORD = {"en": 1.4, "pl": 1.9}  # prose tokens per word, typical BPE tokenizers
+
+
+def estimate_cost(brief: Brief, config: EngineConfig | None = None, backend_name: str = "openai") -> float:
+    """Expected USD for a full run from the target length (0.0 offline).
+
+    Counts what the pipeline actually sends: fixed planning calls, one
+    planning call per batch of segments, for every segment a bounded drafting
+    prompt plus its prose, a stylization pass over the prose, one coherence
+    judgment and one editorial review.
+    """
+    if backend_name == "offline":
+        return 0.0
+    config = config or EngineConfig()
+    mini, gpt4 = config.model_for("mini"), config.model_for("gpt4")
+    n = segment_count(brief.target_words, config.segment_words)
+    prose = brief.target_words * TOKENS_PER_WORD.get(brief.language, 1.6)
+    batches = -(-n // SEGMENT_BATCH)
+    cost = config.cost(mini, 600 + 800 + 1200 + 1000, 300 + 800 + 1500 + 800)  # stages 01–04
+    cost += config.cost(mini, batches * 700, n * 200)  # 05
+    cost += config.cost(gpt4, n * SEGMENT_PROMPT_TOKENS, int(prose))  # 06
+    cost += config.cost(gpt4, 2400, 300)  # 07
+    cost += config.cost(gpt4, int(prose) + n * 150, int(prose))  # 08
+    cost += config.cost(mini, 300 + n * 60, 100 + n * 15)  # 09
+    return round(cost, 4)

@@ -1,0 +1,278 @@
+"""``run_pipeline``: the ten stages in order, with checkpoints and resumption."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .backends.base import Backend
+from .brief import Brief
+from .checkpoint import RunState
+from .config import EngineConfig
+from .context import story_bible
+from .engine import Callbacks, Engine
+from .errors import PipelineError
+from .plan import PLAN_VERSION, Character, Interpretation, Plan, SegmentPlan, StructureDesign, WorldBible
+from .quality import compute_quality
+from .stages import planning
+from .stages.drafting import generate_segment, stylize_segment
+from .stages.finishing import (
+    CoherenceReport,
+    EditorialReview,
+    build_metadata,
+    process_output,
+    review_editorial,
+    validate_coherence,
+)
+from .stages.registry import PLANNING_KEYS, STAGES, Stage
+from .usage import Ledger, ModelCall
+
+
+@dataclass
+class PipelineResult:
+    title: str
+    text: str
+    word_count: int
+    language: str
+    metadata: dict[str, Any]
+    quality_metrics: dict[str, Any]
+    overall_quality_score: float
+    cost_usd: float
+    tokens_used: int
+    usage_by_tier: dict[str, dict[str, Any]]
+    model_calls: list[ModelCall]
+    plan: dict[str, Any]
+    completed_stages: list[str] = field(default_factory=list)
+
+
+class _Run:
+    def __init__(
+        self,
+        brief: Brief,
+        backend: Backend,
+        config: EngineConfig,
+        callbacks: Callbacks,
+        checkpoint: dict[str, Any] | None,
+        budget_usd: float | None,
+    ) -> None:
+        self.brief = brief
+        self.cb = callbacks
+        if checkpoint is not None:
+            self.state, ledger = RunState.from_checkpoint(checkpoint, brief, backend.name)
+        else:
+            self.state, ledger = RunState(brief.to_dict(), backend.name), Ledger()
+        self.engine = Engine(
+            brief,
+            backend,
+            config,
+            callbacks,
+            ledger,
+            budget_usd,
+            snapshot=lambda: self.state.to_checkpoint(self.engine.ledger),
+        )
+        self.n_segments = planning.segment_count(brief.target_words, config.segment_words)
+        self.done_weight = 0.0
+
+    # -- reporting -----------------------------------------------------------
+    def checkpoint(self) -> None:
+        if self.cb.on_checkpoint is not None:
+            self.cb.on_checkpoint(self.state.to_checkpoint(self.engine.ledger))
+
+    def progress(self, stage: Stage, within: float, detail: str) -> None:
+        if self.cb.on_progress is not None:
+            self.cb.on_progress(min(1.0, self.done_weight + stage.weight * within), detail)
+
+    def finish_stage(self, stage: Stage, index: int) -> None:
+        self.state.completed.append(stage.key)
+        self.checkpoint()
+        self.done_weight += stage.weight
+        if self.cb.on_stage_end is not None:
+            self.cb.on_stage_end(stage, index)
+        self.progress(stage, 0.0, f"{stage.label} done")
+
+    # -- plan access ---------------------------------------------------------
+    def plan(self) -> Plan:
+        p = self.state.plan
+        return Plan(
+            Interpretation.from_dict(p["interpretation"]),
+            WorldBible.from_dict(p["world"]),
+            [Character.from_dict(c) for c in p["characters"]],
+            StructureDesign.from_dict(p["structure"]),
+            [SegmentPlan.from_dict(s) for s in p["segments"]],
+        )
+
+    def use_plan(self, plan_dict: Any) -> None:
+        plan = Plan.from_dict(plan_dict)
+        self.state.plan = plan.to_dict()
+        self.state.plan_given = True
+        self.n_segments = len(plan.segments)
+        for key in PLANNING_KEYS:
+            if key not in self.state.completed:
+                self.state.completed.append(key)
+
+    # -- stages --------------------------------------------------------------
+    def run_stage(self, stage: Stage) -> None:
+        b, e, p = self.brief, self.engine, self.state.plan
+        key = stage.key
+        if key == "brief_interpretation":
+            p["interpretation"] = asdict(planning.interpret_brief(e, b))
+        elif key == "world_architecture":
+            p["world"] = asdict(planning.architect_world(e, b, Interpretation.from_dict(p["interpretation"])))
+        elif key == "character_architecture":
+            cast = planning.architect_characters(
+                e, b, Interpretation.from_dict(p["interpretation"]), WorldBible.from_dict(p["world"])
+            )
+            p["characters"] = [asdict(c) for c in cast]
+        elif key == "structure_design":
+            cast = [Character.from_dict(c) for c in p["characters"]]
+            p["structure"] = asdict(
+                planning.design_structure(e, b, WorldBible.from_dict(p["world"]), cast, self.n_segments)
+            )
+        elif key == "segment_planning":
+            cast = [Character.from_dict(c) for c in p["characters"]]
+            segs = planning.plan_segments(
+                e,
+                b,
+                WorldBible.from_dict(p["world"]),
+                cast,
+                StructureDesign.from_dict(p["structure"]),
+                self.n_segments,
+            )
+            p["segments"] = [asdict(s) for s in segs]
+            p["version"] = PLAN_VERSION
+        elif key == "sequential_generation":
+            self.draft(stage)
+        elif key == "coherence_validation":
+            plan = self.plan()
+            report = validate_coherence(
+                e, b, plan, story_bible(plan.world, plan.characters), self.state.drafts
+            )
+            self.state.coherence = report.to_dict()
+        elif key == "language_stylization":
+            self.stylise(stage)
+        elif key == "editorial_review":
+            self.state.review = review_editorial(e, b, self.plan(), self.state.styled).to_dict()
+
+    def draft(self, stage: Stage) -> None:
+        plan = self.plan()
+        bible = story_bible(plan.world, plan.characters)
+        total = len(plan.segments)
+        for i in range(len(self.state.drafts), total):
+            self.progress(stage, i / total, f"Drafting segment {i + 1} of {total}")
+            previous = self.state.drafts[i - 1] if i else ""
+            self.state.drafts.append(generate_segment(self.engine, self.brief, plan, bible, i, previous))
+            self.checkpoint()
+
+    def stylise(self, stage: Stage) -> None:
+        plan = self.plan()
+        total = len(plan.segments)
+        for i in range(len(self.state.styled), total):
+            self.progress(stage, i / total, f"Stylising segment {i + 1} of {total}")
+            self.state.styled.append(stylize_segment(self.engine, self.brief, plan, i, self.state.drafts[i]))
+            self.checkpoint()
+
+    def result(self, finished: bool) -> PipelineResult:
+        ledger = self.engine.ledger
+        usage = {
+            "usage_by_tier": ledger.by_tier(),
+            "usage_by_stage": ledger.by_stage(),
+            "cost_usd": round(ledger.cost_usd, 6),
+            "tokens_used": ledger.tokens,
+        }
+        common = dict(
+            language=self.brief.language,
+            cost_usd=round(ledger.cost_usd, 6),
+            tokens_used=ledger.tokens,
+            usage_by_tier=usage["usage_by_tier"],
+            model_calls=list(ledger.calls),
+            plan=dict(self.state.plan),
+            completed_stages=list(self.state.completed),
+        )
+        if not finished:  # plan review: stages 01–05 only
+            title = self.state.plan["interpretation"]["title"]
+            meta = {
+                "engine": self.engine.backend.name,
+                "plan": dict(self.state.plan),
+                "brief": self.brief.to_dict(),
+                **usage,
+            }
+            return PipelineResult(
+                title=title,
+                text="",
+                word_count=0,
+                metadata=meta,
+                quality_metrics={},
+                overall_quality_score=0.0,
+                **common,
+            )
+        plan = self.plan()
+        coherence = (
+            CoherenceReport(**self.state.coherence) if self.state.coherence else CoherenceReport(1.0, [])
+        )
+        review = EditorialReview(**self.state.review) if self.state.review else EditorialReview([], [])
+        output = process_output(plan, self.state.styled, review)
+        metrics, score = compute_quality(
+            self.state.styled, plan.segments, self.brief.target_words, self.brief.language, coherence.score
+        )
+        meta = build_metadata(self.brief, plan, self.engine.backend.name, output, coherence, review, usage)
+        meta["quality_metrics"] = metrics
+        meta["overall_quality_score"] = score
+        return PipelineResult(
+            title=plan.interpretation.title,
+            text=output.text,
+            word_count=output.word_count,
+            metadata=meta,
+            quality_metrics=metrics,
+            overall_quality_score=score,
+            **common,
+        )
+
+
+def run_pipeline(
+    brief: Brief,
+    *,
+    backend: Backend,
+    config: EngineConfig | None = None,
+    callbacks: Callbacks | None = None,
+    checkpoint: dict[str, Any] | None = None,
+    budget_usd: float | None = None,
+    plan: dict[str, Any] | None = None,
+) -> PipelineResult:
+    """Run the ten stages (or 01–05 when ``brief.review_plan``).
+
+    ``plan`` replaces stages 01–05 (plan review, revisions); ``checkpoint``
+    resumes a run; ``budget_usd`` stops the run before a call that could cross
+    it. Errors carry the latest checkpoint.
+    """
+    config = config or EngineConfig()
+    callbacks = callbacks or Callbacks()
+    run = _Run(brief, backend, config, callbacks, checkpoint, budget_usd)
+    try:
+        if plan is not None and "segment_planning" not in run.state.completed:
+            run.use_plan(plan)
+        elif run.state.plan.get("segments"):
+            run.n_segments = len(run.state.plan["segments"])
+        for index, stage in enumerate(STAGES):
+            if stage.key in run.state.completed:
+                run.done_weight += stage.weight
+                continue
+            if brief.review_plan and stage.key not in PLANNING_KEYS:
+                return run.result(finished=False)
+            if callbacks.on_stage_start is not None:
+                callbacks.on_stage_start(stage, index)
+            run.progress(stage, 0.0, stage.label)
+            if stage.key != "output_processing":
+                run.run_stage(stage)
+            if stage.key == "segment_planning":
+                run.n_segments = len(run.state.plan["segments"])
+            run.finish_stage(stage, index)
+        if brief.review_plan:
+            return run.result(finished=False)
+        result = run.result(finished=True)
+        if callbacks.on_progress is not None:
+            callbacks.on_progress(1.0, "Done")
+        return result
+    except PipelineError as exc:
+        if exc.checkpoint is None:
+            exc.checkpoint = run.state.to_checkpoint(run.engine.ledger)
+        raise

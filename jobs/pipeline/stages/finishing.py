@@ -1,0 +1,177 @@
+"""Stages 07, 09 and 10: coherence validation, editorial review, output.
+
+Coherence is always checked locally (every planned character and event on the
+page); with a model backend a gpt4-tier judge also scores the whole story
+from a bounded digest of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import schema as schemas
+from ..brief import Brief
+from ..engine import Engine
+from ..plan import Plan
+from ..quality import plan_coverage
+from ..text import Chapter, count_words, join_chapters, truncate_to_tokens
+
+DIGEST_TOKENS = 1800  # the judge sees at most this much of the story
+
+
+@dataclass
+class CoherenceReport:
+    coverage: float
+    missing: list[dict[str, Any]]
+    score: float | None = None  # the model's judgment, when one was asked
+    issues: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EditorialReview:
+    chapter_titles: list[str]
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Output:
+    text: str
+    chapters: list[Chapter]
+    word_count: int
+    segment_words: list[int]
+
+
+def _digest(plan: Plan, texts: list[str]) -> str:
+    per = max(20, (DIGEST_TOKENS * 4) // max(1, len(texts)) // 2)
+    lines = []
+    for seg, text in zip(plan.segments, texts, strict=False):
+        lines.append(f"{seg.index}. {seg.title} — plan: {seg.summary[:per]} — opens: {text[:per]}")
+    return truncate_to_tokens("\n".join(lines), DIGEST_TOKENS)
+
+
+def validate_coherence(
+    engine: Engine, brief: Brief, plan: Plan, bible: str, texts: list[str]
+) -> CoherenceReport:
+    coverage, missing = plan_coverage(plan.segments, texts)
+    report = CoherenceReport(round(coverage, 4), missing)
+    if engine.backend.name == "offline":
+        return report  # no model to judge; the local check is the validation
+    user = (
+        "Judge the coherence of this narrative against its bible: continuity of characters, places and "
+        "the laws of the world, causality between segments. Give a score from 0 to 1 and up to 8 issues.\n\n"
+        f"BIBLE\n{bible}\n\nSEGMENTS\n{_digest(plan, texts)}"
+    )
+    messages = [
+        {"role": "system", "content": "You are a strict continuity editor. Answer with JSON only."},
+        {"role": "user", "content": user},
+    ]
+    data = engine.json(
+        "coherence_validation", messages, schemas.COHERENCE, name="coherence", max_tokens=700, payload={}
+    )
+    report.score = float(data["score"])
+    report.issues = [str(i) for i in data["issues"]][:8]
+    return report
+
+
+def review_editorial(engine: Engine, brief: Brief, plan: Plan, texts: list[str]) -> EditorialReview:
+    chapters = [
+        {"title": s.title, "summary": s.summary[:200], "words": count_words(t), "planned": s.target_words}
+        for s, t in zip(plan.segments, texts, strict=False)
+    ]
+    listing = "\n".join(
+        f"{i}. {c['title']} ({c['words']} words): {c['summary']}" for i, c in enumerate(chapters, 1)
+    )
+    user = (
+        f"Review this {brief.production_type.replace('_', ' ')} as an editor. Return one polished chapter "
+        f"title per chapter ({len(chapters)} in order) and up to 6 short editorial notes.\n\n{listing}"
+    )
+    messages = [
+        {"role": "system", "content": "You are a senior fiction editor. Answer with JSON only."},
+        {"role": "user", "content": user},
+    ]
+    titles_schema = {
+        **schemas.REVIEW,
+        "properties": {
+            **schemas.REVIEW["properties"],
+            "chapter_titles": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": len(chapters),
+                "maxItems": len(chapters),
+            },
+        },
+    }
+    data = engine.json(
+        "editorial_review",
+        messages,
+        titles_schema,
+        name="review",
+        max_tokens=300 + 30 * len(chapters),
+        payload={"chapters": chapters},
+    )
+    return EditorialReview([t.strip() for t in data["chapter_titles"]], [str(n) for n in data["notes"]][:6])
+
+
+def process_output(plan: Plan, texts: list[str], review: EditorialReview) -> Output:
+    titles = (
+        review.chapter_titles
+        if len(review.chapter_titles) == len(texts)
+        else [s.title for s in plan.segments]
+    )
+    chapters = [
+        Chapter(title.replace("\n", " "), body.strip()) for title, body in zip(titles, texts, strict=True)
+    ]
+    segment_words = [count_words(t) for t in texts]
+    return Output(join_chapters(chapters), chapters, sum(segment_words), segment_words)
+
+
+def build_metadata(
+    brief: Brief,
+    plan: Plan,
+    engine_name: str,
+    output: Output,
+    coherence: CoherenceReport,
+    review: EditorialReview,
+    usage: dict[str, Any],
+) -> dict[str, Any]:
+    plan_dict = plan.to_dict()
+    return {
+        "engine": engine_name,
+        "engine_label": "NarraForge offline engine"
+        if engine_name == "offline"
+        else "OpenAI-compatible model",
+        "title": plan.interpretation.title,
+        "language": brief.language,
+        "world": plan_dict["world"],
+        "characters": plan_dict["characters"],
+        "structure": plan_dict["structure"],
+        "segments": [
+            {
+                "index": s.index,
+                "title": s.title,
+                "act": s.act,
+                "location": s.location,
+                "characters": s.characters,
+                "key_events": s.key_events,
+                "planned_words": s.target_words,
+                "actual_words": n,
+            }
+            for s, n in zip(plan.segments, output.segment_words, strict=True)
+        ],
+        "chapters": [
+            {"index": i, "title": c.title, "word_count": n}
+            for i, (c, n) in enumerate(zip(output.chapters, output.segment_words, strict=True), start=1)
+        ],
+        "coherence": coherence.to_dict(),
+        "editorial_notes": review.notes,
+        **usage,
+        "plan": plan_dict,
+        "brief": brief.to_dict(),
+    }
