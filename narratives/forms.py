@@ -1,0 +1,79 @@
+"""Forms of the narrative library, reader and version pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from narraforge.choices import Genre, ProductionType
+from narratives.selectors import SORTS
+from narratives.services import TITLE_MAX_LENGTH
+
+_SORT_LABELS = {"newest": "Newest", "oldest": "Oldest", "words": "Most words", "quality": "Best quality"}
+SORT_CHOICES = [(key, _SORT_LABELS[key]) for key in SORTS]
+
+
+class LibraryFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search", required=False, max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or text…"}),
+    )
+    project = forms.ChoiceField(label="Project", required=False)
+    production_type = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Any type"), *ProductionType.choices]
+    )
+    genre = forms.ChoiceField(label="Genre", required=False, choices=[("", "Any genre"), *Genre.choices])
+    latest = forms.BooleanField(label="Latest versions only", required=False)
+    sort = forms.ChoiceField(label="Sort", required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, projects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].choices = [("", "All projects"), *((p.pk, p.name) for p in projects)]
+
+    def filters(self) -> dict:
+        """Validated filters; invalid values are dropped rather than failing the page."""
+        self.is_valid()  # fills cleaned_data with the fields that are valid
+        data = self.cleaned_data
+        return {
+            "query": data.get("q") or "",
+            "project_id": data.get("project") or None,
+            "production_type": data.get("production_type") or None,
+            "genre": data.get("genre") or None,
+            "latest_only": bool(data.get("latest")),
+            "sort": data.get("sort") or "newest",
+        }
+
+
+class RenameForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=TITLE_MAX_LENGTH, strip=True)
+
+    def clean_title(self):
+        title = " ".join(self.cleaned_data["title"].split())
+        if not title:
+            raise forms.ValidationError("A title cannot be empty.")
+        return title
+
+
+class ReviseForm(forms.Form):
+    instructions = forms.CharField(
+        label="What should change?",
+        min_length=10,
+        max_length=4000,
+        widget=forms.Textarea(
+            attrs={"rows": 6, "placeholder": "e.g. Make the ending darker and give Mara a final choice."}
+        ),
+        help_text="The revision runs as a new generation job; its result becomes the next version.",
+    )
+
+
+class CompareForm(forms.Form):
+    """Which version to compare against (must be one of ``choices``: the same family)."""
+
+    against = forms.ChoiceField(label="Compare with")
+
+    def __init__(self, *args, family=(), current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["against"].choices = [
+            (n.pk, f"v{n.version} · {n.title or 'Untitled'} · {n.created_at:%Y-%m-%d %H:%M}")
+            for n in family
+            if current is None or n.pk != current.pk
+        ]

@@ -1,0 +1,273 @@
+"""Reads for narratives, always scoped to a user."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.shortcuts import get_object_or_404
+
+from narratives.models import Narrative
+from narratives.text import chapters_from_text, paragraphs
+
+# Identical to the expression of the idx_narratives_search index (migration 0003),
+# so PostgreSQL answers the search from the GIN index.
+SEARCH_VECTOR_SQL = "narratives_search_vector((metadata ->> 'language'), title, narrative_text)"
+# A query matches a narrative if it matches in the narrative's language: English words
+# are stemmed ('english'), anything else is matched as written ('simple'). OR-ing both
+# parsings keeps the right side constant, which the index needs.
+SEARCH_SQL = (
+    f'{SEARCH_VECTOR_SQL} @@ (websearch_to_tsquery(\'english\', %s) || websearch_to_tsquery(\'simple\', %s))'
+)
+HITS_SQL = f"SELECT id FROM narratives WHERE user_id = %s AND {SEARCH_SQL} OFFSET 0"  # noqa: S608
+
+SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "words": ("-word_count", "-created_at"),
+    "quality": (F("overall_quality_score").desc(nulls_last=True), "-created_at"),
+}
+
+# What the library list needs: never the text or the metadata (a novel is megabytes).
+LIBRARY_FIELDS = (
+    "id", "title", "production_type", "genre", "word_count", "overall_quality_score", "version",
+    "parent_narrative_id", "created_at", "view_count", "download_count", "project_id", "project__name",
+    "generation_cost_usd", "exported_formats",
+)
+
+
+def narratives_for_user(*, user) -> QuerySet[Narrative]:
+    return Narrative.objects.filter(user=user)
+
+
+def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
+    """The user's narrative or a 404 — another user's id is indistinguishable from a missing one."""
+    return get_object_or_404(Narrative.objects.select_related("project", "user"), pk=narrative_id, user=user)
+
+
+def narrative_library(
+    *,
+    user,
+    project_id: str | None = None,
+    production_type: str | None = None,
+    genre: str | None = None,
+    latest_only: bool = False,
+    query: str = "",
+    sort: str = "newest",
+) -> QuerySet[Narrative]:
+    qs = narratives_for_user(user=user).select_related("project").only(*LIBRARY_FIELDS)
+    if project_id:
+        qs = qs.filter(project_id=project_id)
+    if production_type:
+        qs = qs.filter(production_type=production_type)
+    if genre:
+        qs = qs.filter(genre=genre)
+    if latest_only:
+        qs = qs.filter(~Exists(Narrative.objects.filter(parent_narrative_id=OuterRef("pk"))))
+    query = (query or "").strip()
+    if query:
+        words, phrases, excluded = _split_phrases(query)
+        if words.strip():
+            # The SQL is a constant; the user's words travel as bound parameters. "OFFSET 0"
+            # keeps the sub-select from being flattened into the outer query, so PostgreSQL
+            # finds the hits once through the GIN index instead of re-parsing novels row by
+            # row while it walks the sort order.
+            hits = RawSQL(HITS_SQL, (str(user.pk), words, words))  # noqa: S611
+            qs = qs.filter(pk__in=hits)
+        for phrase in phrases:
+            qs = qs.filter(_phrase_q(phrase))
+        for phrase in excluded:
+            qs = qs.exclude(_phrase_q(phrase))
+        if not words.strip() and not phrases:
+            qs = qs.none()
+    return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+_PHRASE_RE = re.compile(r'(-?)"([^"]*)"?')
+
+
+def _split_phrases(query: str) -> tuple[str, list[list[str]], list[list[str]]]:
+    """Quoted phrases out of a search.
+
+    The index holds no word positions (see migration 0003), so a phrase is
+    found as all its words through the index, then checked as an exact phrase
+    (any case, any spacing) on those candidates only.
+    """
+    phrases: list[list[str]] = []
+    excluded: list[list[str]] = []
+
+    def take(match: re.Match) -> str:
+        words = match.group(2).split()
+        if not words:
+            return " "
+        if match.group(1):
+            excluded.append(words)
+            return " "
+        phrases.append(words)
+        return " " + " ".join(words) + " "
+
+    return _PHRASE_RE.sub(take, query), phrases, excluded
+
+
+def _phrase_q(words: list[str]) -> Q:
+    pattern = r"\m" + r"\s+".join(re.escape(w) for w in words) + r"\M"
+    return Q(title__iregex=pattern) | Q(narrative_text__iregex=pattern)
+
+
+# --- the reader --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderChapter:
+    number: int
+    anchor: str
+    title: str
+    paragraphs: list[str]
+    word_count: int | None
+
+
+def reader_chapters(narrative: Narrative) -> list[ReaderChapter]:
+    """Chapters from the text's ``## `` headings, with word counts from the segment structure."""
+    meta = narrative.metadata if isinstance(narrative.metadata, dict) else {}
+    planned = {}
+    for entry in meta.get("chapters") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("index"), int):
+            planned[entry["index"]] = entry
+    out = []
+    for number, chapter in enumerate(chapters_from_text(narrative.narrative_text or ""), start=1):
+        info = planned.get(number) or {}
+        out.append(
+            ReaderChapter(
+                number=number,
+                anchor=f"ch-{number}",
+                title=chapter.title or info.get("title") or f"Chapter {number}",
+                paragraphs=paragraphs(chapter.body),
+                word_count=info.get("word_count") if isinstance(info.get("word_count"), int) else None,
+            )
+        )
+    return out
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _stage_label(name: str) -> str:
+    return str(name).replace("_", " ").strip().capitalize()
+
+
+def reader_panel(narrative: Narrative) -> dict[str, Any]:
+    """The side panel's facts, read defensively from the metadata the engine wrote."""
+    meta = _as_dict(narrative.metadata)
+    world = _as_dict(meta.get("world"))
+    characters = [c for c in _as_list(meta.get("characters")) if isinstance(c, dict)]
+    structure = _as_dict(meta.get("structure"))
+
+    metrics_source = narrative.quality_metrics if isinstance(narrative.quality_metrics, dict) else None
+    if not metrics_source:
+        metrics_source = _as_dict(meta.get("quality_metrics"))
+    metrics = []
+    for name, metric in metrics_source.items():
+        if isinstance(metric, dict):
+            value, explanation = metric.get("value"), metric.get("explanation") or ""
+        else:
+            value, explanation = metric, ""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        metrics.append({"name": _stage_label(name), "value": value, "explanation": str(explanation)})
+
+    usage = []
+    raw_usage = meta.get("usage_by_stage") or meta.get("model_usage") or meta.get("stage_usage") or {}
+    items = raw_usage.items() if isinstance(raw_usage, dict) else (
+        (u.get("stage", ""), u) for u in _as_list(raw_usage) if isinstance(u, dict)
+    )
+    for stage, info in items:
+        info = _as_dict(info)
+        tokens = info.get("tokens")
+        if tokens is None:
+            tokens = (info.get("input_tokens") or info.get("prompt_tokens") or 0) + (
+                info.get("output_tokens") or info.get("completion_tokens") or 0
+            )
+        usage.append({
+            "stage": _stage_label(stage),
+            "model": info.get("model") or "",
+            "tier": info.get("tier") or "",
+            "tokens": tokens,
+            "cost_usd": info.get("cost_usd", info.get("cost")),
+        })
+
+    tiers = []
+    for tier, info in _as_dict(meta.get("usage_by_tier")).items():
+        info = _as_dict(info)
+        tokens = info.get("tokens")
+        if tokens is None:
+            tokens = (info.get("input_tokens") or 0) + (info.get("output_tokens") or 0)
+        tiers.append({"tier": tier, "model": info.get("model") or "", "tokens": tokens,
+                      "cost_usd": info.get("cost_usd", info.get("cost"))})
+
+    engine = str(meta.get("engine") or "")
+    return {
+        "engine": engine,
+        "engine_label": {"offline": "Offline engine", "openai": "OpenAI-compatible model"}.get(
+            engine, engine.capitalize() or "Unknown engine"
+        ),
+        "is_offline": engine == "offline",
+        "language": meta.get("language") or "en",
+        "world": world,
+        "world_locations": [loc for loc in _as_list(world.get("locations")) if isinstance(loc, dict)],
+        "characters": characters,
+        "structure": structure,
+        "acts": [a for a in _as_list(structure.get("acts")) if isinstance(a, dict)],
+        "metrics": metrics,
+        "usage": usage,
+        "tiers": tiers,
+    }
+
+
+# --- versions ----------------------------------------------------------------
+
+_FAMILY_SQL = """
+WITH RECURSIVE up(id, parent_narrative_id, depth) AS (
+    SELECT id, parent_narrative_id, 0 FROM narratives WHERE id = %(id)s AND user_id = %(user)s
+    UNION ALL
+    SELECT n.id, n.parent_narrative_id, up.depth + 1
+      FROM narratives n JOIN up ON n.id = up.parent_narrative_id
+     WHERE n.user_id = %(user)s AND up.depth < 1000
+),
+root AS (SELECT id FROM up ORDER BY depth DESC LIMIT 1),
+down(id, depth) AS (
+    SELECT id, 0 FROM root
+    UNION ALL
+    SELECT n.id, down.depth + 1
+      FROM narratives n JOIN down ON n.parent_narrative_id = down.id
+     WHERE n.user_id = %(user)s AND down.depth < 1000
+)
+SELECT id, depth FROM down
+"""
+
+
+def narrative_family(*, narrative: Narrative) -> list[Narrative]:
+    """Every version in this narrative's tree (root first, then by depth and date), light fields only."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FAMILY_SQL, {"id": narrative.pk, "user": narrative.user_id})
+        depth = dict(cursor.fetchall())
+    family = list(
+        Narrative.objects.filter(pk__in=depth.keys(), user_id=narrative.user_id).only(
+            "id", "title", "version", "parent_narrative_id", "created_at", "word_count",
+            "overall_quality_score", "production_type",
+        )
+    )
+    versions = {item.pk: item.version or 1 for item in family}
+    for item in family:
+        item.depth = depth[item.pk]
+        item.parent_version = versions.get(item.parent_narrative_id)
+    family.sort(key=lambda n: (n.depth, n.version or 0, n.created_at))
+    return family

@@ -1,0 +1,195 @@
+"""Writes for narratives.
+
+The first two functions belong to the generation machinery (issue 4):
+``narrative_create_from_job`` runs inside a job's completion transaction and
+``narrative_revise`` starts the job that produces the next version. Further
+narrative writes (rename, delete, view/download counters) follow below them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from narratives.models import Narrative
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from jobs.models import GenerationJob
+
+
+def narrative_create_from_job(*, job: GenerationJob, result: Any) -> Narrative:
+    """The narrative row of a finished job, plus the project's statistics (F() updates).
+
+    Version 1, or the parent's version + 1 with ``parent_narrative`` for a
+    revision. Call inside the job's completion transaction.
+    """
+    from jobs.models import JobRuntime
+    from projects.models import Project
+
+    runtime = JobRuntime.objects.filter(pk=job.pk).first()
+    parent = None
+    if runtime is not None and runtime.parent_narrative_id:
+        parent = Narrative.objects.filter(pk=runtime.parent_narrative_id).first()
+    brief = job.production_brief or {}
+    metadata = dict(getattr(result, "metadata", None) or {})
+    if getattr(result, "plan", None) is not None and "plan" not in metadata:
+        metadata["plan"] = result.plan
+    metadata.setdefault("language", getattr(result, "language", brief.get("language", "en")))
+    metadata["brief"] = {k: v for k, v in brief.items() if k != "world"}
+    metadata["job_id"] = job.pk
+    if runtime is not None and runtime.kind == JobRuntime.Kind.REVISION:
+        metadata["revision_instructions"] = brief.get("revision_instructions", "")
+    word_count = int(getattr(result, "word_count", 0) or 0)
+    narrative = Narrative.objects.create(
+        user_id=job.user_id,
+        project_id=job.project_id,
+        job=job,
+        title=(getattr(result, "title", "") or brief.get("title") or "")[:500] or None,
+        production_type=brief.get("production_type"),
+        genre=brief.get("genre"),
+        narrative_text=result.text,
+        word_count=word_count,
+        metadata=metadata,
+        quality_metrics=getattr(result, "quality_metrics", None),
+        overall_quality_score=getattr(result, "overall_quality_score", None),
+        generation_cost_usd=float(getattr(result, "cost_usd", 0.0) or 0.0),
+        tokens_used=int(getattr(result, "tokens_used", 0) or 0),
+        version=(parent.version or 1) + 1 if parent is not None else 1,
+        parent_narrative=parent,
+    )
+    if job.project_id:
+        Project.objects.filter(pk=job.project_id).update(
+            narrative_count=Coalesce(F("narrative_count"), 0) + 1,
+            total_word_count=Coalesce(F("total_word_count"), Value(0)) + word_count,
+        )
+    return narrative
+
+
+def narrative_revise(*, user: User, narrative: Narrative | str, instructions: str) -> GenerationJob:
+    """Start a job that redrafts a narrative from its plan with the writer's instructions.
+
+    Its result is the next version (``parent_narrative`` = this one). Raises
+    JobError for another user's narrative, empty or over-long instructions,
+    or a narrative without a stored plan; nothing is written then.
+    """
+    from jobs.errors import JobError
+    from jobs.pipeline.brief import MAX_NOTES
+    from jobs.services import brief_validate, job_create_revision, plan_validate
+
+    narrative_id = getattr(narrative, "pk", narrative)
+    found = (
+        Narrative.objects.filter(pk=narrative_id, user_id=user.pk).select_related("project", "job").first()
+    )
+    if found is None:
+        raise JobError("That narrative does not exist or is not yours.")
+    text = (instructions or "").strip()
+    if not text:
+        raise JobError("Say what the revision should change.", field="revision_instructions")
+    if len(text) > MAX_NOTES:
+        raise JobError(
+            f"The revision instructions are {len(text)} characters long; at most {MAX_NOTES} are allowed.",
+            field="revision_instructions",
+        )
+    if found.project is None:
+        raise JobError("This narrative's project no longer exists.")
+    metadata = found.metadata or {}
+    plan = metadata.get("plan")
+    if not plan:
+        raise JobError("This narrative has no stored plan to revise from.")
+    base = dict(found.job.production_brief) if found.job is not None else dict(metadata.get("brief") or {})
+    base.setdefault("production_type", found.production_type)
+    base.setdefault("genre", found.genre)
+    base.update({"revision_instructions": text, "review_plan": False})
+    brief = brief_validate(base)
+    return job_create_revision(
+        user=user,
+        project=found.project,
+        brief=brief,
+        plan=plan_validate(plan),
+        parent_narrative_id=found.pk,
+    )
+
+
+# --- Library writes (narratives UI, issue 6) ----------------------------------
+
+TITLE_MAX_LENGTH = 500
+
+
+@transaction.atomic
+def narrative_rename(*, narrative: Narrative, title: str) -> Narrative:
+    """Set a new title (whitespace collapsed). Raises ValueError for an empty or over-long one."""
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValueError("A title cannot be empty.")
+    if len(title) > TITLE_MAX_LENGTH:
+        raise ValueError(f"A title can be at most {TITLE_MAX_LENGTH} characters.")
+    Narrative.objects.filter(pk=narrative.pk).update(title=title)
+    narrative.title = title
+    return narrative
+
+
+def narrative_delete_effects(*, narrative: Narrative) -> dict[str, Any]:
+    """What deleting this narrative takes with it or changes, for the confirmation page."""
+    return {
+        "word_count": narrative.word_count or 0,
+        "exported_formats": list(narrative.exported_formats or []),
+        "children": list(narrative.children.only("id", "title", "version").order_by("version", "created_at")),
+        "project": narrative.project,
+    }
+
+
+@transaction.atomic
+def narrative_delete(*, narrative: Narrative) -> int:
+    """Delete one version; returns how many later versions lost their parent link.
+
+    Later versions stay (PostgreSQL sets their parent to NULL); the generation
+    job and usage logs stay (billing history); the project's narrative and word
+    totals go down, never below zero (its total cost does not: that was spent).
+    """
+    from projects.models import Project
+
+    orphaned = narrative.children.count()
+    deleted, _ = Narrative.objects.filter(pk=narrative.pk).delete()
+    if deleted and narrative.project_id:
+        Project.objects.filter(pk=narrative.project_id).update(
+            narrative_count=Greatest(Coalesce(F("narrative_count"), 0) - 1, Value(0)),
+            total_word_count=Greatest(
+                Coalesce(F("total_word_count"), 0) - (narrative.word_count or 0), Value(0)
+            ),
+        )
+    return orphaned
+
+
+def narrative_record_view(*, narrative: Narrative) -> None:
+    """One more reader view, as a single atomic UPDATE (no read-modify-write)."""
+    Narrative.objects.filter(pk=narrative.pk).update(view_count=Coalesce(F("view_count"), 0) + 1)
+
+
+_RECORD_DOWNLOAD_SQL = """
+UPDATE narratives
+   SET download_count = COALESCE(download_count, 0) + 1,
+       exported_formats = CASE
+           WHEN jsonb_typeof(exported_formats) = 'array'
+                AND exported_formats @> jsonb_build_array(%(fmt)s::text)
+               THEN exported_formats
+           WHEN jsonb_typeof(exported_formats) = 'array'
+               THEN exported_formats || jsonb_build_array(%(fmt)s::text)
+           ELSE jsonb_build_array(%(fmt)s::text)
+       END
+ WHERE id = %(id)s
+"""
+
+
+def narrative_record_download(*, narrative: Narrative, fmt: str) -> None:
+    """Count a download and add ``fmt`` to exported_formats once.
+
+    One UPDATE, no read-modify-write: concurrent downloads lock the row in turn
+    and PostgreSQL re-evaluates the CASE on the newest row version, so the
+    count is exact and the format is never added twice.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_DOWNLOAD_SQL, {"fmt": fmt, "id": narrative.pk})

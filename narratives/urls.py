@@ -1,0 +1,16 @@
+from django.urls import path
+
+from narratives import views
+
+app_name = "narratives"
+
+urlpatterns = [
+    path("", views.library, name="library"),
+    path("<str:pk>/", views.detail, name="detail"),
+    path("<str:pk>/versions/", views.versions, name="versions"),
+    path("<str:pk>/diff/", views.diff, name="diff"),
+    path("<str:pk>/revise/", views.revise, name="revise"),
+    path("<str:pk>/rename/", views.rename, name="rename"),
+    path("<str:pk>/delete/", views.delete, name="delete"),
+    path("<str:pk>/download/<str:fmt>/", views.download, name="download"),
+]

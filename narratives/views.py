@@ -1,0 +1,186 @@
+"""Library, reader, versions (diff, revise, rename, delete) and downloads.
+
+Every view needs a signed-in user and looks narratives up through the user's
+own queryset, so another user's id is a 404. Narrative text only ever reaches
+templates as plain strings, which Django escapes.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from narratives import selectors, services
+from narratives.diff import diff_texts
+from narratives.exports import FORMATS, UnknownFormat, export_narrative
+from narratives.forms import CompareForm, LibraryFilterForm, RenameForm, ReviseForm
+
+PAGE_SIZE = 20
+
+
+@login_required
+@require_GET
+def library(request):
+    from projects.selectors import projects_for_user
+
+    projects = list(projects_for_user(user=request.user).only("id", "name"))
+    form = LibraryFilterForm(request.GET, projects=projects)
+    filters = form.filters()
+    narratives = selectors.narrative_library(user=request.user, **filters)
+    page = Paginator(narratives, PAGE_SIZE).get_page(request.GET.get("page"))
+    query_string = request.GET.copy()
+    query_string.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "filters": filters,
+        "query_string": query_string.urlencode(),
+        "has_projects": bool(projects),
+    }
+    # htmx filter/page requests swap only the results; a history restore gets the whole page.
+    htmx = request.htmx
+    partial = htmx and htmx.target == "library-results" and not htmx.history_restore_request
+    template = "narratives/_library_results.html" if partial else "narratives/library.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def detail(request, pk: str):
+    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    services.narrative_record_view(narrative=narrative)
+    narrative.view_count = (narrative.view_count or 0) + 1
+    context = {
+        "narrative": narrative,
+        "chapters": selectors.reader_chapters(narrative),
+        "panel": selectors.reader_panel(narrative),
+        "formats": FORMATS.values(),
+        "parent": _light_parent(narrative),
+        "children": list(narrative.children.only("id", "title", "version").order_by("version", "created_at")),
+    }
+    return render(request, "narratives/detail.html", context)
+
+
+def _light_parent(narrative):
+    if not narrative.parent_narrative_id:
+        return None
+    return (
+        selectors.narratives_for_user(user=narrative.user)
+        .filter(pk=narrative.parent_narrative_id)
+        .only("id", "title", "version")
+        .first()
+    )
+
+
+@login_required
+@require_GET
+def versions(request, pk: str):
+    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    family = selectors.narrative_family(narrative=narrative)
+    return render(
+        request,
+        "narratives/versions.html",
+        {
+            "narrative": narrative,
+            "family": family,
+            "compare_form": CompareForm(family=family, current=narrative),
+            "rename_form": RenameForm(initial={"title": narrative.title}),
+            "revise_form": ReviseForm(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def diff(request, pk: str):
+    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    against_id = request.GET.get("against") or narrative.parent_narrative_id
+    if not against_id:
+        messages.info(request, "This is the first version: choose another version to compare with.")
+        return redirect("narratives:versions", pk=narrative.pk)
+    other = selectors.narrative_get_for_user(user=request.user, narrative_id=against_id)
+    # Older on the left, newer on the right, whichever order they were picked in.
+    old, new = sorted((other, narrative), key=lambda n: (n.version or 0, n.created_at))
+    result = diff_texts(old.narrative_text, new.narrative_text)
+    family = selectors.narrative_family(narrative=narrative)
+    return render(
+        request,
+        "narratives/diff.html",
+        {
+            "narrative": narrative,
+            "old": old,
+            "new": new,
+            "result": result,
+            "title_changed": (old.title or "") != (new.title or ""),
+            "compare_form": CompareForm(initial={"against": other.pk}, family=family, current=narrative),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def revise(request, pk: str):
+    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    form = ReviseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        from jobs.errors import JobError
+
+        try:
+            job = services.narrative_revise(
+                user=request.user, narrative=narrative, instructions=form.cleaned_data["instructions"]
+            )
+        except JobError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Revision started: its result will be the next version.")
+            return redirect(reverse("jobs:detail", args=[job.pk]))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "narratives/revise.html", {"narrative": narrative, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rename(request, pk: str):
+    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    form = RenameForm(request.POST or None, initial={"title": narrative.title})
+    if request.method == "POST" and form.is_valid():
+        services.narrative_rename(narrative=narrative, title=form.cleaned_data["title"])
+        messages.success(request, "Title saved.")
+        return redirect("narratives:detail", pk=narrative.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "narratives/rename.html", {"narrative": narrative, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request, pk: str):
+    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    if request.method == "POST":
+        title = str(narrative)
+        orphaned = services.narrative_delete(narrative=narrative)
+        note = f" {orphaned} later version(s) kept, now without a parent." if orphaned else ""
+        messages.success(request, f"Deleted “{title}”.{note}")
+        return redirect("narratives:library")
+    effects = services.narrative_delete_effects(narrative=narrative)
+    return render(request, "narratives/delete.html", {"narrative": narrative, "effects": effects})
+
+
+@login_required
+@require_GET
+def download(request, pk: str, fmt: str):
+    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    try:
+        data, filename, spec = export_narrative(narrative, fmt)
+    except UnknownFormat:
+        raise Http404("Unknown export format.")
+    services.narrative_record_download(narrative=narrative, fmt=spec.key)
+    response = HttpResponse(data, content_type=spec.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Length"] = str(len(data))
+    response["Cache-Control"] = "private, no-store"
+    return response
