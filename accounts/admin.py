@@ -72,3 +72,47 @@ class UserAdmin(BaseUserAdmin):
     def cost_this_month(self, obj: User) -> str:
         limit = "∞" if obj.monthly_cost_limit_usd is None else f"${obj.monthly_cost_limit_usd:,.2f}"
         return f"${obj.monthly_cost_used_usd or 0:,.2f} / {limit}"
+
+    # Tier and usage actions: through accounts.services / billing.services, like set_tier and the cron.
+    actions = ("set_tier_free", "set_tier_pro", "set_tier_enterprise", "reset_usage")
+
+    def _set_tier(self, request, queryset, tier: str) -> None:
+        from accounts.services import user_set_tier
+
+        users = list(queryset)
+        for user in users:
+            user_set_tier(user=user, tier=tier)
+        self.message_user(request, f"{len(users)} user(s) moved to {tier} with its limits (no end date).")
+
+    @admin.action(description="Change tier to Free (sets its limits)")
+    def set_tier_free(self, request, queryset) -> None:
+        self._set_tier(request, queryset, "free")
+
+    @admin.action(description="Change tier to Pro (sets its limits)")
+    def set_tier_pro(self, request, queryset) -> None:
+        self._set_tier(request, queryset, "pro")
+
+    @admin.action(description="Change tier to Enterprise (unlimited)")
+    def set_tier_enterprise(self, request, queryset) -> None:
+        self._set_tier(request, queryset, "enterprise")
+
+    @admin.action(description="Reset usage: recount this month's counters from the usage logs")
+    def reset_usage(self, request, queryset) -> None:
+        from billing.services import usage_recompute
+
+        users = queryset.count()
+        fixed = usage_recompute(fix=True, users=queryset)
+        changed = len({m.user_id for m in fixed})
+        self.message_user(
+            request,
+            f"Recounted {users} user(s) from this month's usage logs; {changed} had drifted and were fixed.",
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        # A tier picked in the form brings its limits, unless the operator edited the limits too.
+        limits = {"monthly_generation_limit", "monthly_cost_limit_usd"}
+        if change and "subscription_tier" in form.changed_data and not limits & set(form.changed_data):
+            tier = obj.tier
+            obj.monthly_generation_limit = tier.generation_limit
+            obj.monthly_cost_limit_usd = tier.cost_limit_usd
+        super().save_model(request, obj, form, change)

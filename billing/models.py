@@ -59,3 +59,21 @@ class UsageLog(SeedModel):
 
     def __str__(self) -> str:
         return f"{self.operation_type} ${self.cost_usd:.4f}"
+
+
+class MonthlyReset(models.Model):
+    """One row per month whose monthly usage reset has run: what makes the reset idempotent.
+
+    Not one of the seed's tables. ``month`` is the first day of the month (UTC).
+    """
+
+    month = models.DateField(primary_key=True, help_text="First day of the month (UTC).")
+    reset_at = models.DateTimeField()
+    users_reset = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "billing_resets"
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"Reset of {self.month:%Y-%m}"

@@ -1,0 +1,105 @@
+"""Writes for users' subscriptions: change a tier (and its limits), expire ended subscriptions.
+
+The admin's tier actions, ``manage.py set_tier`` and the scheduled expiry all
+go through these, so a tier and its limits never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tiers import SubscriptionTier, tier_for
+
+log = logging.getLogger(__name__)
+
+
+def subscription_end_from_date(day: dt.date) -> dt.datetime:
+    """A subscription "until" a date runs through that whole day: it ends at 00:00 UTC the day after."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+def user_set_tier(
+    *, user: User, tier: str, until: dt.datetime | dt.date | None = None, now: dt.datetime | None = None
+) -> User:
+    """Put the user on ``tier`` with that tier's monthly limits; ``until`` sets when it ends (None: no end).
+
+    A date means "through that day" (see ``subscription_end_from_date``). Raises
+    ValueError — and changes nothing — for an unknown tier, an end in the past,
+    or an end on the free tier (free never ends). Usage counters are left alone:
+    a downgraded user who already used more than the new limits simply cannot
+    start new jobs until the next monthly reset.
+    """
+    spec = tier_for(tier)  # ValueError naming the allowed tiers
+    now = now or timezone.now()
+    if isinstance(until, dt.date) and not isinstance(until, dt.datetime):
+        until = subscription_end_from_date(until)
+    if until is not None:
+        if timezone.is_naive(until):
+            until = timezone.make_aware(until, dt.UTC)
+        if spec.name == SubscriptionTier.FREE:
+            raise ValueError("The free tier does not end; leave out the end date.")
+        if until <= now:
+            raise ValueError(f"The end date {until:%Y-%m-%d %H:%M} UTC is in the past.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.subscription_tier = spec.name
+        locked.monthly_generation_limit = spec.generation_limit
+        locked.monthly_cost_limit_usd = spec.cost_limit_usd
+        locked.subscription_ends_at = until
+        locked.save(
+            update_fields=[
+                "subscription_tier",
+                "monthly_generation_limit",
+                "monthly_cost_limit_usd",
+                "subscription_ends_at",
+                "updated_at",
+            ]
+        )
+    for field in (
+        "subscription_tier",
+        "monthly_generation_limit",
+        "monthly_cost_limit_usd",
+        "subscription_ends_at",
+        "updated_at",
+    ):
+        setattr(user, field, getattr(locked, field))
+    return locked
+
+
+def users_expire_subscriptions(now: dt.datetime | None = None) -> list[User]:
+    """Return every user whose paid subscription has ended to the free tier; the users changed.
+
+    Idempotent: an expired user is on free with no end date, so a second run
+    finds nothing. Users locked by someone else right now are picked up by the
+    next run rather than waited for.
+    """
+    now = now or timezone.now()
+    expired: list[User] = []
+    due = (
+        User.objects.filter(subscription_ends_at__lte=now)
+        .exclude(subscription_tier=SubscriptionTier.FREE)
+        .values_list("pk", flat=True)
+    )
+    for pk in list(due):
+        with transaction.atomic():
+            user = (
+                User.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, subscription_ends_at__lte=now)
+                .exclude(subscription_tier=SubscriptionTier.FREE)
+                .first()
+            )
+            if user is None:
+                continue
+            previous = user.subscription_tier
+            expired.append(user_set_tier(user=user, tier=SubscriptionTier.FREE, now=now))
+            log.info("Subscription of %s (%s) ended; back on free.", user.email, previous)
+    # A free user with a stray end date (set by hand in the admin) has nothing to expire: clear it.
+    User.objects.filter(subscription_tier=SubscriptionTier.FREE, subscription_ends_at__lte=now).update(
+        subscription_ends_at=None
+    )
+    return expired

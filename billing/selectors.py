@@ -1,0 +1,304 @@
+"""Reads for usage: month arithmetic, counters from the logs, the usage page, exports and reports.
+
+Every per-user function takes the user and filters on it: nothing here can
+return another user's usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+from django.utils import timezone
+
+from billing.models import OperationType, UsageLog
+from billing.services import COUNTED_OPERATIONS, month_start, remaining_cost_usd, remaining_generations
+
+# ---------- months ----------
+
+
+def add_months(start: dt.datetime, months: int) -> dt.datetime:
+    index = start.year * 12 + (start.month - 1) + months
+    return start.replace(year=index // 12, month=index % 12 + 1, day=1)
+
+
+def month_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """[first instant of the month, first instant of the next) — the same month billing uses."""
+    start = month_start(now or timezone.now())
+    return start, add_months(start, 1)
+
+
+def parse_month(text: str) -> tuple[dt.datetime, dt.datetime]:
+    """'2026-11' → that month's bounds (UTC). ValueError with a readable message otherwise."""
+    try:
+        day = dt.datetime.strptime((text or "").strip(), "%Y-%m")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month; write it as YYYY-MM, e.g. 2026-11.") from None
+    start = day.replace(tzinfo=dt.UTC)
+    return start, add_months(start, 1)
+
+
+# ---------- the counters' rule ----------
+
+
+def counters_from_logs(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Expressions (for ``User`` rows) giving the monthly counters their logs in [start, end) imply.
+
+    cost = sum of ``cost_usd``; generations = distinct jobs with a generation or
+    revision log, plus each such log whose job row is gone (the seed sets
+    ``job_id`` NULL when a job is deleted: a deleted project gives no quota back).
+    """
+    logs = UsageLog.objects.filter(user=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
+    cost = logs.order_by().values("user").annotate(s=Sum("cost_usd")).values("s")
+    gens = (
+        logs.filter(operation_type__in=COUNTED_OPERATIONS)
+        .order_by()
+        .values("user")
+        .annotate(n=generations_count(counted_only=False))
+        .values("n")
+    )
+    return {
+        "monthly_generations_used": Coalesce(Subquery(gens, output_field=IntegerField()), Value(0)),
+        "monthly_cost_used_usd": Coalesce(Subquery(cost, output_field=FloatField()), Value(0.0)),
+    }
+
+
+def generations_count(*, counted_only: bool = True):
+    """The generations rule as an aggregate: distinct jobs, plus each log whose job row was deleted."""
+    counted = Q(operation_type__in=COUNTED_OPERATIONS) if counted_only else Q()
+    return Count("job", distinct=True, filter=counted) + Count("pk", filter=counted & Q(job__isnull=True))
+
+
+# ---------- the usage page ----------
+
+
+@dataclass(frozen=True)
+class MonthSummary:
+    start: dt.datetime
+    resets_at: dt.datetime
+    tier_label: str
+    generations_used: int
+    generation_limit: int | None
+    generations_left: int | None
+    cost_used_usd: float
+    cost_limit_usd: float | None
+    cost_left_usd: float | None
+    subscription_ends_at: dt.datetime | None
+
+    @property
+    def generations_pct(self) -> float | None:
+        if not self.generation_limit:
+            return None
+        return min(100.0, 100.0 * self.generations_used / self.generation_limit)
+
+    @property
+    def cost_pct(self) -> float | None:
+        if not self.cost_limit_usd:
+            return None
+        return min(100.0, 100.0 * self.cost_used_usd / self.cost_limit_usd)
+
+
+def usage_month_summary(user, now: dt.datetime | None = None) -> MonthSummary:
+    start, end = month_bounds(now)
+    return MonthSummary(
+        start=start,
+        resets_at=end,
+        tier_label=user.tier.label,
+        generations_used=user.monthly_generations_used or 0,
+        generation_limit=user.monthly_generation_limit,
+        generations_left=remaining_generations(user),
+        cost_used_usd=user.monthly_cost_used_usd or 0.0,
+        cost_limit_usd=user.monthly_cost_limit_usd,
+        cost_left_usd=remaining_cost_usd(user),
+        subscription_ends_at=user.subscription_ends_at,
+    )
+
+
+def user_logs(user) -> QuerySet[UsageLog]:
+    return UsageLog.objects.filter(user_id=user.pk)
+
+
+def _money_sum(field: str = "cost_usd"):
+    return Coalesce(Sum(field), Value(0.0), output_field=FloatField())
+
+
+def usage_daily_costs(user, now: dt.datetime | None = None) -> list[tuple[dt.date, float]]:
+    """Cost per day of this month, every day from the 1st to the last day of the month."""
+    start, end = month_bounds(now)
+    rows = (
+        user_logs(user)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDay("created_at"))
+        .order_by()
+        .values("day")
+        .annotate(cost=_money_sum())
+    )
+    by_day = {row["day"].date(): row["cost"] for row in rows}
+    days = (end - start).days
+    return [
+        ((start + dt.timedelta(days=i)).date(), by_day.get((start + dt.timedelta(days=i)).date(), 0.0))
+        for i in range(days)
+    ]
+
+
+def usage_monthly_costs(
+    user, now: dt.datetime | None = None, months: int = 12
+) -> list[tuple[dt.date, float]]:
+    """Cost per month for the last ``months`` months, this one included, oldest first."""
+    start, end = month_bounds(now)
+    first = add_months(start, -(months - 1))
+    rows = (
+        user_logs(user)
+        .filter(created_at__gte=first, created_at__lt=end)
+        .annotate(month=TruncMonth("created_at"))
+        .order_by()
+        .values("month")
+        .annotate(cost=_money_sum())
+    )
+    by_month = {row["month"].date(): row["cost"] for row in rows}
+    out = []
+    for i in range(months):
+        m = add_months(first, i).date()
+        out.append((m, by_month.get(m, 0.0)))
+    return out
+
+
+def usage_by_project(user, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """This month per project: cost, tokens, generations, operations. Deleted projects show as one row."""
+    start, end = month_bounds(now)
+    rows = (
+        user_logs(user)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .values("project_id", "project__name")
+        .annotate(
+            cost=_money_sum(),
+            tokens=Coalesce(Sum("tokens_used"), 0),
+            generations=generations_count(),
+            operations=Count("pk"),
+        )
+        .order_by("-cost", "project__name")
+    )
+    return list(rows)
+
+
+def usage_by_model_tier(user, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    start, end = month_bounds(now)
+    agg = (
+        user_logs(user)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .aggregate(
+            mini_tokens=Coalesce(Sum("mini_tokens"), 0),
+            gpt4_tokens=Coalesce(Sum("gpt4_tokens"), 0),
+            mini_cost=_money_sum("mini_cost_usd"),
+            gpt4_cost=_money_sum("gpt4_cost_usd"),
+        )
+    )
+    return [
+        {
+            "tier": "mini",
+            "label": "Mini models (planning, review)",
+            "tokens": agg["mini_tokens"],
+            "cost": agg["mini_cost"],
+        },
+        {
+            "tier": "gpt4",
+            "label": "GPT-4 class (drafting, style)",
+            "tokens": agg["gpt4_tokens"],
+            "cost": agg["gpt4_cost"],
+        },
+    ]
+
+
+def usage_recent_jobs(user, limit: int = 10):
+    """The user's latest jobs with what their usage logs billed."""
+    from jobs.models import GenerationJob
+
+    billed = (
+        UsageLog.objects.filter(job=OuterRef("pk"))
+        .order_by()
+        .values("job")
+        .annotate(s=Sum("cost_usd"))
+        .values("s")
+    )
+    return (
+        GenerationJob.objects.filter(user_id=user.pk)
+        .select_related("project")
+        .annotate(billed_usd=Coalesce(Subquery(billed, output_field=FloatField()), Value(0.0)))
+        .order_by("-created_at")[:limit]
+    )
+
+
+# ---------- exports and reports ----------
+
+EXPORT_HEADER = [
+    "created_at_utc",
+    "operation",
+    "production_type",
+    "project",
+    "job_id",
+    "tokens",
+    "mini_tokens",
+    "gpt4_tokens",
+    "mini_cost_usd",
+    "gpt4_cost_usd",
+    "cost_usd",
+]
+
+
+def usage_export_rows(user, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """The user's usage logs as CSV rows (unescaped values), newest first."""
+    logs = user_logs(user).select_related("project").order_by("-created_at")
+    if start is not None:
+        logs = logs.filter(created_at__gte=start, created_at__lt=end)
+    for log in logs.iterator(chunk_size=500):
+        yield [
+            log.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            log.operation_type,
+            log.production_type or "",
+            log.project.name if log.project else "",
+            log.job_id or "",
+            log.tokens_used,
+            log.mini_tokens or 0,
+            log.gpt4_tokens or 0,
+            f"{log.mini_cost_usd or 0.0:.6f}",
+            f"{log.gpt4_cost_usd or 0.0:.6f}",
+            f"{log.cost_usd:.6f}",
+        ]
+
+
+def usage_report(start: dt.datetime, end: dt.datetime) -> dict[str, list[dict[str, Any]]]:
+    """Operators' per-user and per-project totals for [start, end)."""
+    logs = UsageLog.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
+    totals = {
+        "operations": Count("pk"),
+        "generations": generations_count(),
+        "planning": Count("pk", filter=Q(operation_type=OperationType.PLANNING)),
+        "tokens": Coalesce(Sum("tokens_used"), 0),
+        "cost": _money_sum(),
+    }
+    users = list(
+        logs.values(email=F("user__email"), tier=F("user__subscription_tier"))
+        .annotate(**totals)
+        .order_by("-cost", "email")
+    )
+    projects = list(
+        logs.values(project_name=F("project__name"), project_key=F("project_id"), email=F("user__email"))
+        .annotate(**totals)
+        .order_by("-cost", "email", "project_name")
+    )
+    return {"users": users, "projects": projects}
