@@ -126,6 +126,25 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+# Google / GitHub sign-in: only when their client id and secret are set, so the
+# buttons appear only when they can work.
+SOCIALACCOUNT_PROVIDERS: dict = {}
+_SOCIAL = {
+    "google": ("GOOGLE", {"SCOPE": ["profile", "email"], "AUTH_PARAMS": {"access_type": "online"}}),
+    "github": ("GITHUB", {"SCOPE": ["read:user", "user:email"]}),
+}
+for _provider, (_prefix, _options) in _SOCIAL.items():
+    _client_id = env.str(f"{_prefix}_CLIENT_ID", default="")
+    _secret = env.str(f"{_prefix}_CLIENT_SECRET", default="") or env.str(f"{_prefix}_SECRET", default="")
+    if _client_id and _secret:
+        INSTALLED_APPS.append(f"allauth.socialaccount.providers.{_provider}")
+        SOCIALACCOUNT_PROVIDERS[_provider] = {
+            "APP": {"client_id": _client_id, "secret": _secret, "key": ""},
+            "VERIFIED_EMAIL": _provider == "google",
+            **_options,
+        }
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",

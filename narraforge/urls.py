@@ -1,12 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from narraforge import health
+from narraforge import health, views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("", views.home, name="home"),
+    path("dashboard/running/", views.dashboard_running, name="dashboard-running"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("profile/", include("accounts.urls")),
+    path("projects/", include("projects.urls")),
+    path("jobs/", include("jobs.urls")),
+    path("narratives/", include("narratives.urls")),
+    path("usage/", include("billing.urls")),
     path("django-rq/", include("django_rq.urls")),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
-from projects.models import Project
+from projects.models import Project, World
 
 
 @transaction.atomic
@@ -50,3 +50,107 @@ def project_update(*, project: Project, **changes) -> Project:
 def project_delete(*, project: Project) -> None:
     """Delete a project; PostgreSQL cascades its jobs and narratives (usage logs keep a NULL project)."""
     project.delete()
+
+
+@transaction.atomic
+def world_update(
+    *,
+    project: Project,
+    name: str,
+    bible: dict,
+    characters: list,
+    timeline: list,
+) -> World:
+    """Replace a project's world (creating it on first edit) from the world form.
+
+    The project row is locked so two edits cannot both create a world.
+    """
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    world = None
+    if project.world_id:
+        world = World.objects.filter(pk=project.world_id, user_id=project.user_id).first()
+    if world is None:
+        world = World(user_id=project.user_id)
+    world.name = (name or "").strip() or project.name
+    world.bible = bible
+    world.characters = characters
+    world.timeline = timeline
+    world.full_clean()
+    world.save()
+    if project.world_id != world.pk:
+        Project.objects.filter(pk=project.pk).update(world_id=world.pk)
+    return world
+
+
+# --- Worlds (series canon) ---------------------------------------------------
+# A project's first narrative gives the project its world: the world bible and
+# cast of that narrative's plan. Later briefs in the project continue it (the
+# jobs app puts it into brief.world) and what they add — new characters,
+# events — is merged in.
+
+
+def _plan_parts(metadata: dict) -> tuple[dict, list, list]:
+    plan = (metadata or {}).get("plan") or {}
+    bible = (metadata or {}).get("world_bible") or plan.get("world") or {}
+    if isinstance(bible, dict) and "world" in bible and isinstance(bible["world"], dict):
+        bible = bible["world"]
+    characters = (metadata or {}).get("characters") or plan.get("characters") or []
+    title = (metadata or {}).get("title") or (plan.get("interpretation") or {}).get("title") or ""
+    events = []
+    for seg in plan.get("segments") or []:
+        for event in seg.get("key_events") or []:
+            events.append({"story": title, "segment": seg.get("index"), "event": event})
+    return dict(bible), [dict(c) for c in characters if isinstance(c, dict) and c.get("name")], events
+
+
+def world_for_project(project: Project):
+    """The project's world as a brief's ``world`` value ({"world": bible, "characters": [...]}), or None."""
+    if not project.world_id:
+        return None
+    world = World.objects.filter(pk=project.world_id).first()
+    if world is None:
+        return None
+    bible = dict(world.bible or {})
+    bible["name"] = (bible.get("name") or world.name or "").strip()
+    if not bible["name"]:
+        return None
+    characters = [c for c in world.characters or [] if isinstance(c, dict) and str(c.get("name", "")).strip()]
+    return {"world": bible, "characters": characters, "timeline": list(world.timeline or [])}
+
+
+@transaction.atomic
+def world_adopt_from_result(project: Project, metadata: dict):
+    """Make a narrative's world bible and cast the project's world (when it has none yet)."""
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    if locked.world_id:
+        return World.objects.filter(pk=locked.world_id).first()
+    bible, characters, events = _plan_parts(metadata)
+    if not bible.get("name"):
+        return None
+    world = World.objects.create(
+        user_id=locked.user_id, name=bible["name"][:255], bible=bible, characters=characters, timeline=events
+    )
+    Project.objects.filter(pk=locked.pk).update(world_id=world.pk)
+    project.world_id = world.pk
+    return world
+
+
+@transaction.atomic
+def world_merge(world, metadata: dict):
+    """Add what a later narrative brought: characters not in the cast yet, its events, new locations."""
+    bible, characters, events = _plan_parts(metadata)
+    known = {c.get("name") for c in world.characters or []}
+    cast = list(world.characters or [])
+    cast += [c for c in characters if c["name"] not in known]
+    canon = dict(world.bible or {})
+    places = {loc.get("name") for loc in canon.get("locations") or [] if isinstance(loc, dict)}
+    new_places = [
+        loc for loc in bible.get("locations") or [] if isinstance(loc, dict) and loc.get("name") not in places
+    ]
+    if new_places:
+        canon["locations"] = list(canon.get("locations") or []) + new_places
+    world.bible = canon
+    world.characters = cast
+    world.timeline = list(world.timeline or []) + events
+    world.save(update_fields=["bible", "characters", "timeline", "updated_at"])
+    return world

@@ -1,0 +1,29 @@
+"""Profile form: the two fields a writer edits about themselves."""
+
+from django import forms
+
+from accounts.models import User
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("full_name", "avatar_url")
+        labels = {"full_name": "Name", "avatar_url": "Avatar image URL"}
+        help_texts = {
+            "full_name": "Shown in the header and on your exports.",
+            "avatar_url": "An https:// link to a square image. Leave empty to use your initial.",
+        }
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "avatar_url": forms.URLInput(attrs={"placeholder": "https://"}),
+        }
+
+    def clean_full_name(self) -> str | None:
+        return (self.cleaned_data.get("full_name") or "").strip() or None
+
+    def clean_avatar_url(self) -> str | None:
+        url = (self.cleaned_data.get("avatar_url") or "").strip()
+        if url and not url.startswith("https://"):
+            raise forms.ValidationError("Use an https:// address so the image loads securely.")
+        return url or None

@@ -1,0 +1,391 @@
+"""The generation form and the plan editor of the plan-review page.
+
+Both validate with the engine's own rules (``jobs.pipeline.Brief`` and
+``Plan``), so the browser shows exactly the messages the pipeline would give.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django import forms
+
+from jobs.pipeline import (
+    GENRES,
+    LANGUAGES,
+    POVS,
+    PRODUCTION_TYPES,
+    STRUCTURES,
+    TENSES,
+    TONES,
+    Brief,
+    BriefError,
+    PipelineError,
+    Plan,
+)
+from jobs.pipeline.brief import MAX_INSPIRATION, MAX_NOTES, MAX_TITLE
+from narraforge.choices import Genre, ProductionType
+
+INSPIRATION_PLACEHOLDER = (
+    "A lighthouse keeper finds letters addressed to someone who will not be born for a hundred years…"
+)
+LANGUAGE_LABELS = {"en": "English", "pl": "Polish (polski)"}
+STRUCTURE_LABELS = {
+    "three_act": "Three acts",
+    "hero_journey": "Hero's journey",
+    "kishotenketsu": "Kishōtenketsu (four parts)",
+    "five_act": "Five acts",
+}
+POV_LABELS = {
+    "third_limited": "Third person, limited",
+    "first": "First person",
+    "third_omniscient": "Third person, omniscient",
+    "second": "Second person",
+}
+
+
+def _choices(values, labels: dict[str, str] | None = None):
+    labels = labels or {}
+    return [(v, labels.get(v) or v.replace("_", " ").capitalize()) for v in values]
+
+
+def words_help() -> str:
+    parts = []
+    for ptype in PRODUCTION_TYPES:
+        low, high = Brief.type_range(ptype)
+        label = dict(ProductionType.choices).get(ptype, ptype)
+        parts.append(f"{label} {low:,}–{high:,}")
+    return "Leave empty for the type's usual length. Ranges: " + "; ".join(parts) + "."
+
+
+class GenerationForm(forms.Form):
+    """The production brief. ``brief`` holds the validated dict after is_valid()."""
+
+    production_type = forms.ChoiceField(
+        label="Type", choices=_choices(PRODUCTION_TYPES, dict(ProductionType.choices))
+    )
+    genre = forms.ChoiceField(choices=_choices(GENRES, dict(Genre.choices)))
+    title = forms.CharField(
+        required=False, max_length=MAX_TITLE, help_text="Optional. Left empty, the engine proposes one."
+    )
+    inspiration = forms.CharField(
+        max_length=MAX_INSPIRATION,
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": INSPIRATION_PLACEHOLDER}),
+        help_text=f"The idea, premise or scene that starts it all. Up to {MAX_INSPIRATION:,} characters.",
+    )
+    language = forms.ChoiceField(choices=_choices(LANGUAGES, LANGUAGE_LABELS), initial="en")
+    target_words = forms.IntegerField(
+        label="Length (words)", required=False, min_value=1, widget=forms.NumberInput(attrs={"step": 500})
+    )
+    tone = forms.ChoiceField(choices=_choices(TONES), initial="neutral")
+    structure = forms.ChoiceField(choices=_choices(STRUCTURES, STRUCTURE_LABELS), initial="three_act")
+    pov = forms.ChoiceField(
+        label="Point of view", choices=_choices(POVS, POV_LABELS), initial="third_limited"
+    )
+    tense = forms.ChoiceField(choices=_choices(TENSES), initial="past")
+    world_notes = forms.CharField(
+        label="World notes",
+        required=False,
+        max_length=MAX_NOTES,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional. Places, rules or people the story must respect.",
+    )
+    review_plan = forms.BooleanField(
+        label="Let me review the plan first",
+        required=False,
+        help_text="Stop after planning so you can edit the world, characters and segments before writing.",
+    )
+
+    BRIEF_FIELDS = (
+        "production_type",
+        "genre",
+        "title",
+        "inspiration",
+        "language",
+        "target_words",
+        "tone",
+        "structure",
+        "pov",
+        "tense",
+        "world_notes",
+        "review_plan",
+    )
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target_words"].help_text = words_help()
+        if project is not None and not self.is_bound:
+            if project.default_production_type:
+                self.initial.setdefault("production_type", project.default_production_type)
+            if project.default_genre:
+                self.initial.setdefault("genre", project.default_genre)
+        self.brief: dict[str, Any] | None = None
+
+    def raw_brief(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data.get(name) for name in self.BRIEF_FIELDS}
+        data["target_words"] = data["target_words"] or None
+        data["review_plan"] = bool(data["review_plan"])
+        return data
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        raw = self.raw_brief()
+        try:
+            brief = Brief.from_dict(raw)
+        except BriefError as exc:
+            target = exc.field if exc.field in self.fields else None
+            self.add_error(target, _brief_message(exc))
+            return cleaned
+        full = brief.to_dict()
+        self.brief = {name: full[name] for name in self.BRIEF_FIELDS}
+        return cleaned
+
+
+def _brief_message(exc: BriefError) -> str:
+    text = str(exc)
+    prefix = f"{exc.field}: "
+    if text.startswith(prefix):
+        text = text[len(prefix) :]
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def estimate_brief(data) -> tuple[dict[str, Any] | None, str]:
+    """A brief for the live estimate from a half-filled form: (brief, problem)."""
+    raw: dict[str, Any] = {}
+    for name in GenerationForm.BRIEF_FIELDS:
+        value = data.get(name)
+        if value not in (None, ""):
+            raw[name] = value
+    raw["review_plan"] = data.get("review_plan") in ("on", "true", "1", True)
+    raw.setdefault("inspiration", "estimate")
+    if not str(raw["inspiration"]).strip():
+        raw["inspiration"] = "estimate"
+    if "target_words" in raw:
+        try:
+            raw["target_words"] = int(str(raw["target_words"]).replace(",", "").strip())
+        except ValueError:
+            return None, "Length must be a whole number of words."
+    try:
+        brief = Brief.from_dict(raw)
+    except BriefError as exc:
+        return None, _brief_message(exc)
+    return brief.to_dict(), ""
+
+
+# --------------------------------------------------------------------------- plan review
+
+MAX_SEGMENTS = 400
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class PlanEditor:
+    """The editable plan of a planning job, round-tripped through the review form.
+
+    Only the parts a writer edits come from the form; everything else (the
+    interpretation, pacing, beats, character voices) is kept from ``base``.
+    Structural operations (add, remove, move) re-render without validating;
+    ``is_valid()`` checks each field, then the engine's own Plan rules.
+    """
+
+    def __init__(self, base: dict[str, Any], data=None) -> None:
+        self.base = base
+        self.data = data
+        self.plan = copy.deepcopy(base)
+        self.segment_errors: dict[int, dict[str, str]] = {}
+        self.errors: list[str] = []
+        if data is not None:
+            self._read(data)
+
+    # --- reading the form ------------------------------------------------------
+    def _read(self, data) -> None:
+        world = self.plan.setdefault("world", {})
+        for key in ("name", "theme", "core_conflict"):
+            if f"world-{key}" in data:
+                world[key] = data.get(f"world-{key}", "").strip()
+        for key in ("laws", "boundaries"):
+            if f"world-{key}" in data:
+                world[key] = _lines(data.get(f"world-{key}", ""))
+        for i, char in enumerate(self.plan.get("characters", [])):
+            for key in ("role", "goal", "arc"):
+                name = f"char-{i}-{key}"
+                if name in data:
+                    char[key] = data.get(name, "").strip()
+        for i, act in enumerate(self.plan.get("structure", {}).get("acts", [])):
+            for key in ("name", "purpose"):
+                name = f"act-{i}-{key}"
+                if name in data:
+                    act[key] = data.get(name, "").strip()
+        if "seg-count" in data:
+            try:
+                count = min(int(data.get("seg-count", 0)), MAX_SEGMENTS)
+            except ValueError:
+                count = 0
+            self.plan["segments"] = [self._read_segment(data, i) for i in range(count)]
+        self._reindex()
+
+    def _read_segment(self, data, i: int) -> dict[str, Any]:
+        seg: dict[str, Any] = {
+            "title": data.get(f"seg-{i}-title", "").strip(),
+            "summary": data.get(f"seg-{i}-summary", "").strip(),
+            "key_events": _lines(data.get(f"seg-{i}-key_events", "")),
+            "characters": [c for c in data.getlist(f"seg-{i}-characters") if c],
+            "location": data.get(f"seg-{i}-location", "").strip(),
+        }
+        for key in ("act", "target_words"):
+            raw = data.get(f"seg-{i}-{key}", "").strip()
+            try:
+                seg[key] = int(raw)
+            except ValueError:
+                seg[key] = raw
+        return seg
+
+    def _reindex(self) -> None:
+        for i, seg in enumerate(self.plan.get("segments", []), start=1):
+            seg["index"] = i
+
+    # --- structural operations -------------------------------------------------
+    def apply(self, op: str) -> bool:
+        """Add, remove or move a segment; True when the op was one of those."""
+        segs = self.plan.setdefault("segments", [])
+        kind, _, arg = (op or "").partition("-")
+        try:
+            pos = int(arg) if arg else None
+        except ValueError:
+            return False
+        if kind == "add":
+            if len(segs) >= MAX_SEGMENTS:
+                self.errors.append(f"A plan holds at most {MAX_SEGMENTS} segments.")
+                return True
+            after = pos if pos is not None and 0 <= pos < len(segs) else len(segs) - 1
+            ref = segs[after] if segs else {}
+            sizes = [s.get("target_words") for s in segs if isinstance(s.get("target_words"), int)]
+            new = {
+                "title": "",
+                "summary": "",
+                "key_events": [],
+                "characters": [],
+                "location": ref.get("location") or next(iter(self._locations()), ""),
+                "act": ref.get("act") or (self._acts()[0][0] if self._acts() else 1),
+                "target_words": int(sum(sizes) / len(sizes)) if sizes else 1000,
+            }
+            segs.insert(after + 1, new)
+        elif kind == "remove" and pos is not None and 0 <= pos < len(segs):
+            if len(segs) == 1:
+                self.errors.append("A plan needs at least one segment.")
+            else:
+                segs.pop(pos)
+        elif kind == "up" and pos is not None and 0 < pos < len(segs):
+            segs[pos - 1], segs[pos] = segs[pos], segs[pos - 1]
+        elif kind == "down" and pos is not None and 0 <= pos < len(segs) - 1:
+            segs[pos + 1], segs[pos] = segs[pos], segs[pos + 1]
+        else:
+            return False
+        self._reindex()
+        return True
+
+    # --- validation ------------------------------------------------------------
+    def _cast(self) -> list[str]:
+        return [c.get("name", "") for c in self.plan.get("characters", [])]
+
+    def _locations(self) -> list[str]:
+        return [loc.get("name", "") for loc in self.plan.get("world", {}).get("locations", [])]
+
+    def _acts(self) -> list[tuple[int, str]]:
+        return [(a.get("number"), a.get("name", "")) for a in self.plan.get("structure", {}).get("acts", [])]
+
+    def is_valid(self) -> bool:
+        self.segment_errors = {}
+        cast, places = set(self._cast()), set(self._locations())
+        acts = {number for number, _ in self._acts()}
+        world = self.plan.get("world", {})
+        for key, label in (
+            ("name", "The world needs a name."),
+            ("theme", "The world needs a theme."),
+            ("core_conflict", "The world needs a core conflict."),
+        ):
+            if not str(world.get(key, "")).strip():
+                self.errors.append(label)
+        if not world.get("laws"):
+            self.errors.append("The world needs at least one law.")
+        if not world.get("boundaries"):
+            self.errors.append("The world needs at least one boundary.")
+        segs = self.plan.get("segments", [])
+        if not segs:
+            self.errors.append("A plan needs at least one segment.")
+        for i, seg in enumerate(segs):
+            problems: dict[str, str] = {}
+            if not seg.get("title"):
+                problems["title"] = "Give the segment a title."
+            if not seg.get("summary"):
+                problems["summary"] = "Write a short summary."
+            if not seg.get("key_events"):
+                problems["key_events"] = "List at least one key event."
+            if not seg.get("characters"):
+                problems["characters"] = "Pick at least one character."
+            elif any(c not in cast for c in seg["characters"]):
+                problems["characters"] = "Pick characters from the cast."
+            if seg.get("location") not in places:
+                problems["location"] = "Pick a location of the world."
+            if seg.get("act") not in acts:
+                problems["act"] = "Pick an act."
+            words = seg.get("target_words")
+            if not isinstance(words, int) or words < 50:
+                problems["target_words"] = "At least 50 words."
+            elif words > 50_000:
+                problems["target_words"] = "At most 50,000 words per segment."
+            if problems:
+                self.segment_errors[i] = problems
+        for i, act in enumerate(self.plan.get("structure", {}).get("acts", [])):
+            if not act.get("name") or not act.get("purpose"):
+                self.errors.append(f"Act {i + 1} needs a name and a purpose.")
+        for i, char in enumerate(self.plan.get("characters", [])):
+            if not all(char.get(k) for k in ("role", "goal", "arc")):
+                who = char.get("name") or f"Character {i + 1}"
+                self.errors.append(f"{who} needs a role, a goal and an arc.")
+        if self.errors or self.segment_errors:
+            if self.segment_errors:
+                n = len(self.segment_errors)
+                noun = "segment needs" if n == 1 else "segments need"
+                self.errors.insert(0, f"{n} {noun} attention.")
+            return False
+        try:
+            Plan.from_dict(self.plan)
+        except PipelineError as exc:
+            self.errors.append(str(exc))
+            return False
+        return True
+
+    # --- rendering -------------------------------------------------------------
+    def rows(self) -> list[dict[str, Any]]:
+        segs = self.plan.get("segments", [])
+        return [
+            {
+                "i": i,
+                "seg": seg,
+                "errors": self.segment_errors.get(i, {}),
+                "first": i == 0,
+                "last": i == len(segs) - 1,
+            }
+            for i, seg in enumerate(segs)
+        ]
+
+    def total_words(self) -> int:
+        sizes = [s.get("target_words") for s in self.plan.get("segments", [])]
+        return sum(w for w in sizes if isinstance(w, int))
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan,
+            "rows": self.rows(),
+            "cast": self._cast(),
+            "locations": self._locations(),
+            "acts": self._acts(),
+            "plan_errors": self.errors,
+            "total_words": self.total_words(),
+        }

@@ -1,0 +1,191 @@
+"""Job pages: the generation form, the live job page, the plan review and the jobs list.
+
+Thin views: fetch through the user-scoped selectors, validate a form, call
+one service, then redirect or render (a partial for htmx requests).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from jobs.forms import GenerationForm, PlanEditor, estimate_brief
+from jobs.models import FINISHED_STATUSES, JobStatus
+from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
+from jobs.services import JobError, job_cancel, job_create, job_draft_from_plan, job_resume
+from narraforge.templatetags.nf_ui import narrative_url
+from projects.selectors import project_get_for_user, projects_for_user
+
+JOBS_PER_PAGE = 25
+
+
+def _awaiting_review(job, progress: dict) -> bool:
+    """A finished plan-review job: its plan waits for the writer, there is no narrative."""
+    if "plan_ready" in progress:
+        return bool(progress["plan_ready"])
+    return (
+        job.status == JobStatus.COMPLETED
+        and bool((job.production_brief or {}).get("review_plan"))
+        and not progress.get("narrative_id")
+    )
+
+
+def _job_context(job) -> dict:
+    progress = job_progress(job)
+    return {
+        "job": job,
+        "progress": progress,
+        "brief": job.production_brief or {},
+        "awaiting_review": _awaiting_review(job, progress),
+        "finished": job.status in FINISHED_STATUSES,
+    }
+
+
+# --------------------------------------------------------------------------- generation form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_create_view(request, project_id):
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    form = GenerationForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = job_create(user=request.user, project=project, brief=form.brief)
+        except JobError as exc:
+            field = getattr(exc, "field", None)
+            form.add_error(field if field in form.fields else None, str(exc))
+        else:
+            messages.success(request, "Your brief is queued. This page follows it live.")
+            return redirect("jobs:detail", job.id)
+    return render(request, "jobs/create.html", {"form": form, "project": project, **_estimate(request, form)})
+
+
+def _estimate(request, form: GenerationForm) -> dict:
+    data = form.data if form.is_bound else {**form.initial}
+    brief, problem = estimate_brief(data)
+    estimate = job_estimate(request.user, brief) if brief else None
+    return {"estimate": estimate, "estimate_problem": problem}
+
+
+@login_required
+@require_POST
+def job_estimate_view(request, project_id):
+    """The live cost estimate and remaining quota (an htmx partial)."""
+    project_get_for_user(user=request.user, project_id=project_id)
+    brief, problem = estimate_brief(request.POST)
+    estimate = job_estimate(request.user, brief) if brief else None
+    context = {"estimate": estimate, "estimate_problem": problem}
+    return render(request, "jobs/_estimate.html", context)
+
+
+# --------------------------------------------------------------------------- job page
+
+
+@login_required
+@require_GET
+def job_detail(request, job_id):
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    return render(request, "jobs/detail.html", _job_context(job))
+
+
+@login_required
+@require_GET
+def job_progress_view(request, job_id):
+    """The live part of the job page, polled by htmx; moves on when the job is done."""
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    context = _job_context(job)
+    if request.htmx and job.status == JobStatus.COMPLETED:
+        if context["progress"].get("narrative_id"):
+            messages.success(request, "Finished. Here is your narrative.")
+            return HttpResponseClientRedirect(narrative_url(context["progress"]["narrative_id"]))
+        if context["awaiting_review"]:
+            messages.success(request, "The plan is ready for your review.")
+            return HttpResponseClientRedirect(reverse("jobs:plan", args=[job.id]))
+    return render(request, "jobs/_live.html", context)
+
+
+@login_required
+@require_POST
+def job_cancel_view(request, job_id):
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    try:
+        job_cancel(user=request.user, job=job)
+    except JobError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Cancelling: the job stops after its current step.")
+    return redirect("jobs:detail", job.id)
+
+
+@login_required
+@require_POST
+def job_resume_view(request, job_id):
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    try:
+        job_resume(user=request.user, job=job)
+    except JobError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Resumed from the last checkpoint; finished work is not paid for again.")
+    return redirect("jobs:detail", job.id)
+
+
+# --------------------------------------------------------------------------- plan review
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_review(request, job_id):
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    base = job_plan(job) if job.status == JobStatus.COMPLETED else None
+    if not base:
+        raise Http404("This job has no plan to review.")
+    editor = PlanEditor(base, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        op = request.POST.get("op", "")
+        if op == "write":
+            if editor.is_valid():
+                try:
+                    draft = job_draft_from_plan(user=request.user, job=job, plan=editor.plan)
+                except JobError as exc:
+                    editor.errors.append(str(exc))
+                else:
+                    messages.success(request, "Writing from your plan.")
+                    return redirect("jobs:detail", draft.id)
+        else:
+            editor.apply(op)
+    context = {"job": job, "brief": job.production_brief or {}, **editor.context()}
+    invalid = request.method == "POST" and bool(editor.errors or editor.segment_errors)
+    return render(request, "jobs/plan_review.html", context, status=422 if invalid else 200)
+
+
+# --------------------------------------------------------------------------- jobs list
+
+
+@login_required
+@require_GET
+def job_list(request):
+    status = request.GET.get("status") or None
+    if status not in JobStatus.values:
+        status = None
+    projects = list(projects_for_user(user=request.user).only("id", "name"))
+    project = next((p for p in projects if p.id == request.GET.get("project")), None)
+    jobs = jobs_for_user(user=request.user, status=status, project=project)
+    jobs = jobs.select_related("project").defer("output")
+    page = Paginator(jobs.order_by("-created_at"), JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "jobs": page.object_list,
+        "projects": projects,
+        "statuses": JobStatus.choices,
+        "current_status": status or "",
+        "current_project": project,
+    }
+    return render(request, "jobs/list.html", context)

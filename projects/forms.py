@@ -1,0 +1,223 @@
+"""Forms of the projects pages: the project itself and its world."""
+
+from __future__ import annotations
+
+from django import forms
+
+from narraforge.choices import Genre, ProductionType
+from projects.models import Project
+
+MAX_LINES = 200
+
+
+class ProjectForm(forms.Form):
+    name = forms.CharField(max_length=255, help_text="A working title for the series or collection.")
+    description = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional. What this project is about.",
+    )
+    default_production_type = forms.ChoiceField(
+        label="Default type",
+        required=False,
+        choices=[("", "No default")] + list(ProductionType.choices),
+        help_text="Prefills the generation form.",
+    )
+    default_genre = forms.ChoiceField(
+        label="Default genre",
+        required=False,
+        choices=[("", "No default")] + list(Genre.choices),
+        help_text="Prefills the generation form.",
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the project a name.")
+        return name
+
+    @classmethod
+    def for_project(cls, project: Project, data=None) -> ProjectForm:
+        initial = {
+            "name": project.name,
+            "description": project.description or "",
+            "default_production_type": project.default_production_type or "",
+            "default_genre": project.default_genre or "",
+        }
+        return cls(data, initial=initial)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class LinesField(forms.CharField):
+    """A textarea holding one item per line; cleans to a list of strings."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4}))
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(v) for v in value)
+        return value
+
+    def clean(self, value):
+        lines = _lines(super().clean(value))
+        if len(lines) > MAX_LINES:
+            raise forms.ValidationError(f"At most {MAX_LINES} lines, please.")
+        for line in lines:
+            if len(line) > 1000:
+                raise forms.ValidationError("Keep each line under 1,000 characters.")
+        return lines
+
+
+def _event_text(item) -> str:
+    if isinstance(item, dict):
+        when = item.get("when") or item.get("date") or item.get("segment") or ""
+        what = item.get("event") or item.get("description") or item.get("summary") or ""
+        return f"{when}: {what}" if when and what else str(what or when)
+    return str(item)
+
+
+def _location_text(item) -> str:
+    if isinstance(item, dict):
+        name, desc = item.get("name", ""), item.get("description", "")
+        return f"{name}: {desc}" if desc else str(name)
+    return str(item)
+
+
+class WorldForm(forms.Form):
+    name = forms.CharField(max_length=255, label="World name")
+    theme = forms.CharField(max_length=1000, required=False)
+    core_conflict = forms.CharField(
+        label="Core conflict", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    laws = LinesField(label="Laws of the world", help_text="One per line: what is always true here.")
+    boundaries = LinesField(help_text="One per line: what can never happen.")
+    locations = LinesField(help_text="One per line, as “Name: description”.")
+    timeline = LinesField(
+        label="Timeline of events",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One event per line, in order, optionally as “When: what happened”.",
+    )
+
+    @classmethod
+    def for_world(cls, world, project: Project, data=None) -> WorldForm:
+        bible = (world.bible if world else None) or {}
+        initial = {
+            "name": (world.name if world else "") or bible.get("name") or project.name,
+            "theme": bible.get("theme", ""),
+            "core_conflict": bible.get("core_conflict", ""),
+            "laws": "\n".join(str(x) for x in bible.get("laws", [])),
+            "boundaries": "\n".join(str(x) for x in bible.get("boundaries", [])),
+            "locations": "\n".join(_location_text(x) for x in bible.get("locations", [])),
+            "timeline": "\n".join(_event_text(x) for x in ((world.timeline if world else None) or [])),
+        }
+        return cls(data, initial=initial)
+
+    def clean_locations(self) -> list[dict]:
+        out = []
+        for line in self.cleaned_data["locations"]:
+            name, _, desc = line.partition(":")
+            if not name.strip():
+                raise forms.ValidationError(f"“{line}” needs a name before the colon.")
+            out.append({"name": name.strip(), "description": desc.strip()})
+        names = [loc["name"].lower() for loc in out]
+        if len(names) != len(set(names)):
+            raise forms.ValidationError("Each location needs a different name.")
+        return out
+
+    def clean_timeline(self) -> list[dict]:
+        out = []
+        for line in self.cleaned_data["timeline"]:
+            when, sep, what = line.partition(":")
+            if sep and what.strip() and len(when) <= 60:
+                out.append({"when": when.strip(), "event": what.strip()})
+            else:
+                out.append({"when": "", "event": line})
+        return out
+
+    def bible(self, previous: dict | None) -> dict:
+        data = dict(previous or {})
+        data.update(
+            name=self.cleaned_data["name"],
+            theme=self.cleaned_data["theme"].strip(),
+            core_conflict=self.cleaned_data["core_conflict"].strip(),
+            laws=self.cleaned_data["laws"],
+            boundaries=self.cleaned_data["boundaries"],
+            locations=self.cleaned_data["locations"],
+        )
+        return data
+
+
+class CharacterForm(forms.Form):
+    key = forms.CharField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(max_length=200, required=False)
+    role = forms.CharField(max_length=200, required=False)
+    goal = forms.CharField(max_length=1000, required=False)
+    arc = forms.CharField(max_length=1000, required=False)
+
+    def clean(self):
+        data = super().clean()
+        nameless = not self.cleaned_data.get("DELETE") and not (data.get("name") or "").strip()
+        if nameless and any((data.get(f) or "").strip() for f in ("role", "goal", "arc")):
+            self.add_error("name", "A character needs a name.")
+        return data
+
+
+class BaseCharacterFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            name = (form.cleaned_data.get("name") or "").strip().lower()
+            if name and name in seen:
+                raise forms.ValidationError(f"Two characters are called “{form.cleaned_data['name']}”.")
+            seen.add(name)
+
+    def characters(self, previous: list) -> list[dict]:
+        by_name = {str(c.get("name", "")): c for c in previous or [] if isinstance(c, dict)}
+        out = []
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            data = form.cleaned_data
+            name = (data.get("name") or "").strip()
+            if not name:
+                continue
+            merged = dict(by_name.get(data.get("key") or name, {}))
+            merged.update(
+                name=name,
+                role=(data.get("role") or "").strip(),
+                goal=(data.get("goal") or "").strip(),
+                arc=(data.get("arc") or "").strip(),
+            )
+            out.append(merged)
+        return out
+
+
+CharacterFormSet = forms.formset_factory(
+    CharacterForm, formset=BaseCharacterFormSet, extra=1, can_delete=True, max_num=100, validate_max=True
+)
+
+
+def character_formset(world, data=None) -> BaseCharacterFormSet:
+    initial = [
+        {
+            "key": c.get("name", ""),
+            "name": c.get("name", ""),
+            "role": c.get("role", ""),
+            "goal": c.get("goal", ""),
+            "arc": c.get("arc", ""),
+        }
+        for c in ((world.characters if world else None) or [])
+        if isinstance(c, dict)
+    ]
+    return CharacterFormSet(data, initial=initial, prefix="characters")

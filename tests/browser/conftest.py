@@ -1,0 +1,139 @@
+"""Browser tests: Debian's chromium driven by pytest-playwright against a live server
+and a real RQ worker running the offline engine.
+
+Playwright's own browser download cannot work here, so the browser is the
+system's /usr/bin/chromium (override with NF_CHROMIUM).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("NF_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
+        return
+    skip = pytest.mark.skip(reason=f"no chromium at {CHROMIUM} (apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+# Playwright's sync API keeps an event loop running in the test thread, and the
+# tests (and pytest-django's flush afterwards) make plain ORM calls — safe here:
+# one thread, no async code. Allowed only around the browser tests themselves
+# (runtest hooks of this conftest only run for items in this directory), so the
+# variable never leaks into other tests or their subprocesses.
+_ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    os.environ[_ASYNC_UNSAFE] = "true"
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    os.environ.pop(_ASYNC_UNSAFE, None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 860}, "device_scale_factor": 1}
+
+
+@pytest.fixture
+def redis_conn():
+    import django_rq
+
+    conn = django_rq.get_connection("default")
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def worker(live_server, redis_conn):
+    """A real `manage.py rqworker` on the test database and Redis db, with the offline engine."""
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or "5432"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "narraforge.test_settings",
+        "NF_TESTING": "1",
+        "DATABASE_URL": f"postgres://{user}{password}@{host}:{port}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "NF_TEST_REDIS_URL": settings.REDIS_URL,
+        "NF_LLM_BACKEND": "offline",
+        "OPENAI_API_KEY": "",
+        "CONN_MAX_AGE": "0",
+        "NF_PROGRESS_INTERVAL_SECONDS": "0.2",
+        "NF_HEARTBEAT_SECONDS": "0.5",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    log = open(ROOT / "var" / "browser-worker.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "high", "default", "--with-scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    if log is not subprocess.DEVNULL:
+        log.close()
+
+
+@pytest.fixture
+def shoot(page):
+    """Save a full-page screenshot in docs/screenshots (light, and dark when asked)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str, *, dark: bool = False) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        if dark:
+            page.emulate_media(color_scheme="dark")
+            page.wait_for_timeout(400)  # let colour transitions finish
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-dark.png"), full_page=True)
+            page.emulate_media(color_scheme="light")
+            page.wait_for_timeout(400)
+        return path
+
+    return take
