@@ -75,3 +75,44 @@ class GenerationJob(SeedModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class JobRuntime(models.Model):
+    """Worker-side state of a job that the seed's columns do not hold.
+
+    One row per job (created with the job): what kind of run it is and its
+    inputs beyond the brief (the plan to draft from, the parent narrative of a
+    revision), the last pipeline checkpoint (a resume starts from it), the
+    spend per model tier so far, the worker's heartbeat (the reaper fails jobs
+    whose heartbeat went stale) and a cancellation request (the running task
+    polls it). Not one of the seed's five tables.
+    """
+
+    class Kind(models.TextChoices):
+        GENERATION = "generation", "Generation"
+        PLANNING = "planning", "Plan review"
+        DRAFT = "draft", "Draft from a reviewed plan"
+        REVISION = "revision", "Revision"
+
+    job = models.OneToOneField(
+        GenerationJob, on_delete=models.DB_CASCADE, primary_key=True, related_name="runtime"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GENERATION)
+    plan = models.JSONField(null=True, blank=True, help_text="The plan a draft or revision starts from.")
+    parent_narrative_id = models.CharField(max_length=255, null=True, blank=True)
+    world_mode = models.CharField(
+        max_length=20, blank=True, default="", help_text="'continue' (project world), 'new' or '' (none yet)."
+    )
+    usage = models.JSONField(null=True, blank=True, help_text="Spend per tier so far, all attempts.")
+    checkpoint = models.JSONField(null=True, blank=True)
+    checkpoint_stage = models.CharField(max_length=100, blank=True, default="")
+    checkpoint_saved_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        db_table = "generation_job_runtime"
+
+    def __str__(self) -> str:
+        return f"Runtime of job {self.job_id[:8]}"

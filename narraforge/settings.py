@@ -189,6 +189,9 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600},
 }
 RQ_SHOW_ADMIN_LINK = True
+# Our worker runs the orphan reaper on a timer of its own (RQ's scheduler lock can
+# stay held ~2 minutes after a worker is SIGKILLed) and preloads the task modules.
+RQ = {"WORKER_CLASS": "jobs.worker.NarraForgeWorker"}
 
 # --- generation engine ----------------------------------------------------
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")

@@ -127,6 +127,8 @@ def shoot(page):
 
     def take(name: str, *, dark: bool = False) -> Path:
         path = SCREENSHOTS / f"{name}.png"
+        # A full-page shot of a scrolled page draws the sticky header mid-page.
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(path), full_page=True)
         if dark:
             page.emulate_media(color_scheme="dark")

@@ -28,6 +28,8 @@ class Command(BaseCommand):
         children = [subprocess.Popen([*manage, "runserver", addrport, "--noreload"])]
         if not no_worker:
             children.append(subprocess.Popen([*manage, "rqworker", "high", "default", "--with-scheduler"]))
+            # RQ's cron scheduler (billing's monthly reset and subscription expiry) is its own process.
+            children.append(subprocess.Popen([*manage, "rqcron", "billing.cron"]))
         self.stdout.write(self.style.SUCCESS(f"NarraForge is on http://{addrport}/ — Ctrl-C stops it."))
 
         stopping = False

@@ -1,0 +1,236 @@
+"""How a run ends: exactly one of completed / failed / cancelled, billed once.
+
+Every ending locks the job row and checks that it is still *this attempt's*
+(status ``running`` and ``celery_task_id`` equal to the attempt's RQ job id),
+so a task that runs twice, a zombie worker racing the reaper, or a stop
+callback racing the task can never finish a job twice. Billing is by delta
+(``billing.services.usage_bill_job``), so even a second ending would bill
+nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import OperationType
+from billing.services import usage_bill_job
+from jobs.checkpoints import checkpoint_stage_of, checkpoint_usage
+from jobs.models import GenerationJob, JobRuntime, JobStatus
+
+log = logging.getLogger(__name__)
+
+OPERATION_FOR_KIND = {
+    JobRuntime.Kind.GENERATION: OperationType.GENERATION,
+    JobRuntime.Kind.DRAFT: OperationType.GENERATION,
+    JobRuntime.Kind.REVISION: OperationType.REVISION,
+    JobRuntime.Kind.PLANNING: OperationType.PLANNING,
+}
+
+
+_ENDING_FIELDS = [
+    "status",
+    "error_message",
+    "can_resume",
+    "completed_at",
+    "duration_seconds",
+    "tokens_used",
+    "actual_cost_usd",
+    "current_stage",
+    "completed_stages",
+    "progress_percentage",
+    "updated_at",
+]
+
+
+def _locked_attempt(
+    job_id: str, rq_job_id: str | None, from_status: str = JobStatus.RUNNING
+) -> GenerationJob | None:
+    job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.status != from_status:
+        return None
+    if rq_job_id is not None and job.rq_job_id != rq_job_id:
+        return None
+    return job
+
+
+def _duration(job: GenerationJob, now) -> int:
+    this_attempt = (now - job.started_at).total_seconds() if job.started_at else 0
+    earlier = job.duration_seconds if (job.retry_count or 0) > 0 else 0
+    return int(round((earlier or 0) + max(this_attempt, 0)))
+
+
+def _usage_totals(usage: dict[str, Any]) -> tuple[int, float]:
+    from jobs.progress import usage_totals
+
+    return usage_totals(usage)
+
+
+def _usage_max(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for tier in set(a) | set(b):
+        ea, eb = a.get(tier) or {}, b.get(tier) or {}
+        if not isinstance(ea, dict) or not isinstance(eb, dict):
+            continue
+        out[tier] = ea if float(ea.get("cost_usd", 0) or 0) >= float(eb.get("cost_usd", 0) or 0) else eb
+        if int(eb.get("tokens", 0) or 0) > int(out[tier].get("tokens", 0) or 0):
+            out[tier] = {**out[tier], "tokens": eb.get("tokens")}
+    return out
+
+
+def job_complete(
+    *,
+    job_id: str,
+    rq_job_id: str | None,
+    result: Any,
+    usage_by_tier: dict[str, Any],
+    timing: dict[str, float] | None = None,
+) -> GenerationJob | None:
+    """One transaction: narrative (or plan), usage logs, project stats, user counters, job row."""
+    from narratives.services import narrative_create_from_job
+    from projects.services import world_adopt_from_result, world_merge
+
+    with transaction.atomic():
+        job = _locked_attempt(job_id, rq_job_id)
+        if job is None:
+            log.info("Job %s is not this attempt's to complete (%s); skipped.", job_id, rq_job_id)
+            return None
+        runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
+        now = timezone.now()
+        tokens, cost = _usage_totals(usage_by_tier)
+        output: dict[str, Any] = {
+            "engine": (getattr(result, "metadata", None) or {}).get("engine"),
+            "usage_by_tier": usage_by_tier,
+            "model_calls": len(getattr(result, "model_calls", []) or []),
+        }
+        if timing:
+            output["timing"] = timing
+        if runtime.kind == JobRuntime.Kind.PLANNING:
+            output.update({"kind": "plan", "plan": result.plan, "title": getattr(result, "title", "") or ""})
+        else:
+            if job.narratives.exists():  # belt and braces: one narrative per job, ever
+                log.warning("Job %s already has a narrative; not creating another.", job_id)
+                narrative = job.narratives.order_by("created_at").first()
+            else:
+                narrative = narrative_create_from_job(job=job, result=result)
+                project = job.project
+                if project is not None and runtime.world_mode != "revision":
+                    metadata = narrative.metadata or {}
+                    if project.world_id is None and runtime.world_mode in ("", "new", "given"):
+                        world_adopt_from_result(project, metadata)
+                    elif runtime.world_mode == "continue":
+                        from projects.models import World
+
+                        world = World.objects.select_for_update().filter(pk=project.world_id).first()
+                        if world is not None:
+                            world_merge(world, metadata)
+            output.update(
+                {
+                    "kind": "narrative",
+                    "narrative_id": narrative.pk,
+                    "title": narrative.title,
+                    "word_count": narrative.word_count,
+                    "overall_quality_score": narrative.overall_quality_score,
+                    "version": narrative.version,
+                }
+            )
+        usage_bill_job(
+            job=job,
+            usage_by_tier=usage_by_tier,
+            operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
+            record_zero=True,
+        )
+        job.status = JobStatus.COMPLETED
+        job.output = output
+        job.completed_at = now
+        job.duration_seconds = _duration(job, now)
+        job.progress_percentage = 100.0
+        job.current_stage = None
+        stages = list(getattr(result, "completed_stages", None) or job.completed_stages or [])
+        job.completed_stages = stages
+        job.tokens_used = tokens
+        job.actual_cost_usd = cost
+        job.error_message = None
+        job.can_resume = False
+        job.save(update_fields=[*_ENDING_FIELDS, "output"])
+        runtime.checkpoint = None
+        runtime.checkpoint_stage = ""
+        runtime.usage = usage_by_tier
+        runtime.cancel_requested_at = None
+        runtime.save(update_fields=["checkpoint", "checkpoint_stage", "usage", "cancel_requested_at"])
+        return job
+
+
+def job_fail(
+    *,
+    job_id: str,
+    rq_job_id: str | None,
+    message: str,
+    usage_by_tier: dict[str, Any] | None,
+    checkpoint: dict[str, Any] | None = None,
+    status: str = JobStatus.FAILED,
+    progress: dict[str, Any] | None = None,
+    resumable: bool | None = None,
+    from_status: str = JobStatus.RUNNING,
+) -> GenerationJob | None:
+    """End an attempt failed or cancelled: readable message, resumable with a checkpoint, billed once."""
+    with transaction.atomic():
+        job = _locked_attempt(job_id, rq_job_id, from_status)
+        if job is None:
+            return None
+        runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
+        if checkpoint is not None:
+            runtime.checkpoint = checkpoint
+            runtime.checkpoint_stage = checkpoint_stage_of(checkpoint)[:100]
+            runtime.checkpoint_saved_at = timezone.now()
+        if usage_by_tier is None:
+            # The worker is gone: its last progress write, but never less than its last checkpoint holds
+            # (checkpoints with new spend are saved at once, progress at most once per interval).
+            usage_by_tier = _usage_max(runtime.usage or {}, checkpoint_usage(runtime.checkpoint))
+        runtime.usage = usage_by_tier
+        runtime.save(update_fields=["checkpoint", "checkpoint_stage", "checkpoint_saved_at", "usage"])
+        usage_bill_job(
+            job=job,
+            usage_by_tier=usage_by_tier,
+            operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
+        )
+        now = timezone.now()
+        tokens, cost = _usage_totals(usage_by_tier)
+        job.status = status
+        job.error_message = message
+        if resumable is None:
+            # A checkpoint, or the plan a draft/revision starts from, is something to continue from.
+            resumable = runtime.checkpoint is not None or runtime.kind in (
+                JobRuntime.Kind.DRAFT,
+                JobRuntime.Kind.REVISION,
+            )
+        job.can_resume = resumable
+        job.completed_at = now
+        job.duration_seconds = _duration(job, now)
+        job.tokens_used = max(tokens, job.tokens_used or 0)
+        job.actual_cost_usd = max(cost, job.actual_cost_usd or 0.0)
+        if progress:
+            for field in ("current_stage", "completed_stages", "progress_percentage"):
+                if field in progress:
+                    setattr(job, field, progress[field])
+        job.save(update_fields=_ENDING_FIELDS)
+        return job
+
+
+def job_finish_unfinished(
+    *, job_id: str, rq_job_id: str | None = None, reason: str, cancelled: bool | None = None
+) -> GenerationJob | None:
+    """End a running attempt whose worker is gone (reaper) or was killed (stop-job), from the DB."""
+    runtime = JobRuntime.objects.filter(pk=job_id).first()
+    if cancelled is None:
+        cancelled = bool(runtime and runtime.cancel_requested_at)
+    return job_fail(
+        job_id=job_id,
+        rq_job_id=rq_job_id,
+        message="Cancelled by you; finished work is kept." if cancelled else reason,
+        usage_by_tier=None,
+        status=JobStatus.CANCELLED if cancelled else JobStatus.FAILED,
+    )

@@ -1,0 +1,113 @@
+"""`manage.py forge`: generate a narrative from the command line.
+
+Without --user the engine runs in this process (``jobs.pipeline.cli.run_forge``)
+and writes files to --out. With --user EMAIL --project NAME the job goes
+through the queue like one from the web (limits, usage, the user's library);
+--wait follows its progress and prints the narrative id, words, cost and score.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs.pipeline import GENRES, LANGUAGES, PRODUCTION_TYPES, Brief, BriefError, PipelineError
+
+
+class Command(BaseCommand):
+    help = "Forge a narrative: in-process (files) or, with --user/--project, through the job queue."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--type", dest="production_type", required=True, choices=PRODUCTION_TYPES)
+        parser.add_argument("--genre", required=True, choices=GENRES)
+        parser.add_argument("--inspiration", required=True)
+        parser.add_argument("--title", default="")
+        parser.add_argument("--language", default="en", choices=LANGUAGES)
+        parser.add_argument("--words", type=int, default=None, help="target words (the type's range)")
+        parser.add_argument("--backend", choices=("offline", "openai"), default=None)
+        parser.add_argument("--out", default="forge-output", help="output folder (in-process mode)")
+        parser.add_argument("--user", default=None, help="queue the job for this user (email)")
+        parser.add_argument("--project", default=None, help="the user's project name (created if missing)")
+        parser.add_argument("--review-plan", action="store_true", help="stop after planning (plan review)")
+        parser.add_argument("--wait", action="store_true", help="follow the queued job to its end")
+        parser.add_argument("--timeout", type=float, default=None, help="give up waiting after N seconds")
+
+    def handle(self, *args, **o) -> None:
+        data = {
+            "production_type": o["production_type"],
+            "genre": o["genre"],
+            "inspiration": o["inspiration"],
+            "title": o["title"],
+            "language": o["language"],
+            "target_words": o["words"],
+            "review_plan": o["review_plan"],
+        }
+        if o["user"] or o["project"]:
+            if not (o["user"] and o["project"]):
+                raise CommandError("--user and --project go together.")
+            if o["backend"]:
+                raise CommandError("--backend applies to in-process runs; queued jobs use NF_LLM_BACKEND.")
+            return self._queued(data, o)
+        self._in_process(data, o)
+
+    def _in_process(self, data, o) -> None:
+        from jobs.engine import backend_name, engine_config
+        from jobs.pipeline.cli import run_forge
+
+        try:
+            brief = Brief.from_dict(data)
+            run_forge(brief, o["backend"] or backend_name(), o["out"], config=engine_config())
+        except (BriefError, PipelineError) as exc:
+            raise CommandError(str(exc))
+
+    def _queued(self, data, o) -> None:
+        from accounts.models import User
+        from jobs.models import FINISHED_STATUSES, GenerationJob
+        from jobs.selectors import job_progress
+        from jobs.services import JobError, job_create
+        from projects.models import Project
+        from projects.services import project_create
+
+        user = User.objects.filter(email__iexact=o["user"]).first()
+        if user is None:
+            raise CommandError(f"No user with the email {o['user']}.")
+        project = Project.objects.filter(user=user, name=o["project"]).order_by("created_at").first()
+        if project is None:
+            project = project_create(user=user, name=o["project"])
+            self.stdout.write(f"Created project “{project.name}”.")
+        try:
+            job = job_create(user=user, project=project, brief=data)
+        except JobError as exc:
+            raise CommandError(str(exc))
+        self.stdout.write(f"Queued job {job.pk} (estimated ${job.estimated_cost_usd or 0:.4f}).")
+        if not o["wait"]:
+            return
+        deadline = time.monotonic() + o["timeout"] if o["timeout"] else None
+        last = None
+        while True:
+            job = GenerationJob.objects.get(pk=job.pk)
+            info = job_progress(job)
+            line = f"{info['status']:<9} {info['percentage']:5.1f}%  {info['current_stage_label'] or ''}"
+            if line != last:
+                self.stdout.write(line)
+                last = line
+            if job.status in FINISHED_STATUSES:
+                break
+            if deadline and time.monotonic() > deadline:
+                raise CommandError(f"Still {job.status} after {o['timeout']}s; job {job.pk} keeps running.")
+            time.sleep(0.5)
+        if job.status != "completed":
+            raise CommandError(f"Job {job.pk} {job.status}: {job.error_message}")
+        out = job.output or {}
+        if out.get("kind") == "plan":
+            self.stdout.write(
+                self.style.SUCCESS(f"Plan ready on job {job.pk} (cost ${job.actual_cost_usd:.4f}).")
+            )
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"narrative {out.get('narrative_id')}  words {out.get('word_count')}  "
+                f"cost ${job.actual_cost_usd or 0:.4f}  score {out.get('overall_quality_score')}"
+            )
+        )

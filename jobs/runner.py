@@ -1,0 +1,185 @@
+"""The body of the RQ task: claim the row, run the pipeline, end the attempt.
+
+The task itself (``jobs.tasks.run_generation_job``) only calls ``run_job``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from billing.services import job_budget_usd, usage_billed_for_job
+from jobs.checkpoints import CheckpointSaver, checkpoint_usage
+from jobs.completion import job_complete, job_fail
+from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
+from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
+from jobs.pipeline.brief import Brief
+from jobs.progress import Heartbeat, ProgressTracker, usage_add, usage_sub_clamped, usage_totals
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = (
+    "The generation stopped because of an internal error. It has been logged; "
+    "you can resume the job, and finished work will not be paid for again."
+)
+
+
+def claim(job_id: str, rq_job_id: str | None) -> bool:
+    """queued → running, atomically; only the attempt whose RQ id is on the row may claim it."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # One statement, one commit: the claim and the first heartbeat.
+        cursor.execute(
+            "WITH claimed AS ("
+            " UPDATE generation_jobs SET status = 'running', started_at = %s, completed_at = NULL"
+            " WHERE id = %s AND status = 'queued' AND (%s::varchar IS NULL OR celery_task_id = %s)"
+            " RETURNING id),"
+            " beat AS (UPDATE generation_job_runtime r SET heartbeat_at = %s, worker = %s"
+            " FROM claimed WHERE r.job_id = claimed.id)"
+            " SELECT id FROM claimed",
+            [now, job_id, rq_job_id, rq_job_id, now, f"{socket.gethostname()}:{os.getpid()}"],
+        )
+        claimed = cursor.fetchone() is not None
+    return claimed
+
+
+def _stage_key(stage: Any) -> str:
+    return getattr(stage, "key", None) or str(stage)
+
+
+def _budget(job: GenerationJob, already_billed_usd: float, checkpoint_cost: float) -> float | None:
+    """The ledger's ceiling for this attempt: checkpoint spend + what the job and the month still allow."""
+    user_left = job_budget_usd(job.user)  # min(per-job cap, monthly cost left); None = unlimited
+    cap = job_cost_cap_usd()
+    allowed: float | None = user_left
+    if cap is not None:
+        cap_left = max(cap - already_billed_usd, 0.0)
+        allowed = cap_left if allowed is None else min(allowed, cap_left)
+    return None if allowed is None else checkpoint_cost + allowed
+
+
+def run_job(job_id: str, rq_job_id: str | None = None) -> str:
+    task_started = time.perf_counter()
+    if not claim(job_id, rq_job_id):
+        log.info("Job %s was not queued for attempt %s; nothing to do.", job_id, rq_job_id)
+        return "skipped"
+    job = GenerationJob.objects.select_related("user", "project", "runtime").get(pk=job_id)
+    runtime: JobRuntime = job.runtime
+    rq_job_id = rq_job_id or job.rq_job_id
+    checkpoint = runtime.checkpoint
+    billed = usage_billed_for_job(job)
+    billed_usage = {t: billed[t] for t in ("mini", "gpt4")}
+    ckpt_usage = checkpoint_usage(checkpoint)
+    # Spend of earlier attempts that the checkpoint does not carry (calls after its last save).
+    base_usage = usage_sub_clamped(billed_usage, ckpt_usage)
+    tracker = ProgressTracker(
+        job_id,
+        rq_job_id,
+        base_usage=base_usage,
+        completed_stages=list((checkpoint or {}).get("completed_stages") or []) if checkpoint else [],
+    )
+    tracker.set_run_usage(ckpt_usage)
+    saver = CheckpointSaver(job_id)
+    heartbeat = Heartbeat(tracker)
+
+    def on_model_call(call: Any) -> None:
+        tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
+        saver.spent_usd += call.cost_usd
+
+    callbacks = Callbacks(
+        on_stage_start=lambda stage, index: tracker.stage_start(_stage_key(stage)),
+        on_stage_end=lambda stage, index: tracker.stage_end(_stage_key(stage)),
+        on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
+        on_checkpoint=saver.offer,
+        on_model_call=on_model_call,
+        should_cancel=heartbeat.should_cancel,
+    )
+    pipeline_seconds = 0.0
+    try:
+        brief = Brief.from_dict(job.production_brief)
+        plan = runtime.plan or None  # a reviewed plan or a revision's parent plan: starts at stage 06
+        config = engine_config()
+        backend = engine_backend(config)
+        _, ckpt_cost = usage_totals(ckpt_usage)
+        _, billed_cost = usage_totals(billed_usage)
+        budget = _budget(job, billed_cost, ckpt_cost)
+        heartbeat.start()
+        pipeline_started = time.perf_counter()
+        try:
+            result = run_pipeline(
+                brief,
+                backend=backend,
+                config=config,
+                callbacks=callbacks,
+                checkpoint=checkpoint,
+                budget_usd=budget,
+                plan=plan,
+            )
+        finally:
+            pipeline_seconds = time.perf_counter() - pipeline_started
+        tracker.set_run_usage(result.usage_by_tier)
+        usage = usage_add(base_usage, result.usage_by_tier)
+        heartbeat.stop()
+        timing = {
+            "pipeline_seconds": round(pipeline_seconds, 6),
+            "task_seconds_before_completion": round(time.perf_counter() - task_started, 6),
+            "progress_writes": tracker.writes,
+        }
+        done = job_complete(
+            job_id=job_id, rq_job_id=rq_job_id, result=result, usage_by_tier=usage, timing=timing
+        )
+        return "completed" if done is not None else "superseded"
+    except PipelineCancelled as exc:
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.CANCELLED, _cancel_message(tracker))
+    except BudgetExceeded as exc:
+        message = (
+            f"Stopped to stay within your budget: {exc}. Resume once you have room "
+            "(the usage page shows your limits); finished work is kept."
+        )
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message)
+    except PipelineError as exc:
+        log.warning("Job %s failed: %s", job_id, exc, exc_info=True)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, str(exc))
+    except Exception as exc:
+        log.exception("Job %s crashed", job_id)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, INTERNAL_ERROR, saver=saver)
+    finally:
+        heartbeat.stop()
+
+
+def _cancel_message(tracker: ProgressTracker) -> str:
+    if tracker.fenced:
+        return "Stopped: another attempt or the recovery process took this job over."
+    return "Cancelled by you; finished work is kept and the job can be resumed."
+
+
+def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None) -> str:
+    heartbeat.stop()
+    checkpoint = getattr(exc, "checkpoint", None)
+    if checkpoint is None and saver is not None and saver.pending is not None:
+        checkpoint = saver.pending
+    usage = tracker.total_usage()
+    progress = {
+        "current_stage": tracker.current_stage,
+        "completed_stages": list(tracker.completed_stages),
+        "progress_percentage": round(tracker.fraction * 100.0, 2),
+    }
+    if tracker.fenced:
+        return "superseded"
+    ended = job_fail(
+        job_id=job_id,
+        rq_job_id=rq_job_id,
+        message=message,
+        usage_by_tier=usage,
+        checkpoint=checkpoint,
+        status=status,
+        progress=progress,
+    )
+    return status if ended is not None else "superseded"

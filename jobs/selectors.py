@@ -1,0 +1,113 @@
+"""Reads for generation jobs, always scoped to a user (404 for anyone else's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
+from jobs.pipeline import STAGES
+
+STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
+
+
+def jobs_for_user(user: User, status: str | None = None, project=None) -> QuerySet[GenerationJob]:
+    qs = GenerationJob.objects.filter(user=user).select_related("project").order_by("-created_at")
+    if status:
+        qs = qs.filter(status=status)
+    if project is not None:
+        qs = qs.filter(project_id=getattr(project, "pk", project))
+    return qs
+
+
+def job_get_for_user(user: User, job_id: str) -> GenerationJob:
+    job = GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+def _stage_label(key: str | None) -> str | None:
+    if not key:
+        return None
+    stage = STAGE_BY_KEY.get(key)
+    return stage.label if stage else key
+
+
+def job_progress(job: GenerationJob) -> dict[str, Any]:
+    """Everything the progress panel shows, computed from the row (no Redis)."""
+    done = set(job.completed_stages or [])
+    running = job.current_stage if job.status == JobStatus.RUNNING else None
+    kind = JobRuntime.objects.filter(pk=job.pk).values_list("kind", flat=True).first()
+    planning = kind == JobRuntime.Kind.PLANNING
+    stages = []
+    for stage in STAGES:
+        if stage.key in done:
+            state = "done"
+        elif stage.key == running:
+            state = "running"
+        else:
+            state = "waiting"
+        if planning and stage.number > 5:
+            state = "skipped"
+        stages.append({"key": stage.key, "number": stage.number, "label": stage.label, "state": state})
+    pct = float(job.progress_percentage or 0.0)
+    if job.status == JobStatus.COMPLETED:
+        pct = 100.0
+    elapsed = float(job.duration_seconds or 0)
+    if job.status == JobStatus.RUNNING and job.started_at:
+        earlier = job.duration_seconds if (job.retry_count or 0) > 0 else 0
+        elapsed = (earlier or 0) + (timezone.now() - job.started_at).total_seconds()
+    left = None
+    if job.status == JobStatus.RUNNING and 2.0 <= pct < 100.0 and elapsed > 0:
+        left = round(elapsed * (100.0 - pct) / pct)
+    narrative_id = (job.output or {}).get("narrative_id") if job.status == JobStatus.COMPLETED else None
+    return {
+        "status": job.status,
+        "stages": stages,
+        "percentage": round(pct, 1),
+        "current_stage": job.current_stage if job.status == JobStatus.RUNNING else None,
+        "current_stage_label": _stage_label(running),
+        "tokens": job.tokens_used or 0,
+        "cost_usd": round(job.actual_cost_usd or 0.0, 6),
+        "estimated_cost_usd": job.estimated_cost_usd,
+        "elapsed_seconds": round(elapsed),
+        "estimated_seconds_left": left,
+        "can_cancel": job.status in ACTIVE_STATUSES,
+        "can_resume": bool(job.can_resume) and job.status in (JobStatus.FAILED, JobStatus.CANCELLED),
+        "error_message": job.error_message if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
+        "narrative_id": narrative_id,
+        "is_plan_review": planning,
+        "plan_ready": planning and job.status == JobStatus.COMPLETED,
+        "retry_count": job.retry_count or 0,
+    }
+
+
+def job_plan(job: GenerationJob) -> dict[str, Any] | None:
+    """The plan of a completed plan-review job (world bible, cast, structure, segments), else None."""
+    if job.status != JobStatus.COMPLETED:
+        return None
+    output = job.output or {}
+    return output.get("plan") if output.get("kind") == "plan" else None
+
+
+def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
+    """The cost estimate of a brief and what the user has left this month (None = unlimited).
+
+    Raises JobError (naming the field) when the brief is not valid.
+    """
+    from billing.services import remaining_cost_usd, remaining_generations, usage_pending
+    from jobs.engine import engine_estimate_usd
+    from jobs.services import brief_validate
+
+    brief = brief_validate(brief_dict)
+    pending = usage_pending(user=user)
+    return {
+        "estimated_cost_usd": engine_estimate_usd(brief),
+        "remaining_generations": remaining_generations(user, pending),
+        "remaining_cost_usd": remaining_cost_usd(user, pending),
+    }

@@ -1,0 +1,267 @@
+"""Writes for generation jobs: create, cancel, resume, draft from a reviewed plan.
+
+Views, commands and the admin call these. Each refuses bad input with a
+``JobError`` whose message is for the user and writes nothing in that case.
+How a run ends (complete / fail / cancelled) lives in ``jobs.completion``; the
+task body in ``jobs.runner``; the queue side in ``jobs.queues``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from billing.models import OperationType, UsageLog
+from billing.services import LimitExceeded, usage_check_limits
+from jobs import queues
+from jobs.completion import job_complete, job_fail, job_finish_unfinished  # noqa: F401 (re-exported)
+from jobs.engine import engine_estimate_usd
+from jobs.errors import JobError
+from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
+from jobs.pipeline import Brief, BriefError, PipelineError
+from jobs.pipeline.plan import Plan
+from projects.models import Project
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "JobError",
+    "LimitExceeded",
+    "job_create",
+    "job_cancel",
+    "job_resume",
+    "job_draft_from_plan",
+    "job_complete",
+    "job_fail",
+]
+
+
+def brief_validate(data: Any) -> Brief:
+    """A Brief from user input, or a JobError naming the field at fault."""
+    try:
+        return Brief.from_dict(data)
+    except BriefError as exc:
+        field = getattr(exc, "field", None) or "brief"
+        label = field.replace("_", " ")
+        detail = str(exc).split(": ", 1)[-1]
+        raise JobError(f"The brief's {label} is not valid: {detail}.", field=field) from None
+
+
+def _lock_user(user: User) -> User:
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _check_project(user: User, project: Project | str) -> Project:
+    project_id = project.pk if isinstance(project, Project) else project
+    found = Project.objects.filter(pk=project_id, user_id=user.pk).first()
+    if found is None:
+        raise JobError("That project does not exist or is not yours.", field="project")
+    return found
+
+
+def _new_job(
+    *,
+    user: User,
+    project: Project,
+    brief: Brief,
+    kind: str,
+    plan: dict[str, Any] | None = None,
+    parent_narrative_id: str | None = None,
+    world_mode: str = "",
+    estimated_cost_usd: float | None = None,
+) -> GenerationJob:
+    """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock."""
+    estimate = engine_estimate_usd(brief) if estimated_cost_usd is None else estimated_cost_usd
+    usage_check_limits(
+        user=user, estimated_cost_usd=estimate, counts_as_generation=kind != JobRuntime.Kind.PLANNING
+    )
+    job = GenerationJob(
+        user=user,
+        project=project,
+        status=JobStatus.QUEUED,
+        production_brief=brief.to_dict(),
+        estimated_cost_usd=estimate,
+        completed_stages=[],
+    )
+    job.rq_job_id = queues.rq_job_id_for(job)
+    job.save(force_insert=True)
+    JobRuntime.objects.create(
+        job=job, kind=kind, plan=plan, parent_narrative_id=parent_narrative_id, world_mode=world_mode
+    )
+    queues.enqueue_on_commit(job, queue_name=queues.queue_name_for(user))
+    return job
+
+
+def job_create(
+    *, user: User, project: Project | str, brief: dict[str, Any] | Brief, new_world: bool = False
+) -> GenerationJob:
+    """Validate, check limits under a lock on the user row, store a queued job, enqueue it on commit.
+
+    In a project that already has a world (series canon) the brief continues
+    it — its world bible and cast go into ``brief.world`` — unless the brief
+    brings its own ``world`` or ``new_world`` is set (a ``"new_world": true``
+    key in the brief dict means the same).
+    """
+    if isinstance(brief, dict) and "new_world" in brief:
+        brief = dict(brief)
+        new_world = bool(brief.pop("new_world")) or new_world
+    brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
+    from projects.services import world_for_project
+
+    with transaction.atomic():
+        locked = _lock_user(user)
+        project_obj = _check_project(locked, project)
+        world_mode = "new" if new_world else ""
+        if brief_obj.world is None and not new_world:
+            world = world_for_project(project_obj)
+            if world is not None:
+                brief_obj = brief_validate({**brief_obj.to_dict(), "world": world})
+                world_mode = "continue"
+        elif brief_obj.world is not None:
+            world_mode = "new" if project_obj.world_id is None or new_world else "given"
+        kind = JobRuntime.Kind.PLANNING if brief_obj.review_plan else JobRuntime.Kind.GENERATION
+        return _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+
+
+def _job_for_update(user: User, job: GenerationJob | str) -> GenerationJob:
+    job_id = job.pk if isinstance(job, GenerationJob) else job
+    found = GenerationJob.objects.select_for_update().filter(pk=job_id, user_id=user.pk).first()
+    if found is None:
+        raise JobError("That job does not exist or is not yours.")
+    return found
+
+
+def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
+    """Cancel a queued job (it leaves the queue) or ask a running one to stop.
+
+    A running job stops at the pipeline's next cancellation check and ends
+    ``cancelled`` with its partial usage billed; if a model call keeps it busy
+    past the grace period its worker is told to kill the work horse (RQ's
+    stop-job command) and the job is finished from what the database holds.
+    """
+    with transaction.atomic():
+        row = _job_for_update(user, job)
+        if row.status not in ACTIVE_STATUSES:
+            raise JobError(
+                f"This job is already {row.get_status_display().lower()}; there is nothing to cancel."
+            )
+        if row.status == JobStatus.QUEUED:
+            has_checkpoint = JobRuntime.objects.filter(pk=row.pk, checkpoint__isnull=False).exists()
+            now = timezone.now()
+            row.status = JobStatus.CANCELLED
+            row.completed_at = now
+            row.can_resume = has_checkpoint or row.retry_count > 0
+            row.error_message = "Cancelled before it started."
+            row.save(update_fields=["status", "completed_at", "can_resume", "error_message", "updated_at"])
+            rq_id = row.rq_job_id
+            transaction.on_commit(lambda: queues.remove_from_queue(rq_id))
+        else:
+            JobRuntime.objects.filter(pk=row.pk, cancel_requested_at__isnull=True).update(
+                cancel_requested_at=timezone.now()
+            )
+        return row
+
+
+def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
+    """Continue a failed or cancelled job from its checkpoint, on the same row (retry_count + 1)."""
+    with transaction.atomic():
+        locked_user = _lock_user(user)
+        row = _job_for_update(locked_user, job)
+        if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
+            raise JobError(
+                "This job cannot be resumed"
+                + (
+                    f": it is {row.get_status_display().lower()}."
+                    if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED)
+                    else " (nothing was saved to continue from); start a new one instead."
+                )
+            )
+        runtime = JobRuntime.objects.select_for_update().get(pk=row.pk)
+        counted = UsageLog.objects.filter(
+            job=row, operation_type__in=(OperationType.GENERATION, OperationType.REVISION)
+        ).exists()
+        billed = sum(UsageLog.objects.filter(job=row).values_list("cost_usd", flat=True))
+        usage_check_limits(
+            user=locked_user,
+            estimated_cost_usd=max((row.estimated_cost_usd or 0.0) - billed, 0.0),
+            counts_as_generation=runtime.kind != JobRuntime.Kind.PLANNING and not counted,
+        )
+        row.status = JobStatus.QUEUED
+        row.retry_count = (row.retry_count or 0) + 1
+        row.error_message = None
+        row.completed_at = None
+        row.can_resume = False
+        row.rq_job_id = queues.rq_job_id_for(row)
+        row.save(
+            update_fields=[
+                "status",
+                "retry_count",
+                "error_message",
+                "completed_at",
+                "can_resume",
+                "rq_job_id",
+                "updated_at",
+            ]
+        )
+        runtime.cancel_requested_at = None
+        runtime.heartbeat_at = None
+        runtime.save(update_fields=["cancel_requested_at", "heartbeat_at"])
+        queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
+        return row
+
+
+def plan_validate(plan: Any) -> dict[str, Any]:
+    try:
+        return Plan.from_dict(plan).to_dict()
+    except PipelineError as exc:
+        raise JobError(str(exc), field="plan") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JobError(f"The plan is malformed: {exc}.", field="plan") from None
+
+
+def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str, Any]) -> GenerationJob:
+    """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
+    plan_dict = plan_validate(plan)
+    with transaction.atomic():
+        locked = _lock_user(user)
+        source = GenerationJob.objects.filter(pk=getattr(job, "pk", job), user_id=locked.pk).first()
+        if source is None:
+            raise JobError("That job does not exist or is not yours.")
+        if not (source.production_brief or {}).get("review_plan"):
+            raise JobError("Only a plan-review job has a plan to draft from.")
+        if source.status != JobStatus.COMPLETED:
+            raise JobError("The plan is not ready yet: the planning job has not completed.")
+        if source.project_id is None:
+            raise JobError("The planning job's project no longer exists.")
+        brief = brief_validate({**source.production_brief, "review_plan": False})
+        source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
+        return _new_job(
+            user=locked,
+            project=source.project,
+            brief=brief,
+            kind=JobRuntime.Kind.DRAFT,
+            plan=plan_dict,
+            world_mode=source_runtime.world_mode if source_runtime else "",
+        )
+
+
+def job_create_revision(
+    *, user: User, project: Project, brief: Brief, plan: dict[str, Any], parent_narrative_id: str
+) -> GenerationJob:
+    """Used by narratives.services.narrative_revise: a job that redrafts from the parent's plan."""
+    with transaction.atomic():
+        locked = _lock_user(user)
+        project_obj = _check_project(locked, project)
+        return _new_job(
+            user=locked,
+            project=project_obj,
+            brief=brief,
+            kind=JobRuntime.Kind.REVISION,
+            plan=plan,
+            parent_narrative_id=parent_narrative_id,
+            world_mode="revision",
+        )

@@ -1,0 +1,73 @@
+"""The RQ worker class NarraForge runs: RQ's Worker plus an orphan reaper thread.
+
+RQ's scheduler (``--with-scheduler``) holds a lock that outlives a SIGKILLed
+worker by a minute and is retried only every two minutes, so a reaper that
+only rides on scheduled jobs could miss the "within a minute" promise exactly
+when a worker host dies. Every NarraForge worker therefore runs the reaper on
+a daemon thread of its main process every NF_REAPER_INTERVAL_SECONDS; a Redis
+key (SET NX EX) lets only one worker per interval do it, and when Redis is
+down each worker reaps anyway (the endings are conditional and idempotent).
+
+Use it with ``manage.py rqworker high default --with-scheduler --worker-class
+jobs.worker.NarraForgeWorker`` or ``RQ = {"WORKER_CLASS": "jobs.worker.NarraForgeWorker"}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+
+from django.db import close_old_connections, connection
+from redis.exceptions import RedisError
+from rq import Worker
+
+from jobs import conf
+
+log = logging.getLogger(__name__)
+
+REAPER_LOCK = "nf:reaper:lock"
+
+
+def preload() -> None:
+    """Import the task's modules once in the worker, so every forked work horse starts warm."""
+    import jobs.pipeline.backends.offline  # noqa: F401
+    import jobs.runner  # noqa: F401
+    import jobs.tasks  # noqa: F401
+    import narratives.services  # noqa: F401
+    import projects.services  # noqa: F401
+
+    with contextlib.suppress(ImportError):  # the openai SDK is a runtime dependency
+        import jobs.pipeline.backends.openai_backend  # noqa: F401
+
+
+class NarraForgeWorker(Worker):
+    def work(self, *args, **kwargs):
+        preload()
+        stop = threading.Event()
+        thread = threading.Thread(target=self._reap_loop, args=(stop,), name="nf-reaper", daemon=True)
+        thread.start()
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            stop.set()
+
+    def _reap_loop(self, stop: threading.Event) -> None:
+        from jobs.queues import ensure_reaper_scheduled
+        from jobs.reaper import reap_orphans
+
+        while not stop.wait(conf.tunable("NF_REAPER_INTERVAL_SECONDS")):
+            try:
+                interval = conf.tunable("NF_REAPER_INTERVAL_SECONDS")
+                try:
+                    mine = self.connection.set(REAPER_LOCK, self.name, nx=True, px=int(interval * 900))
+                except RedisError:
+                    mine = True
+                if mine:
+                    close_old_connections()
+                    reap_orphans()
+                    ensure_reaper_scheduled()
+            except Exception:
+                log.exception("Reaper thread failed; retrying next interval")
+            finally:
+                connection.close()
