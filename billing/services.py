@@ -128,7 +128,7 @@ def usage_check_limits(*, user: User, estimated_cost_usd: float, counts_as_gener
         limit = user.monthly_generation_limit
         raise LimitExceeded(
             f"You have reached your monthly generation limit ({limit} generations; 0 left, "
-            "counting jobs still queued or running). Your usage page shows what counts and when it resets.",
+            "counting jobs still queued or running). The usage page shows what counts and when it resets.",
             limit="generations",
             remaining=0,
         )
@@ -137,7 +137,7 @@ def usage_check_limits(*, user: User, estimated_cost_usd: float, counts_as_gener
         raise LimitExceeded(
             f"This job is estimated at ${estimated_cost_usd:,.2f} but only ${cost_left:,.2f} of your "
             f"${user.monthly_cost_limit_usd:,.2f} monthly cost limit is left (jobs still queued or running "
-            "count). Try a shorter target length, or see your usage page.",
+            "count). Try a shorter target length; the usage page shows what counts.",
             limit="cost",
             remaining=cost_left,
         )

@@ -123,7 +123,8 @@ def test_over_limit_is_refused_with_a_clear_message(client, owner, project):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'class="form-errors"' in html
-    assert "limit" in html.lower()
+    assert "generation limit" in html.lower()
+    assert f'href="{reverse("billing:usage")}"' in html
     assert GenerationJob.objects.count() == 0
 
 
