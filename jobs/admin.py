@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from jobs.models import GenerationJob
+from jobs.services import JobError, job_cancel, job_resume
 from narraforge.admin_utils import admin_link, money, pretty_json
 
 
@@ -23,6 +24,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
     list_select_related = ("user", "project")
     raw_id_fields = ("user", "project")
     date_hierarchy = "created_at"
+    actions = ("cancel_jobs", "resume_jobs")
     # The brief and output are large JSON documents: shown formatted, read-only.
     exclude = ("production_brief", "output", "completed_stages")
     readonly_fields = (
@@ -69,3 +71,25 @@ class GenerationJobAdmin(admin.ModelAdmin):
     @admin.display(description="Completed stages")
     def completed_stages_pretty(self, obj: GenerationJob) -> str:
         return pretty_json(obj.completed_stages)
+
+    def _act(self, request, queryset, service, done: str) -> None:
+        """Run a job service for each selected job, on behalf of its owner (limits included)."""
+        ok, refused = 0, []
+        for job in queryset.select_related("user"):
+            try:
+                service(user=job.user, job=job)
+                ok += 1
+            except JobError as exc:
+                refused.append(f"{job.id[:8]}: {exc}")
+        if ok:
+            self.message_user(request, f"{ok} job(s) {done}.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Cancel the selected jobs (queued or running)")
+    def cancel_jobs(self, request, queryset) -> None:
+        self._act(request, queryset, job_cancel, "cancelled or asked to stop")
+
+    @admin.action(description="Resume the selected jobs from their checkpoints")
+    def resume_jobs(self, request, queryset) -> None:
+        self._act(request, queryset, job_resume, "resumed")
