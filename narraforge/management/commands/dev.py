@@ -4,7 +4,6 @@ Ctrl-C (or SIGTERM) stops both children; if either dies the other is
 stopped too, so nothing is left running behind the terminal.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -44,9 +43,11 @@ class Command(BaseCommand):
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.3)
         finally:
+            # SIGTERM: runserver exits at once (it may sit out a SIGINT), and for an RQ
+            # worker that already got the terminal's Ctrl-C it means "stop now".
             for child in children:
                 if child.poll() is None:
-                    child.send_signal(signal.SIGINT if os.name == "posix" else signal.SIGTERM)
+                    child.terminate()
             deadline = time.monotonic() + 10
             for child in children:
                 try:
