@@ -15,6 +15,8 @@ help:
 	@echo "make lint      ruff"
 	@echo "make bench     print the performance figures"
 	@echo "make services-up / services-down / services-status   the embedded PostgreSQL and Redis"
+	@echo "make backup    dump the database to var/backups/ (OUT=file to choose)"
+	@echo "make restore FILE=...   replace the database with a dump (asks first; YES=1 skips)"
 
 $(PY):
 	@set -e; py=$$(bin/find-python); echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV)
@@ -46,6 +48,14 @@ worker: install
 
 bench: install
 	@for script in bench/bench_*.py; do echo "== $$script"; DEBUG=1 $(SERVICES) $(PY) $$script || exit 1; done
+
+backup: install
+	DEBUG=$${DEBUG:-1} $(SERVICES) $(PY) manage.py backup_db $(if $(OUT),--out "$(OUT)")
+
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/narraforge-YYYYmmdd-HHMMSS.sql.gz [YES=1]" >&2; exit 2; }
+	@test -f "$(FILE)" || { echo "make restore: no such backup file: $(FILE)" >&2; exit 2; }
+	DEBUG=$${DEBUG:-1} $(SERVICES) $(PY) manage.py restore_db "$(FILE)" $(if $(filter 1 yes true,$(YES)),--yes)
 
 services-up: install
 	$(PY) -m narraforge.devservices up

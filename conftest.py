@@ -28,3 +28,9 @@ def staff(db):
     from accounts.models import User
 
     return User.objects.create_superuser(email="staff@example.com", password="correct-horse-battery")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's session event loop would otherwise make every
+    later synchronous database test fail with "cannot call this from an async context"."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -22,13 +22,19 @@ from jobs.pipeline.usage import Ledger, ModelCall
 
 
 def checkpoint_save(job_id: str, checkpoint: dict[str, Any], *, stage: str = "") -> None:
+    from jobs.progress import with_db_retry
+
     blob = json.dumps(checkpoint, ensure_ascii=False, separators=(",", ":"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE generation_job_runtime SET checkpoint = %s::json, checkpoint_stage = %s, "
-            "checkpoint_saved_at = %s WHERE job_id = %s",
-            [blob, stage[:100], timezone.now(), job_id],
-        )
+
+    def _save() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE generation_job_runtime SET checkpoint = %s::json, checkpoint_stage = %s, "
+                "checkpoint_saved_at = %s WHERE job_id = %s",
+                [blob, stage[:100], timezone.now(), job_id],
+            )
+
+    with_db_retry(_save, what=f"checkpoint of job {job_id}")
 
 
 def checkpoint_load(job_id: str) -> dict[str, Any] | None:
@@ -83,6 +89,7 @@ class CheckpointSaver:
             self._write(latest, time.monotonic())
 
     def _write(self, checkpoint: dict[str, Any], now: float) -> None:
+        self.pending = checkpoint  # if the write fails, the run's ending stores it
         checkpoint_save(self.job_id, checkpoint, stage=checkpoint_stage_of(checkpoint))
         self._last_write = now
         self._saved_cost = self.spent_usd

@@ -19,12 +19,13 @@ the grace period (a long model call) — asks RQ to stop the work horse.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from typing import Any
 
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 
 from jobs import conf
@@ -63,6 +64,29 @@ def usage_sub_clamped(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[st
             round(float(ea.get("cost_usd", 0.0)) - float(eb.get("cost_usd", 0.0)), 9), 0.0
         )
     return out
+
+
+def with_db_retry(fn, *, seconds: float | None = None, what: str = "database write"):
+    """Run ``fn()``; if the database connection is lost, reconnect and run it again, for a while.
+
+    For idempotent statements and whole transactions only (never inside an
+    atomic block): a PostgreSQL restart or failover of a few seconds then
+    costs a running job nothing. After NF_DB_RETRY_SECONDS the error is raised.
+    """
+    window = conf.tunable("NF_DB_RETRY_SECONDS") if seconds is None else seconds
+    deadline = time.monotonic() + window
+    delay = 0.1
+    while True:
+        try:
+            return fn()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s: database connection lost (%s); retrying in %.1fs", what, exc, delay)
+            with contextlib.suppress(Exception):  # a broken connection may fail to close; it is dropped
+                connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 def usage_totals(usage: dict[str, Any]) -> tuple[int, float]:
@@ -164,11 +188,16 @@ class ProgressTracker:
             self._last_write = time.monotonic()
         tokens, cost = usage_totals(usage)
         started = time.perf_counter()
-        updated = GenerationJob.objects.filter(
-            pk=self.job_id, status=JobStatus.RUNNING, rq_job_id=self.rq_job_id
-        ).update(tokens_used=tokens, actual_cost_usd=cost, **state)
-        if updated:
-            JobRuntime.objects.filter(pk=self.job_id).update(usage=usage, heartbeat_at=timezone.now())
+
+        def _write() -> int:
+            updated = GenerationJob.objects.filter(
+                pk=self.job_id, status=JobStatus.RUNNING, rq_job_id=self.rq_job_id
+            ).update(tokens_used=tokens, actual_cost_usd=cost, **state)
+            if updated:
+                JobRuntime.objects.filter(pk=self.job_id).update(usage=usage, heartbeat_at=timezone.now())
+            return updated
+
+        updated = with_db_retry(_write, what=f"progress of job {self.job_id}")
         self.writes += 1
         self.write_seconds += time.perf_counter() - started
         if not updated:

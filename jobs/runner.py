@@ -11,23 +11,36 @@ import socket
 import time
 from typing import Any
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from billing.services import job_budget_usd, usage_billed_for_job
+from jobs import conf
 from jobs.checkpoints import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
 from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
-from jobs.progress import Heartbeat, ProgressTracker, usage_add, usage_sub_clamped, usage_totals
+from jobs.progress import (
+    Heartbeat,
+    ProgressTracker,
+    usage_add,
+    usage_sub_clamped,
+    usage_totals,
+    with_db_retry,
+)
+from narraforge.logging import bind as bind_log_context
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = (
     "The generation stopped because of an internal error. It has been logged; "
     "you can resume the job, and finished work will not be paid for again."
+)
+DATABASE_LOST = (
+    "The generation stopped because the database could not be reached for a while. Finished work "
+    "is kept: resume the job to continue without paying for it again."
 )
 
 
@@ -71,11 +84,17 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         log.info("Job %s was not queued for attempt %s; nothing to do.", job_id, rq_job_id)
         return "skipped"
     job = GenerationJob.objects.select_related("user", "project", "runtime").get(pk=job_id)
+    bind_log_context(user_id=job.user_id)
     runtime: JobRuntime = job.runtime
     rq_job_id = rq_job_id or job.rq_job_id
     checkpoint = runtime.checkpoint
-    billed = usage_billed_for_job(job)
-    billed_usage = {t: billed[t] for t in ("mini", "gpt4")}
+    if job.retry_count or checkpoint:
+        billed = usage_billed_for_job(job)
+        billed_usage = {t: billed[t] for t in ("mini", "gpt4")}
+    else:
+        # A first attempt has no usage rows: they are written only when an attempt ends, and every
+        # later attempt is a resume (retry_count + 1). One query less per job.
+        billed_usage = {t: {"tokens": 0, "cost_usd": 0.0} for t in ("mini", "gpt4")}
     ckpt_usage = checkpoint_usage(checkpoint)
     # Spend of earlier attempts that the checkpoint does not carry (calls after its last save).
     base_usage = usage_sub_clamped(billed_usage, ckpt_usage)
@@ -132,8 +151,11 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             "task_seconds_before_completion": round(time.perf_counter() - task_started, 6),
             "progress_writes": tracker.writes,
         }
-        done = job_complete(
-            job_id=job_id, rq_job_id=rq_job_id, result=result, usage_by_tier=usage, timing=timing
+        done = with_db_retry(
+            lambda: job_complete(
+                job_id=job_id, rq_job_id=rq_job_id, result=result, usage_by_tier=usage, timing=timing
+            ),
+            what=f"completion of job {job_id}",
         )
         return "completed" if done is not None else "superseded"
     except PipelineCancelled as exc:
@@ -147,6 +169,9 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     except PipelineError as exc:
         log.warning("Job %s failed: %s", job_id, exc, exc_info=True)
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, str(exc))
+    except (OperationalError, InterfaceError) as exc:
+        log.exception("Job %s lost its database connection", job_id)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, DATABASE_LOST, saver=saver)
     except Exception as exc:
         log.exception("Job %s crashed", job_id)
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, INTERNAL_ERROR, saver=saver)
@@ -173,13 +198,18 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
     }
     if tracker.fenced:
         return "superseded"
-    ended = job_fail(
-        job_id=job_id,
-        rq_job_id=rq_job_id,
-        message=message,
-        usage_by_tier=usage,
-        checkpoint=checkpoint,
-        status=status,
-        progress=progress,
+    # Retried across a database restart for as long as the reaper would wait before taking over.
+    ended = with_db_retry(
+        lambda: job_fail(
+            job_id=job_id,
+            rq_job_id=rq_job_id,
+            message=message,
+            usage_by_tier=usage,
+            checkpoint=checkpoint,
+            status=status,
+            progress=progress,
+        ),
+        seconds=max(conf.tunable("NF_DB_RETRY_SECONDS"), conf.tunable("NF_ORPHAN_AFTER_SECONDS")),
+        what=f"ending of job {job_id}",
     )
     return status if ended is not None else "superseded"

@@ -11,10 +11,12 @@ log = logging.getLogger(__name__)
 
 def run_generation_job(job_id: str, rq_job_id: str | None = None) -> str:
     from jobs.runner import run_job
+    from narraforge.logging import job_context
 
     close_old_connections()
     try:
-        return run_job(job_id, rq_job_id)
+        with job_context(job_id=job_id):  # every log line of the job carries its id (and user id)
+            return run_job(job_id, rq_job_id)
     finally:
         close_old_connections()
 

@@ -52,6 +52,14 @@ class NarraForgeWorker(Worker):
         finally:
             stop.set()
 
+    def perform_job(self, job, queue):
+        # RQ's own lines about the job (in the work horse) carry its ids too.
+        from narraforge.logging import job_context
+
+        job_id = job.args[0] if job.func_name == "jobs.tasks.run_generation_job" and job.args else None
+        with job_context(job_id=job_id) if job_id else contextlib.nullcontext():
+            return super().perform_job(job, queue)
+
     def _reap_loop(self, stop: threading.Event) -> None:
         from jobs.queues import ensure_reaper_scheduled
         from jobs.reaper import reap_orphans

@@ -11,7 +11,8 @@ def pretty_json(value) -> str:
     if value in (None, "", [], {}):
         return "—"
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-    return format_html('<pre style="max-height:32em;overflow:auto;white-space:pre-wrap">{}</pre>', text)
+    # Styled by static/css/admin.css: the CSP forbids inline style attributes.
+    return format_html('<pre class="nf-json">{}</pre>', text)
 
 
 def admin_link(obj, label: str | None = None) -> str:

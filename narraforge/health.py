@@ -47,3 +47,22 @@ def readyz(request):
     ready = all(result == "ok" for result in checks.values())
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
     return JsonResponse(body, status=200 if ready else 503)
+
+
+class ProbeMiddleware:
+    """Answers /healthz and /readyz before host validation and the HTTPS redirect.
+
+    Probes come from inside the container or the load balancer, over plain
+    HTTP and with whatever Host header they use (127.0.0.1:8000); with
+    ALLOWED_HOSTS set to the public name and SECURE_SSL_REDIRECT on, they would
+    otherwise get 400 or a redirect to https. First in MIDDLEWARE.
+    """
+
+    PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = self.PROBES.get(request.path_info)
+        return probe(request) if probe else self.get_response(request)

@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from narraforge import health, views
+from narraforge import health, security, status_views, views
+
+# The admin signs in through allauth's rate-limited login (narraforge/security.py).
+admin.site.login = security.admin_login
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -16,4 +19,5 @@ urlpatterns = [
     path("narratives/", include("narratives.urls")),
     path("usage/", include("billing.urls")),
     path("django-rq/", include("django_rq.urls")),
+    path("ops/status/", status_views.ops_status, name="ops-status"),
 ]

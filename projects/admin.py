@@ -20,7 +20,14 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ("name", "description", "user__email")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    readonly_fields = ("id", "created_at", "updated_at", "narrative_count", "total_word_count", "total_cost_usd")
+    readonly_fields = (
+        "id",
+        "created_at",
+        "updated_at",
+        "narrative_count",
+        "total_word_count",
+        "total_cost_usd",
+    )
     date_hierarchy = "created_at"
 
     @admin.display(description="Owner", ordering="user__email")
@@ -38,7 +45,14 @@ class WorldAdmin(admin.ModelAdmin):
     search_fields = ("name", "user__email")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    readonly_fields = ("id", "created_at", "updated_at", "bible_pretty", "characters_pretty", "timeline_pretty")
+    readonly_fields = (
+        "id",
+        "created_at",
+        "updated_at",
+        "bible_pretty",
+        "characters_pretty",
+        "timeline_pretty",
+    )
 
     @admin.display(description="World bible")
     def bible_pretty(self, obj: World) -> str:

@@ -126,11 +126,20 @@ class FakeChatServer:
     ``script`` holds per-request actions consumed in order before normal
     answers: ``("status", 429, {"Retry-After": "0"})``, ``("sleep", 0.5)``
     (then answer normally), ``("content", "not json")``.
+
+    ``outage``, while set to such an action, applies it to every request
+    (ahead of the script): an outage of any length, ended by setting it back
+    to None. ``latency`` (seconds) delays every answer, like a model's time to
+    respond. ``served`` records what each request got: "ok", "slow", "content"
+    or the scripted HTTP status as a string.
     """
 
-    def __init__(self, api_key: str = "test-key") -> None:
+    def __init__(self, api_key: str = "test-key", *, latency: float = 0.0) -> None:
         self.api_key = api_key
         self.script: deque[tuple[Any, ...]] = deque()
+        self.outage: tuple[Any, ...] | None = None
+        self.latency = latency
+        self.served: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -207,7 +216,7 @@ class FakeChatServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server.lock:
                     server.requests.append(body)
-                    action = server.script.popleft() if server.script else None
+                    action = server.outage or (server.script.popleft() if server.script else None)
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 if self.headers.get("Authorization") != f"Bearer {server.api_key}":
@@ -222,9 +231,15 @@ class FakeChatServer:
                         },
                     )
                 override = None
+                kind = action[0] if action else ""
+                served = str(action[1]) if kind == "status" else {"sleep": "slow"}.get(kind, kind or "ok")
+                with server.lock:
+                    server.served.append(served)
                 if action and action[0] == "status":
                     headers = action[2] if len(action) > 2 else {}
                     return self._send(action[1], {"error": {"message": f"scripted {action[1]}"}}, headers)
+                if server.latency:
+                    time.sleep(server.latency)
                 if action and action[0] == "sleep":
                     time.sleep(action[1])
                 if action and action[0] == "content":

@@ -1,0 +1,101 @@
+"""The LLM endpoint answering 429, 500 and timeouts, then recovering.
+
+A real worker runs the openai backend against the local Chat Completions
+server (``jobs.pipeline.testing.FakeChatServer``) with a 1 s request timeout,
+so each scripted fault costs about a second of backoff. Short faults are
+retried and the job completes; an outage longer than the retries fails the
+job with a readable message and ``can_resume``, and the resume — once the
+endpoint answers again — completes without paying for finished work twice.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.models import GenerationJob, JobStatus
+from jobs.services import job_create, job_resume
+from narratives.models import Narrative
+from tests.faults.conftest import SHORT_BRIEF, assert_settled_once, billed_usd, finished, wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+OK = ("ok",)  # any action the server does not know answers normally
+
+
+def _env(fake_llm, attempts: int) -> dict[str, str]:
+    return {**fake_llm.worker_env, "NF_LLM_MAX_ATTEMPTS": str(attempts), "NF_LLM_TIMEOUT_SECONDS": "1"}
+
+
+def _ledger_calls(job_id) -> int:
+    narrative = Narrative.objects.get(job_id=job_id)
+    return sum(stage["calls"] for stage in narrative.metadata["usage_by_stage"].values())
+
+
+def test_transient_429_500_and_timeouts_are_retried_and_the_job_completes(
+    owner, project, workers, fake_llm, openai_settings
+):
+    fake_llm.script.extend(
+        [
+            ("status", 429, {"Retry-After": "0"}),  # call 1: rate limited once
+            OK,
+            OK,
+            ("status", 500),  # call 3: a server error
+            OK,
+            ("sleep", 3.0),  # call 5: no answer within the 1 s timeout
+            OK,
+            ("status", 429, {"Retry-After": "1"}),  # call 7: three faults in a row, fourth attempt answers
+            ("status", 503),
+            ("sleep", 3.0),
+        ]
+    )
+    workers.start(env=_env(fake_llm, attempts=4))
+    job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
+    done = wait_for(lambda: finished(job.pk), timeout=60, interval=0.2, what="the job")
+    assert done.status == JobStatus.COMPLETED, done.error_message
+    assert done.retry_count == 0  # the backend's retries, not a resume
+    faults = [s for s in fake_llm.served if s != "ok"]
+    assert sorted(faults) == ["429", "429", "500", "503", "slow", "slow"]
+    # Only answered calls are in the ledger and billed; failed attempts cost nothing.
+    assert _ledger_calls(job.pk) == len(fake_llm.requests) - len(faults)
+    assert_settled_once(job.pk, owner)
+
+
+@pytest.mark.parametrize(
+    "fault, readable",
+    [
+        (("status", 500), "kept failing: server error (HTTP 500), after 3 attempt(s)"),
+        (
+            ("status", 429, {"Retry-After": "0"}),
+            "kept rate-limiting: rate limited (HTTP 429), after 3 attempt(s)",
+        ),
+        (("sleep", 3.0), "timed out: no answer within 1 s, after 3 attempt(s)"),
+    ],
+    ids=["500", "429", "timeout"],
+)
+def test_an_outage_longer_than_the_retries_fails_resumably_and_the_resume_completes_after_recovery(
+    owner, project, workers, fake_llm, openai_settings, fault, readable
+):
+    # Five calls answer (stages 01-04 and more), then the endpoint is down for good.
+    fake_llm.script.extend([OK] * 5 + [fault] * 1000)
+    workers.start(env=_env(fake_llm, attempts=3))
+    job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
+    failed = wait_for(lambda: finished(job.pk), timeout=45, interval=0.2, what="the outage to fail the job")
+    assert failed.status == JobStatus.FAILED and failed.can_resume
+    assert readable in failed.error_message, failed.error_message
+    assert "Traceback" not in failed.error_message
+    assert not Narrative.objects.filter(job=job).exists()
+    # What the five answered calls cost is billed now, once.
+    assert billed_usd(job.pk) == pytest.approx(failed.actual_cost_usd, abs=1e-6) and billed_usd(job.pk) > 0
+    answered_before = fake_llm.served.count("ok")
+    assert answered_before == 5
+
+    fake_llm.script.clear()  # the endpoint recovers
+    job_resume(user=owner, job=job)
+    done = wait_for(lambda: finished(job.pk), timeout=45, interval=0.2, what="the resumed job")
+    assert done.status == JobStatus.COMPLETED, done.error_message
+    assert GenerationJob.objects.get(pk=job.pk).retry_count == 1
+    # No finished call was made or paid again: the ledger holds each answered call exactly once.
+    assert _ledger_calls(job.pk) == fake_llm.served.count("ok")
+    ledger = Narrative.objects.get(job=job).metadata["usage_by_stage"]
+    assert ledger["brief_interpretation"]["calls"] == 1 and ledger["world_architecture"]["calls"] == 1
+    assert_settled_once(job.pk, owner)

@@ -1,0 +1,67 @@
+"""Fixtures for the security tests: an owner with one of everything, real job runs (offline engine)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+BRIEF = {
+    "production_type": "short_story",
+    "genre": "fantasy",
+    "inspiration": "A lighthouse keeper finds a map drawn in salt.",
+    "target_words": 5000,
+}
+
+
+def run_to_completion(job) -> None:
+    from jobs.models import GenerationJob
+    from jobs.runner import run_job
+
+    job = GenerationJob.objects.get(pk=job.pk)
+    assert run_job(job.pk, job.rq_job_id) == "completed"
+
+
+def make_owned(
+    user,
+    *,
+    brief: dict | None = None,
+    name: str = "Owner's secret saga",
+    description: str = "A description only its owner may read.",
+    instructions: str = "Make the keeper braver in the second act.",
+) -> SimpleNamespace:
+    """A project with a world, a completed job and its narrative, and a queued revision job."""
+    from jobs.services import job_create
+    from narratives.services import narrative_revise
+    from projects.models import Project, World
+    from projects.services import project_create
+
+    project = project_create(user=user, name=name, description=description)
+    job = job_create(user=user, project=project, brief=brief or BRIEF)
+    run_to_completion(job)
+    job.refresh_from_db()
+    narrative = job.narratives.get()
+    revision = narrative_revise(user=user, narrative=narrative, instructions=instructions)
+    project = Project.objects.get(pk=project.pk)
+    assert project.world_id, "the first narrative should have given the project a world"
+    return SimpleNamespace(
+        project=project,
+        job=job,
+        narrative=narrative,
+        revision=revision,
+        world=World.objects.get(pk=project.world_id),
+    )
+
+
+@pytest.fixture
+def owned(owner):
+    return make_owned(owner)
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
