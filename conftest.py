@@ -4,6 +4,17 @@ import pytest
 
 
 @pytest.fixture
+def redis_conn():
+    """The test Redis database (its own db number, see test_settings), empty before and after."""
+    import django_rq
+
+    conn = django_rq.get_connection("default")
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
 def make_user(db):
     from accounts.models import User
 

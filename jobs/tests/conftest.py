@@ -55,16 +55,6 @@ def _fast_tunables(monkeypatch):
 
 
 @pytest.fixture
-def redis_conn():
-    import django_rq
-
-    conn = django_rq.get_connection("default")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-
-
-@pytest.fixture
 def project(owner):
     from projects.services import project_create
 
@@ -94,6 +84,8 @@ class Workers:
             "PYTHONUNBUFFERED": "1",
         }
         env.update(extra or {})
+        # Browser tests allow sync ORM calls beside Playwright's loop in *this* process only.
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         return env
 
     def start(

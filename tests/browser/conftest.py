@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from jobs.tests.conftest import Workers
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -69,55 +69,13 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture
-def redis_conn():
-    import django_rq
-
-    conn = django_rq.get_connection("default")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-
-
-@pytest.fixture
 def worker(live_server, redis_conn):
     """A real `manage.py rqworker` on the test database and Redis db, with the offline engine."""
-    db = settings.DATABASES["default"]
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or "5432"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "narraforge.test_settings",
-        "NF_TESTING": "1",
-        "DATABASE_URL": f"postgres://{user}{password}@{host}:{port}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "NF_TEST_REDIS_URL": settings.REDIS_URL,
-        "NF_LLM_BACKEND": "offline",
-        "OPENAI_API_KEY": "",
-        "CONN_MAX_AGE": "0",
-        "NF_PROGRESS_INTERVAL_SECONDS": "0.2",
-        "NF_HEARTBEAT_SECONDS": "0.5",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    log = open(ROOT / "var" / "browser-worker.log", "w") if (ROOT / "var").is_dir() else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "high", "default", "--with-scheduler"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
+    pool = Workers(settings.DATABASES["default"]["NAME"], settings.REDIS_URL)
+    offline = {"NF_LLM_BACKEND": "offline", "OPENAI_API_KEY": "", "NF_PROGRESS_INTERVAL_SECONDS": "0.2"}
+    proc = pool.start(env=offline)
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-    if log is not subprocess.DEVNULL:
-        log.close()
+    pool.stop_all()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from jobs.tests.conftest import (  # noqa: F401 - fixtures re-used from the job 
     _fast_tunables,
     fake_llm,
     project,
-    redis_conn,
     wait_for,
     workers,
 )
