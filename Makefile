@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed
 SERVICES := $(PY) -m narraforge.devservices run --
 PYTEST_ARGS ?=
 
-.PHONY: run test install services-up services-down services-status lint migrate shell worker bench backup restore clean help
+.PHONY: run test screenshots install services-up services-down services-status lint migrate shell worker bench backup restore clean help
 
 help:
 	@echo "make run       set everything up and serve http://127.0.0.1:8000 with a worker"
 	@echo "make test      run the whole suite on real PostgreSQL and Redis"
+	@echo "make screenshots  refresh docs/screenshots from the browser tests"
 	@echo "make lint      ruff"
 	@echo "make bench     print the performance figures"
 	@echo "make services-up / services-down / services-status   the embedded PostgreSQL and Redis"
@@ -33,6 +34,9 @@ run: install
 
 test: install
 	$(SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+
+screenshots: install
+	NF_SCREENSHOTS=1 $(SERVICES) $(PY) -m pytest tests/browser
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -17,7 +17,9 @@ from django.conf import settings
 from jobs.tests.conftest import Workers
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# `make screenshots` (NF_SCREENSHOTS=1) refreshes the README's pictures in docs/;
+# ordinary runs write to the git-ignored var/ so a test run leaves the tree clean.
+SCREENSHOTS = ROOT / ("docs/screenshots" if os.environ.get("NF_SCREENSHOTS") == "1" else "var/screenshots")
 CHROMIUM = os.environ.get("NF_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
