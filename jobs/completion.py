@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from billing.models import OperationType
 from billing.services import usage_bill_job
 from jobs.checkpoints import checkpoint_stage_of, checkpoint_usage
@@ -49,6 +50,13 @@ _ENDING_FIELDS = [
 def _locked_attempt(
     job_id: str, rq_job_id: str | None, from_status: str = JobStatus.RUNNING
 ) -> GenerationJob | None:
+    # One lock order everywhere: the owner's user row, then the job, then its project.
+    # job_create and job_resume lock the user first; ending a job updates the user's
+    # counters, so taking the user row last here deadlocked against a concurrent
+    # job_create of the same user (seen under bench/bench_load.py).
+    owner_id = GenerationJob.objects.filter(pk=job_id).values_list("user_id", flat=True).first()
+    if owner_id is not None:
+        User.objects.select_for_update().filter(pk=owner_id).values_list("pk", flat=True).first()
     job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
     if job is None or job.status != from_status:
         return None
