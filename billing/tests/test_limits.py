@@ -115,58 +115,16 @@ def test_downgrade_refuses_once_over_the_new_limit(owner, project, new_job):
         new_job(owner, project)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_submissions_take_exactly_the_remaining_slots(make_user, make_project, new_job):
-    """Eight submissions race for the last two slots: exactly two win (job_create locks the user row)."""
-    import django_rq
-
-    user = make_user("racer@example.com")
-    project = make_project(user)
-    for _ in range(3):
-        new_job(user, project)
-    barrier = threading.Barrier(8)
+def _race(submissions: int, submit_one) -> list[str]:
+    """Start `submissions` threads at once (a barrier), each with its own connection; their outcomes."""
+    barrier = threading.Barrier(submissions)
     results: list[str] = []
     lock = threading.Lock()
 
     def submit() -> None:
         try:
             barrier.wait(timeout=10)
-            new_job(user, project)
-            outcome = "ok"
-        except LimitExceeded:
-            outcome = "refused"
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=submit) for _ in range(8)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
-        assert sorted(results) == ["ok"] * 2 + ["refused"] * 6
-        assert user.jobs.count() == 5
-    finally:
-        django_rq.get_connection("default").flushdb()  # the test Redis database: queued RQ jobs
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_submissions_at_the_cost_boundary(make_user, make_project, new_job, estimate):
-    import django_rq
-
-    user = make_user("spender@example.com")
-    project = make_project(user)
-    estimate(3.0)  # $10 allows three $3 jobs
-    barrier = threading.Barrier(6)
-    results: list[str] = []
-    lock = threading.Lock()
-
-    def submit() -> None:
-        try:
-            barrier.wait(timeout=10)
-            new_job(user, project)
+            submit_one()
             outcome = "ok"
         except LimitExceeded as exc:
             outcome = exc.limit
@@ -175,12 +133,30 @@ def test_concurrent_submissions_at_the_cost_boundary(make_user, make_project, ne
         with lock:
             results.append(outcome)
 
-    threads = [threading.Thread(target=submit) for _ in range(6)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
-        assert sorted(results) == ["cost"] * 3 + ["ok"] * 3
-    finally:
-        django_rq.get_connection("default").flushdb()
+    threads = [threading.Thread(target=submit) for _ in range(submissions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return sorted(results)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_take_exactly_the_remaining_slots(
+    make_user, make_project, new_job, redis_conn
+):
+    """Eight submissions race for the last two slots: exactly two win (job_create locks the user row)."""
+    user = make_user("racer@example.com")
+    project = make_project(user)
+    for _ in range(3):
+        new_job(user, project)
+    assert _race(8, lambda: new_job(user, project)) == ["generations"] * 6 + ["ok"] * 2
+    assert user.jobs.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_at_the_cost_boundary(make_user, make_project, new_job, estimate, redis_conn):
+    user = make_user("spender@example.com")
+    project = make_project(user)
+    estimate(3.0)  # $10 allows three $3 jobs
+    assert _race(6, lambda: new_job(user, project)) == ["cost"] * 3 + ["ok"] * 3
