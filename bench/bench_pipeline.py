@@ -87,13 +87,13 @@ def bench_offline() -> None:
 
 def bench_openai() -> None:
     from jobs.pipeline import EngineConfig, get_backend, run_pipeline
+    from jobs.pipeline.connection import Connection
     from jobs.pipeline.testing import FakeChatServer
 
     print("\nopenai backend against the local test server, 100,000-word novel")
     with FakeChatServer() as server:
         config = EngineConfig(
-            openai_api_key=server.api_key,
-            openai_base_url=server.base_url,
+            connection=Connection(base_url=server.base_url, api_key=server.api_key),
             request_timeout=30,
             backoff_base=0.01,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -12,6 +13,20 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str = "stop"
+
+
+@dataclass
+class CallObserver:
+    """What a streaming backend reports while a call runs (backends with ``streams = True``).
+
+    ``on_text`` gets the answer so far (throttled by the backend, always once
+    at the end); ``on_abandoned`` gets the prompt and completion tokens of an
+    attempt that was given up after the server had started answering (an idle
+    timeout, a dropped stream): those tokens were generated and are spent.
+    """
+
+    on_text: Callable[[str], None] | None = None
+    on_abandoned: Callable[[int, int], None] | None = None
 
 
 @dataclass(frozen=True)
