@@ -18,7 +18,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
 from jobs.models import FINISHED_STATUSES, JobStatus
-from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
+from jobs.selectors import (
+    job_estimate,
+    job_get_for_user,
+    job_live_prose,
+    job_plan,
+    job_progress,
+    jobs_for_user,
+)
 from jobs.services import JobError, LimitExceeded, job_cancel, job_create, job_draft_from_plan, job_resume
 from narraforge.templatetags.nf_ui import narrative_url
 from projects.selectors import project_get_for_user, projects_for_user
@@ -52,6 +59,7 @@ def _job_context(job) -> dict:
         "brief": job.production_brief or {},
         "awaiting_review": _awaiting_review(job, progress),
         "finished": job.status in FINISHED_STATUSES,
+        "live_prose": job_live_prose(job),
     }
 
 

@@ -71,6 +71,7 @@ class EngineConfig:
             context_window=int(window) if window else None,
             json_mode=env.get("NF_LLM_JSON_MODE", "") or "auto",
             prices=prices,
+            stream=env.get("NF_LLM_STREAM", "1").lower() not in ("0", "false", "no", "off"),
         )
         return cls(
             connection=connection,

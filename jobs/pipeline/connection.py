@@ -12,6 +12,12 @@ from a database row. The pipeline never reads the environment for it.
 * ``prompt`` — no ``response_format`` at all; the schema is in the prompt only;
 * ``auto`` — start with ``json_schema`` and fall back along that list when a server refuses
   a mode; the mode that worked is remembered per endpoint (``JsonModeMemory``).
+
+``stream`` (default on) streams every answer: prose reaches the job page as it
+is written and the timeout is an idle timeout. A server that sends no usage
+with a stream (llama-cpp-python) has its tokens counted: one per streamed
+chunk or ~4 characters each, whichever is more, and the prompt estimated.
+With ``stream`` off, answers come whole and every server reports their usage.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ class Connection:
     context_window: int | None = None  # tokens; None: ask the server, else DEFAULT_CONTEXT_WINDOW
     json_mode: str = "auto"
     prices: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    # Stream answers (live prose, idle timeout). Off: whole answers, whose usage every server reports.
+    stream: bool = True
 
     def __post_init__(self) -> None:
         if self.json_mode not in JSON_MODE_CHOICES:

@@ -78,6 +78,7 @@ class Engine:
         # Our ~4 characters/token estimate, scaled for safety; raised when a server says it was short.
         self.token_factor = 1.25
         self.served_models: dict[str, int | None] | None = None
+        self.counted_calls = 0  # answers whose usage the server did not report (we counted the tokens)
 
     # -- before the first call -------------------------------------------------------------------
     def preflight(self) -> None:

@@ -20,9 +20,12 @@ _TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 
 
 def _balanced_object(text: str) -> str | None:
-    """The first complete {...} in ``text``, braces inside strings ignored."""
+    """The {...} that starts at the first brace of ``text``, if it is complete (braces in strings ignored).
+
+    Only the first brace: when that object is cut off, an inner object is not the answer.
+    """
     start = text.find("{")
-    while start != -1:
+    if start != -1:
         depth, in_string, escape = 0, False, False
         for i in range(start, len(text)):
             ch = text[i]
@@ -41,7 +44,6 @@ def _balanced_object(text: str) -> str | None:
                 depth -= 1
                 if depth == 0:
                     return text[start : i + 1]
-        start = text.find("{", start + 1)
     return None
 
 

@@ -278,6 +278,7 @@ class _Run:
             entry.update({k: v for k, v in notes.items() if k != "segment"})  # asked vs delivered
         meta["memory"] = {"summaries": list(self.state.summaries), "ledger": dict(self.state.ledger)}
         meta["context_window"] = {"tokens": self.engine.window, "source": self.engine.window_source}
+        meta["usage_counted_calls"] = self.engine.counted_calls  # this attempt's calls without server usage
         meta["quality_metrics"] = metrics
         meta["overall_quality_score"] = score
         return PipelineResult(

@@ -88,7 +88,7 @@ class _Faker:
         if kind == "object":
             return {k: self.value(v, k, key) for k, v in schema.get("properties", {}).items()}
         if kind == "array":
-            n = schema.get("maxItems", max(schema.get("minItems", 0), 3))
+            n = max(schema.get("minItems", 0), min(schema.get("maxItems", 3), 3))
             if key == "characters" and parent in ("", "segments") and schema["items"].get("type") == "string":
                 i = next(self.counter)
                 return [self.cast[i % len(self.cast)], self.cast[(i + 1) % len(self.cast)]][:n]
@@ -133,6 +133,10 @@ def tokens(text: str) -> int:
     return (len(text) + 3) // 4
 
 
+class _Cut(str):
+    """Content that ends at the token limit (``finish_reason: length``)."""
+
+
 def _with_control_chars(value: Any) -> Any:
     """Raw control characters inside strings, as small local models write them."""
     if isinstance(value, dict):
@@ -156,7 +160,9 @@ class FakeChatServer:
     answers: ``("status", 429, {"Retry-After": "0"})`` (optionally a fourth
     item: the error message), ``("sleep", 0.5)`` (then answer normally),
     ``("content", "not json")``, ``("short", 10)`` (prose of 10 words),
-    ``("stall", 2.0)`` (stream half the answer, then go quiet for 2 s and drop).
+    ``("cut", 300)`` (300 words, then ``finish_reason: length``), ``("stall", 2.0)``
+    (stream half the answer, go quiet for 2 s, then finish it — unless the client
+    has gone, which stops the generation like llama.cpp does).
 
     ``outage``, while set to such an action, applies it to every request
     (ahead of the script): an outage of any length, ended by setting it back
@@ -197,6 +203,7 @@ class FakeChatServer:
         self.served: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.abandoned = 0  # streamed answers the client walked away from
+        self.cut_short: list[tuple[int, int]] = []  # (chunks sent, chunks in the answer) of those
         self.lock = threading.Lock()
         self.line = threading.Lock()  # held while generating when ``serial``
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -267,6 +274,8 @@ class FakeChatServer:
 
     def answer(self, body: dict[str, Any], override: str | None) -> dict[str, Any]:
         content, finish = self.content_for(body, override)
+        if isinstance(override, _Cut):
+            finish = "length"
         return {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -384,9 +393,13 @@ class FakeChatServer:
                     override = action[1]
                 if action and action[0] == "short":
                     override = prose(action[1])
+                if action and action[0] == "cut":
+                    override = _Cut(prose(action[1]).rstrip(".") + " and then the")
                 if not body.get("stream"):
                     return self._send(200, server.answer(body, override))
                 content, finish = server.content_for(body, override)
+                if isinstance(override, _Cut):
+                    finish = "length"
                 stall = action[1] if action and action[0] == "stall" else None
                 self._stream(body, content, finish, stall)
 
@@ -404,17 +417,18 @@ class FakeChatServer:
 
                 size = max(1, server.chunk_chars)
                 pieces = [content[i : i + size] for i in range(0, len(content), size)] or [""]
+                sent = 0
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
                     self.send_header("Cache-Control", "no-cache")
                     self.end_headers()
                     for n, piece in enumerate(pieces):
-                        if stall is not None and n == len(pieces) // 2:
-                            time.sleep(stall)
-                            return  # go quiet, then drop the connection without a finish reason
+                        if stall is not None and n == max(1, len(pieces) // 2):
+                            time.sleep(stall)  # go quiet mid-answer
                         delta = {"role": "assistant", "content": piece} if n == 0 else {"content": piece}
                         event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                        sent += 1
                         if server.token_delay:
                             time.sleep(server.token_delay)
                     event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
@@ -426,5 +440,6 @@ class FakeChatServer:
                 except (BrokenPipeError, ConnectionResetError):
                     with server.lock:
                         server.abandoned += 1  # like llama.cpp: a closed stream stops the generation
+                        server.cut_short.append((sent, len(pieces)))
 
         return Handler

@@ -13,6 +13,7 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str = "stop"
+    usage_reported: bool = True  # False: the server sent no usage, the tokens were counted by us
 
 
 @dataclass

@@ -241,17 +241,15 @@ class OpenAIBackend:
         observer: CallObserver,
         pieces: list[str],
     ) -> Completion:
-        kwargs: dict[str, Any] = {
-            "model": model,
-            "messages": messages,
-            "max_tokens": max_tokens,
-            "stream": True,
-            **extra,
-        }
+        kwargs: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": max_tokens, **extra}
+        if not self.connection.stream:
+            return self._whole(kwargs, messages, observer)
+        kwargs["stream"] = True
         if self._stream_usage:
             kwargs["stream_options"] = {"include_usage": True}
         finish: str | None = None
         usage: Any = None
+        chunks = 0
         last_emit = time.monotonic()
         stream = self.client.chat.completions.create(**kwargs)
         try:
@@ -261,6 +259,7 @@ class OpenAIBackend:
                 for choice in chunk.choices or ():
                     delta = getattr(choice.delta, "content", None) if choice.delta else None
                     if delta:
+                        chunks += 1
                         pieces.append(delta)
                         if observer.on_text is not None and time.monotonic() - last_emit >= TEXT_EMIT_SECONDS:
                             last_emit = time.monotonic()
@@ -275,10 +274,30 @@ class OpenAIBackend:
         if observer.on_text is not None:
             observer.on_text(text)
         if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
-            prompt, completion = int(usage.prompt_tokens), int(usage.completion_tokens or 0)
-        else:  # a server that sends no usage: estimate rather than bill zero
-            prompt, completion = prompt_estimate(messages), estimate_tokens(text)
-        return Completion(text, prompt, completion, finish)
+            return Completion(text, int(usage.prompt_tokens), int(usage.completion_tokens or 0), finish)
+        # No usage (llama.cpp streams one token per chunk): count rather than bill zero, never less
+        # than the text's size.
+        completion = max(chunks, estimate_tokens(text))
+        return Completion(text, prompt_estimate(messages), completion, finish, usage_reported=False)
+
+    def _whole(
+        self, kwargs: dict[str, Any], messages: list[dict[str, str]], observer: CallObserver
+    ) -> Completion:
+        """One non-streamed answer (``Connection.stream`` off)."""
+        response = self.client.chat.completions.create(**kwargs)
+        if not getattr(response, "choices", None):
+            raise BackendError("The endpoint answered without any choices.", cause="bad_response")
+        choice = response.choices[0]
+        text = choice.message.content or ""
+        if observer.on_text is not None:
+            observer.on_text(text)
+        usage = getattr(response, "usage", None)
+        finish = choice.finish_reason or "stop"
+        if usage is not None and usage.prompt_tokens is not None:
+            return Completion(text, int(usage.prompt_tokens), int(usage.completion_tokens or 0), finish)
+        return Completion(
+            text, prompt_estimate(messages), estimate_tokens(text), finish, usage_reported=False
+        )
 
     # -- GET /v1/models ----------------------------------------------------------------------------
     def served_models(self) -> dict[str, int | None] | None:

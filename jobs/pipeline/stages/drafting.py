@@ -4,11 +4,14 @@ Drafting is strictly sequential — each prompt carries what the story actually
 said so far and the tail of the previous segment — but every prompt is
 bounded (see ``context``) and fitted to the connection's context window.
 
-A passage cut off at the token limit (``finish_reason: length``) is
-continued; one that stops under ``SHORT_SHARE`` of its target is extended;
-both within ``MAX_EXTRA_CALLS`` calls per segment. Stylization works on
-chunks that fit the window and keeps the draft of any chunk the stylist
-shortened or cut off. What was asked and delivered goes into ``notes``.
+The first call asks for ``ASK_SHARE`` of the target, so a model that writes
+a little short still reaches it. A passage cut off at the token limit
+(``finish_reason: length``) is continued; one that stops under its target is
+extended; both within ``MAX_EXTRA_CALLS`` calls per segment. Stylization works
+on chunks that fit the window and keeps the draft of any chunk the stylist cut
+off or shortened beyond the segment's slack over its target, so polishing
+never takes a chapter below its planned length. What was asked and delivered
+goes into ``notes``.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from ..plan import Plan
 from ..text import count_words, estimate_tokens, tail_words
 
 _LANGUAGE = {"en": "English", "pl": "Polish"}
-SHORT_SHARE = 0.7  # a passage under this share of its target is extended
+ASK_SHARE = 1.06  # the first call asks for this share of the target
+SHORT_SHARE = 0.7  # under this share of its target a chapter counts as short (reported)
 MAX_EXTRA_CALLS = 8  # continuations + extensions per segment
-STYLE_KEEP_SHARE = 0.85  # a styled chunk shorter than this share of its draft is not used
+STYLE_KEEP_SHARE = 0.85  # a styled chunk shorter than this share of its draft is never used
 _ENDS_SENTENCE = tuple(".!?…\"”»'")
 
 
@@ -93,8 +97,9 @@ def generate_segment(
         ]
         if brief.revision_instructions:
             parts.append("REVISION INSTRUCTIONS (apply them)\n" + brief.revision_instructions[:1200])
+        words = round(seg.target_words * ASK_SHARE) if engine.backend.name != "offline" else seg.target_words
         parts.append(
-            f"Write segment {seg.index} now: about {seg.target_words} words. Every key event and every "
+            f"Write segment {seg.index} now: about {words} words. Every key event and every "
             "listed character must appear."
         )
         messages = [
@@ -140,7 +145,7 @@ def _write(
         messages,
         payload=payload,
         segment=seg.index,
-        max_tokens=completion_budget(target, brief.language),
+        max_tokens=completion_budget(round(target * ASK_SHARE), brief.language),
     )
     text = answer.text.strip()
     calls, continued, extended, empty = 1, 0, 0, 0
@@ -151,10 +156,10 @@ def _write(
         if finish == "length" and have >= 0.95 * target:
             text = _trim_to_sentence(text)  # long enough: end on a full sentence instead
             break
-        if finish != "length" and have >= SHORT_SHARE * target:
+        if finish != "length" and have >= target:
             break
         cut_off = finish == "length"
-        more = max(target - have, 120)
+        more = max(round(target * ASK_SHARE) - have, 120)
         ask = (
             "Your passage was cut off. Continue it exactly where it stops, mid-sentence if need be; do "
             "not repeat anything."
@@ -197,6 +202,7 @@ def _write(
             "segment": seg.index,
             "asked_words": target,
             "delivered_words": count_words(text),
+            "short": count_words(text) < SHORT_SHARE * target,
             "draft_calls": calls,
             "continued": continued,
             "extended": extended,
@@ -239,8 +245,10 @@ def stylize_segment(
     engine: Engine, brief: Brief, plan: Plan, index: int, text: str, notes: dict[str, Any] | None = None
 ) -> str:
     notes = notes if notes is not None else {}
+    # Words polishing may remove before the segment drops below its target (or below the draft).
+    slack = [max(0, count_words(text) - plan.segments[index].target_words)]
     if engine.window is None:  # no window to fit (the offline engine): the whole segment at once
-        styled, kept = _style(engine, brief, plan, index, text)
+        styled, kept = _style(engine, brief, plan, index, text, slack=slack)
         notes.update({"style_chunks": 1, "style_kept_draft": int(kept)})
         return styled
     chunk_tokens = engine.input_budget(0.35, 4000)
@@ -249,7 +257,7 @@ def stylize_segment(
     chunks = _chunks(text, chunk_tokens)
     prefix = ""
     for chunk in chunks:
-        styled, kept = _style_fitting(engine, brief, plan, index, chunk, prefix)
+        styled, kept = _style_fitting(engine, brief, plan, index, chunk, prefix, slack)
         out.append(styled)
         prefix = "\n\n".join(out) + "\n\n"
         kept_total += kept
@@ -258,11 +266,18 @@ def stylize_segment(
 
 
 def _style_fitting(
-    engine: Engine, brief: Brief, plan: Plan, index: int, chunk: str, prefix: str, depth: int = 0
+    engine: Engine,
+    brief: Brief,
+    plan: Plan,
+    index: int,
+    chunk: str,
+    prefix: str,
+    slack: list[int],
+    depth: int = 0,
 ) -> tuple[str, int]:
     """Style ``chunk``; halve it while the window refuses it (three times at most, then keep the draft)."""
     try:
-        return _style(engine, brief, plan, index, chunk, prefix)
+        return _style(engine, brief, plan, index, chunk, prefix, slack=slack)
     except ContextTooSmall:
         if depth >= 3:
             return chunk, 1
@@ -271,7 +286,7 @@ def _style_fitting(
             return chunk, 1
         parts, kept = [], 0
         for half in halves:
-            styled, k = _style_fitting(engine, brief, plan, index, half, prefix, depth + 1)
+            styled, k = _style_fitting(engine, brief, plan, index, half, prefix, slack, depth + 1)
             parts.append(styled)
             prefix += styled + "\n\n"
             kept += k
@@ -279,7 +294,7 @@ def _style_fitting(
 
 
 def _style(
-    engine: Engine, brief: Brief, plan: Plan, index: int, text: str, prefix: str = ""
+    engine: Engine, brief: Brief, plan: Plan, index: int, text: str, prefix: str = "", *, slack: list[int]
 ) -> tuple[str, bool]:
     seg = plan.segments[index]
     words = count_words(text)
@@ -300,7 +315,13 @@ def _style(
         live_prefix=prefix,
     )
     styled = answer.text.strip()
-    # A stylist that shortened the passage or was cut off has failed; keep the draft, not lose prose.
-    if answer.finish_reason == "length" or count_words(styled) < STYLE_KEEP_SHARE * words:
+    # A stylist that was cut off or shortened the passage has failed; keep the draft, not lose prose.
+    shrink = words - count_words(styled)
+    if (
+        answer.finish_reason == "length"
+        or count_words(styled) < STYLE_KEEP_SHARE * words
+        or shrink > slack[0]
+    ):
         return text, True
+    slack[0] -= max(0, shrink)
     return styled, False

@@ -15,6 +15,7 @@ from typing import Any
 from .. import schema as schemas
 from ..brief import Brief
 from ..engine import Engine
+from ..errors import BackendError
 from ..memory import Ledger
 from ..plan import Plan
 from ..quality import plan_coverage
@@ -88,9 +89,16 @@ def validate_coherence(
         {"role": "system", "content": "You are a strict continuity editor. Answer with JSON only."},
         {"role": "user", "content": user},
     ]
-    data = engine.json(
-        "coherence_validation", messages, schemas.COHERENCE, name="coherence", max_tokens=700, payload={}
-    )
+    try:
+        data = engine.json(
+            "coherence_validation", messages, schemas.COHERENCE, name="coherence", max_tokens=700, payload={}
+        )
+    except BackendError as exc:
+        if exc.cause != "invalid_json":
+            raise
+        # The judgment is advice: an unreadable one is reported, it does not throw the story away.
+        report.issues = [f"The model's coherence judgment could not be read ({exc})."]
+        return report
     report.score = float(data["score"])
     report.issues = [str(i) for i in data["issues"]][:8]
     return report
@@ -134,14 +142,20 @@ def review_editorial(
             },
         },
     }
-    data = engine.json(
-        "editorial_review",
-        messages,
-        titles_schema,
-        name="review",
-        max_tokens=300 + 30 * len(chapters),
-        payload={"chapters": chapters},
-    )
+    try:
+        data = engine.json(
+            "editorial_review",
+            messages,
+            titles_schema,
+            name="review",
+            max_tokens=300 + 30 * len(chapters),
+            payload={"chapters": chapters},
+        )
+    except BackendError as exc:
+        if exc.cause != "invalid_json":
+            raise
+        # Titles and notes are polish: keep the planned titles rather than lose the finished story.
+        return EditorialReview([s.title for s in plan.segments], [f"No editorial review: {exc}"])
     return EditorialReview([t.strip() for t in data["chapter_titles"]], [str(n) for n in data["notes"]][:6])
 
 
