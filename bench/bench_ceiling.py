@@ -104,8 +104,8 @@ def round_of(n_jobs: int, n_workers: int, scale: float) -> bool:
         estimates = sum(j.estimated_cost_usd or 0 for j in jobs)
         limit = user.monthly_cost_limit_usd
         print(
-            f"{n_jobs} jobs on {n_workers} workers (free user, limit ${limit:.2f}, estimates ${estimates:.2f}, "
-            f"prices x{scale:g}, model writes to max_tokens):"
+            f"{n_jobs} jobs on {n_workers} workers (free user, limit ${limit:.2f}, "
+            f"estimates ${estimates:.2f}, prices x{scale:g}, model writes to max_tokens):"
         )
         print(f"  provider tokens {provider_tokens:,}  provider cost ${provider_cost:.4f}")
         print(f"  billed tokens   {billed_tokens:,}  billed cost   ${billed_cost:.4f} of ${limit:.2f}")
