@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from billing.models import OperationType
 from billing.services import usage_bill_job
-from jobs.checkpoints import checkpoint_stage_of, checkpoint_usage
+from jobs.checkpoint_store import checkpoint_stage_of, checkpoint_usage
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 
 log = logging.getLogger(__name__)

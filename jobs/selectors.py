@@ -101,7 +101,7 @@ def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
     Raises JobError (naming the field) when the brief is not valid.
     """
     from billing.services import remaining_cost_usd, remaining_generations, usage_pending
-    from jobs.engine import engine_estimate_usd
+    from jobs.engine_settings import engine_estimate_usd
     from jobs.services import brief_validate
 
     brief = brief_validate(brief_dict)

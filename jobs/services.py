@@ -3,7 +3,7 @@
 Views, commands and the admin call these. Each refuses bad input with a
 ``JobError`` whose message is for the user and writes nothing in that case.
 How a run ends (complete / fail / cancelled) lives in ``jobs.completion``; the
-task body in ``jobs.runner``; the queue side in ``jobs.queues``.
+task body in ``jobs.attempt``; the queue side in ``jobs.queues``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from billing.models import OperationType, UsageLog
 from billing.services import LimitExceeded, usage_check_limits
 from jobs import queues
 from jobs.completion import job_complete, job_fail, job_finish_unfinished  # noqa: F401 (re-exported)
-from jobs.engine import engine_estimate_usd
+from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief, BriefError, PipelineError

@@ -28,7 +28,7 @@ def spend(usd: float) -> dict:
 def complete(job) -> None:
     """Run the job for real (offline engine, $0) to completion."""
     from jobs.models import GenerationJob
-    from jobs.runner import run_job
+    from jobs.attempt import run_job
 
     job = GenerationJob.objects.get(pk=job.pk)
     assert run_job(job.pk, job.rq_job_id) == "completed"
@@ -38,7 +38,7 @@ def end_after_spending(job, usd: float, status: str = "failed", resumable: bool 
     """The worker claims the job, spends ``usd`` and the attempt ends failed or cancelled."""
     from jobs.completion import job_fail
     from jobs.models import GenerationJob
-    from jobs.runner import claim
+    from jobs.attempt import claim
 
     job = GenerationJob.objects.get(pk=job.pk)
     assert claim(job.pk, job.rq_job_id)

@@ -183,7 +183,7 @@ def test_running_the_task_twice_for_one_job_gives_one_narrative_and_one_set_of_u
     workers.start()
     wait_for(lambda: _finished(job.pk), timeout=30, what="the job")
     time.sleep(1.0)
-    from jobs.runner import run_job
+    from jobs.attempt import run_job
 
     assert run_job(job.pk, job.rq_job_id) == "skipped"  # and once more in this process
     assert Narrative.objects.filter(job=job).count() == 1

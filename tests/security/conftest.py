@@ -16,7 +16,7 @@ BRIEF = {
 
 def run_to_completion(job) -> None:
     from jobs.models import GenerationJob
-    from jobs.runner import run_job
+    from jobs.attempt import run_job
 
     job = GenerationJob.objects.get(pk=job.pk)
     assert run_job(job.pk, job.rq_job_id) == "completed"

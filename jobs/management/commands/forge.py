@@ -52,7 +52,7 @@ class Command(BaseCommand):
         self._in_process(data, o)
 
     def _in_process(self, data, o) -> None:
-        from jobs.engine import backend_name, engine_config
+        from jobs.engine_settings import backend_name, engine_config
         from jobs.pipeline.cli import run_forge
 
         try:

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from billing.services import job_budget_usd, usage_billed_for_job
 from jobs import conf
-from jobs.checkpoints import CheckpointSaver, checkpoint_usage
+from jobs.checkpoint_store import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
-from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
+from jobs.engine_settings import engine_backend, engine_config, job_cost_cap_usd
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
