@@ -23,10 +23,11 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncDay, TruncMonth
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth
 from django.utils import timezone
 
 from billing.models import OperationType, UsageLog
+from billing.reservations import reservations_held_usd
 from jobs.pipeline.usage import TierUsage, Usage
 from narraforge.choices import ACTIVE_STATUSES
 
@@ -88,23 +89,10 @@ def usage_pending(*, user: User, exclude_job_id: str | None = None) -> Pending:
             "pk",
             filter=~Q(production_brief__review_plan=True) & ~Q(pk__in=billed_jobs),
         ),
-        cost=Coalesce(
-            Sum(
-                Greatest(
-                    Coalesce("estimated_cost_usd", Value(0.0)),
-                    Coalesce("actual_cost_usd", Value(0.0)),
-                    output_field=FloatField(),
-                )
-            ),
-            Value(0.0),
-            output_field=FloatField(),
-        ),
     )
-    # What active jobs already billed (a resumed job's earlier attempts) is in the user's counters.
-    already = UsageLog.objects.filter(job__in=active.values("pk")).aggregate(
-        s=Coalesce(Sum("cost_usd"), Value(0.0), output_field=FloatField())
-    )["s"]
-    return Pending(generations=agg["generations"], cost_usd=max(agg["cost"] - already, 0.0))
+    # The cost side is the reservation rule (billing.reservations): what active jobs hold, unbilled.
+    held = reservations_held_usd(user_id=user.pk, exclude_job_id=exclude_job_id)
+    return Pending(generations=agg["generations"], cost_usd=held)
 
 
 def remaining_generations(user: User, pending: Pending | None = None) -> int | None:
