@@ -1,9 +1,10 @@
 from django.contrib import admin, messages
 
-from jobs.models import GenerationJob
+from jobs.models import GenerationJob, JobRuntime
 from jobs.services import job_cancel, job_resume
 from narraforge.admin_utils import admin_link, money, pretty_json
 from narraforge.errors import UserFacingError
+from narraforge.redaction import redact
 
 
 @admin.register(GenerationJob)
@@ -39,7 +40,13 @@ class GenerationJobAdmin(admin.ModelAdmin):
         "completed_at",
         "duration_seconds",
         "rq_job_id",
+        "error_detail",
     )
+
+    @admin.display(description="Error detail (staff only, secrets masked)")
+    def error_detail(self, obj: GenerationJob) -> str:
+        detail = JobRuntime.objects.filter(pk=obj.pk).values_list("error_detail", flat=True).first()
+        return redact(detail or "") or "—"
 
     @admin.display(description="Job", ordering="id")
     def short_id(self, obj: GenerationJob) -> str:

@@ -6,6 +6,7 @@ The task itself (``jobs.tasks.run_generation_job``) only calls ``run_job``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -22,6 +23,7 @@ from jobs.checkpoint_store import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
 from jobs.db_retry import with_db_retry
 from jobs.engine_settings import engine_backend, engine_config, job_cost_cap_usd
+from jobs.failures import staff_detail, writer_message
 from jobs.heartbeat import Heartbeat
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
@@ -167,8 +169,8 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             )
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message)
     except PipelineError as exc:
-        log.warning("Job %s failed: %s", job_id, exc, exc_info=True)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, str(exc))
+        log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, writer_message(exc))
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, DATABASE_LOST, saver=saver)
@@ -198,6 +200,10 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
     }
     if tracker.fenced:
         return "superseded"
+    if status == JobStatus.FAILED:
+        # Staff's account of the stop (admin); the writer's message above never carries it.
+        with contextlib.suppress(Exception):  # diagnostics must not keep a job from ending
+            JobRuntime.objects.filter(pk=job_id).update(error_detail=staff_detail(exc))
     # Retried across a database restart for as long as the reaper would wait before taking over.
     ended = with_db_retry(
         lambda: job_fail(

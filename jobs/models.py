@@ -101,6 +101,9 @@ class JobRuntime(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True, default="")
+    error_detail = models.TextField(
+        blank=True, default="", help_text="Staff only: the engine's account of the last stop, redacted."
+    )
 
     class Meta:
         db_table = "generation_job_runtime"
