@@ -25,6 +25,7 @@ from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief, BriefError, PipelineError
 from jobs.pipeline.plan import Plan
+from jobs.submissions import submission_record, submission_replay
 from projects.models import Project
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,12 @@ def _new_job(
 
 
 def job_create(
-    *, user: User, project: Project | str, brief: dict[str, Any] | Brief, new_world: bool = False
+    *,
+    user: User,
+    project: Project | str,
+    brief: dict[str, Any] | Brief,
+    new_world: bool = False,
+    submission_key: str | None = None,
 ) -> GenerationJob:
     """Validate, check limits under a lock on the user row, store a queued job, enqueue it on commit.
 
@@ -116,6 +122,8 @@ def job_create(
 
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         project_obj = _check_project(locked, project)
         world_mode = "new" if new_world else ""
         if brief_obj.world is None and not new_world:
@@ -126,7 +134,9 @@ def job_create(
         elif brief_obj.world is not None:
             world_mode = "new" if project_obj.world_id is None or new_world else "given"
         kind = JobRuntime.Kind.PLANNING if brief_obj.review_plan else JobRuntime.Kind.GENERATION
-        return _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        job = _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job
 
 
 def _job_for_update(user: User, job: GenerationJob | str) -> GenerationJob:
@@ -168,10 +178,12 @@ def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
         return row
 
 
-def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
+def job_resume(*, user: User, job: GenerationJob | str, submission_key: str | None = None) -> GenerationJob:
     """Continue a failed or cancelled job from its checkpoint, on the same row (retry_count + 1)."""
     with transaction.atomic():
         locked_user = _lock_user(user)
+        if (done := submission_replay(user_id=locked_user.pk, key=submission_key)) is not None:
+            return done
         row = _job_for_update(locked_user, job)
         if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
             raise JobError(
@@ -215,6 +227,7 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
         runtime.heartbeat_at = None
         runtime.save(update_fields=["cancel_requested_at", "heartbeat_at"])
         queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
+        submission_record(user_id=locked_user.pk, key=submission_key, job=row)
         return row
 
 
@@ -227,11 +240,15 @@ def plan_validate(plan: Any) -> dict[str, Any]:
         raise JobError(f"The plan is malformed: {exc}.", field="plan") from None
 
 
-def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str, Any]) -> GenerationJob:
+def job_draft_from_plan(
+    *, user: User, job: GenerationJob | str, plan: dict[str, Any], submission_key: str | None = None
+) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
     plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         source = GenerationJob.objects.filter(pk=getattr(job, "pk", job), user_id=locked.pk).first()
         if source is None:
             raise JobError("That job does not exist or is not yours.")
@@ -243,7 +260,7 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
             raise JobError("The planning job's project no longer exists.")
         brief = brief_validate({**source.production_brief, "review_plan": False})
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
-        return _new_job(
+        draft = _new_job(
             user=locked,
             project=source.project,
             brief=brief,
@@ -251,16 +268,26 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
             plan=plan_dict,
             world_mode=source_runtime.world_mode if source_runtime else "",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=draft)
+        return draft
 
 
 def job_create_revision(
-    *, user: User, project: Project, brief: Brief, plan: dict[str, Any], parent_narrative_id: str
+    *,
+    user: User,
+    project: Project,
+    brief: Brief,
+    plan: dict[str, Any],
+    parent_narrative_id: str,
+    submission_key: str | None = None,
 ) -> GenerationJob:
     """Used by narratives.services.narrative_revise: a job that redrafts from the parent's plan."""
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         project_obj = _check_project(locked, project)
-        return _new_job(
+        job = _new_job(
             user=locked,
             project=project_obj,
             brief=brief,
@@ -269,3 +296,5 @@ def job_create_revision(
             parent_narrative_id=parent_narrative_id,
             world_mode="revision",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job

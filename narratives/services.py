@@ -69,7 +69,9 @@ def narrative_create_from_job(*, job: GenerationJob, result: Any) -> Narrative:
     return narrative
 
 
-def narrative_revise(*, user: User, narrative: Narrative | str, instructions: str) -> GenerationJob:
+def narrative_revise(
+    *, user: User, narrative: Narrative | str, instructions: str, submission_key: str | None = None
+) -> GenerationJob:
     """Start a job that redrafts a narrative from its plan with the writer's instructions.
 
     Its result is the next version (``parent_narrative`` = this one). Raises
@@ -111,6 +113,7 @@ def narrative_revise(*, user: User, narrative: Narrative | str, instructions: st
         brief=brief,
         plan=plan_validate(plan),
         parent_narrative_id=found.pk,
+        submission_key=submission_key,
     )
 
 

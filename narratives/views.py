@@ -129,15 +129,23 @@ def revise(request, pk: str):
     form = ReviseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         from jobs.errors import JobError
+        from jobs.submissions import ALREADY_STARTED, key_from_post  # jobs sits above narratives
 
         try:
             job = services.narrative_revise(
-                user=request.user, narrative=narrative, instructions=form.cleaned_data["instructions"]
+                user=request.user,
+                narrative=narrative,
+                instructions=form.cleaned_data["instructions"],
+                submission_key=key_from_post(request.POST, request.path),
             )
         except JobError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Revision started: its result will be the next version.")
+            replayed = getattr(job, "replayed", False)
+            messages.success(
+                request,
+                ALREADY_STARTED if replayed else "Revision started: its result will be the next version.",
+            )
             return redirect(reverse("jobs:detail", args=[job.pk]))
     status = 400 if request.method == "POST" else 200
     return render(request, "narratives/revise.html", {"narrative": narrative, "form": form}, status=status)
