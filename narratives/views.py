@@ -21,6 +21,7 @@ from narratives import selectors, services
 from narratives.diff import diff_texts
 from narratives.exports import FORMATS, UnknownFormat, export_narrative
 from narratives.forms import CompareForm, LibraryFilterForm, RenameForm, ReviseForm
+from projects.selectors import projects_for_user
 
 PAGE_SIZE = 20
 
@@ -28,7 +29,6 @@ PAGE_SIZE = 20
 @login_required
 @require_GET
 def library(request):
-    from projects.selectors import projects_for_user
 
     projects = list(projects_for_user(user=request.user).only("id", "name"))
     form = LibraryFilterForm(request.GET, projects=projects)
