@@ -25,6 +25,7 @@ from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief
 from jobs.pipeline.brief import MAX_NOTES
+from jobs.submissions import submission_record, submission_replay
 from narratives.models import Narrative
 from projects.models import Project
 from projects.selectors import world_for_project
@@ -88,7 +89,12 @@ def _new_job(
 
 
 def job_create(
-    *, user: User, project: Project, brief: dict[str, Any] | Brief, new_world: bool = False
+    *,
+    user: User,
+    project: Project,
+    brief: dict[str, Any] | Brief,
+    new_world: bool = False,
+    submission_key: str | None = None,
 ) -> GenerationJob:
     """Validate, check limits under a lock on the user row, store a queued job, enqueue it on commit.
 
@@ -103,6 +109,8 @@ def job_create(
     brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         project_obj = _check_project(locked, project)
         world_mode = "new" if new_world else ""
         if brief_obj.world is None and not new_world:
@@ -113,7 +121,9 @@ def job_create(
         elif brief_obj.world is not None:
             world_mode = "new" if project_obj.world_id is None or new_world else "given"
         kind = JobRuntime.Kind.PLANNING if brief_obj.review_plan else JobRuntime.Kind.GENERATION
-        return _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        job = _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job
 
 
 def _job_for_update(user: User, job: GenerationJob) -> GenerationJob:
@@ -154,10 +164,12 @@ def job_cancel(*, user: User, job: GenerationJob) -> GenerationJob:
         return row
 
 
-def job_resume(*, user: User, job: GenerationJob) -> GenerationJob:
+def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = None) -> GenerationJob:
     """Continue a failed or cancelled job from its checkpoint, on the same row (retry_count + 1)."""
     with transaction.atomic():
         locked_user = _lock_user(user)
+        if (done := submission_replay(user_id=locked_user.pk, key=submission_key)) is not None:
+            return done
         row = _job_for_update(locked_user, job)
         if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
             raise JobError(
@@ -201,14 +213,19 @@ def job_resume(*, user: User, job: GenerationJob) -> GenerationJob:
         runtime.heartbeat_at = None
         runtime.save(update_fields=["cancel_requested_at", "heartbeat_at"])
         queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
+        submission_record(user_id=locked_user.pk, key=submission_key, job=row)
         return row
 
 
-def job_draft_from_plan(*, user: User, job: GenerationJob, plan: dict[str, Any]) -> GenerationJob:
+def job_draft_from_plan(
+    *, user: User, job: GenerationJob, plan: dict[str, Any], submission_key: str | None = None
+) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
     plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         source = GenerationJob.objects.filter(pk=job.pk, user_id=locked.pk).first()
         if source is None:
             raise JobError("That job does not exist or is not yours.")
@@ -220,7 +237,7 @@ def job_draft_from_plan(*, user: User, job: GenerationJob, plan: dict[str, Any])
             raise JobError("The planning job's project no longer exists.")
         brief = brief_validate({**source.production_brief, "review_plan": False})
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
-        return _new_job(
+        draft = _new_job(
             user=locked,
             project=source.project,
             brief=brief,
@@ -228,9 +245,13 @@ def job_draft_from_plan(*, user: User, job: GenerationJob, plan: dict[str, Any])
             plan=plan_dict,
             world_mode=source_runtime.world_mode if source_runtime else "",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=draft)
+        return draft
 
 
-def job_create_revision(*, user: User, narrative: Narrative, instructions: str) -> GenerationJob:
+def job_create_revision(
+    *, user: User, narrative: Narrative, instructions: str, submission_key: str | None = None
+) -> GenerationJob:
     """Start a job that redrafts a narrative from its plan with the writer's instructions.
 
     Its result is the next version (``parent_narrative`` = this one). Raises
@@ -264,8 +285,10 @@ def job_create_revision(*, user: User, narrative: Narrative, instructions: str) 
     plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         project_obj = _check_project(locked, found.project)
-        return _new_job(
+        job = _new_job(
             user=locked,
             project=project_obj,
             brief=brief,
@@ -274,3 +297,5 @@ def job_create_revision(*, user: User, narrative: Narrative, instructions: str) 
             parent_narrative_id=found.pk,
             world_mode="revision",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from jobs.services import job_create_revision  # the web layer: revisions are jobs
+from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
 from narratives import selectors, services
 from narratives.diff import diff_texts
@@ -141,12 +142,19 @@ def revise(request, pk: str):
     if request.method == "POST" and form.is_valid():
         try:
             job = job_create_revision(
-                user=request.user, narrative=narrative, instructions=form.cleaned_data["instructions"]
+                user=request.user,
+                narrative=narrative,
+                instructions=form.cleaned_data["instructions"],
+                submission_key=key_from_post(request.POST, request.path),
             )
         except UserFacingError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Revision started: its result will be the next version.")
+            replayed = getattr(job, "replayed", False)
+            messages.success(
+                request,
+                ALREADY_STARTED if replayed else "Revision started: its result will be the next version.",
+            )
             return redirect(reverse("jobs:detail", args=[job.pk]))
     status = 400 if request.method == "POST" else 200
     return render(request, "narratives/revise.html", {"narrative": narrative, "form": form}, status=status)
