@@ -9,7 +9,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.shortcuts import get_object_or_404
 
 from jobs.pipeline.quality import reference as quality_reference
 from narratives.models import Narrative
@@ -57,9 +56,9 @@ def narratives_for_user(*, user) -> QuerySet[Narrative]:
     return Narrative.objects.filter(user=user)
 
 
-def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
-    """The user's narrative or a 404 — another user's id is indistinguishable from a missing one."""
-    return get_object_or_404(Narrative.objects.select_related("project", "user"), pk=narrative_id, user=user)
+def narrative_of_user(*, user, narrative_id: str) -> Narrative | None:
+    """The user's narrative, or None (also for another user's id: the caller cannot tell them apart)."""
+    return Narrative.objects.select_related("project", "user").filter(pk=narrative_id, user=user).first()
 
 
 def narrative_library(
