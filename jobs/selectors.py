@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
+from jobs.briefs import brief_validate
+from jobs.engine_settings import engine_estimate_usd
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import STAGES
 
@@ -24,11 +26,9 @@ def jobs_for_user(user: User, status: str | None = None, project=None) -> QueryS
     return qs
 
 
-def job_get_for_user(user: User, job_id: str) -> GenerationJob:
-    job = GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
-    if job is None:
-        raise Http404("No such job.")
-    return job
+def job_of_user(*, user: User, job_id: str) -> GenerationJob | None:
+    """The user's job, or None (also for another user's id: the caller cannot tell them apart)."""
+    return GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
 
 
 def _stage_label(key: str | None) -> str | None:
@@ -100,10 +100,6 @@ def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
 
     Raises JobError (naming the field) when the brief is not valid.
     """
-    from billing.services import remaining_cost_usd, remaining_generations, usage_pending
-    from jobs.engine import engine_estimate_usd
-    from jobs.services import brief_validate
-
     brief = brief_validate(brief_dict)
     pending = usage_pending(user=user)
     return {

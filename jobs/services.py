@@ -3,7 +3,7 @@
 Views, commands and the admin call these. Each refuses bad input with a
 ``JobError`` whose message is for the user and writes nothing in that case.
 How a run ends (complete / fail / cancelled) lives in ``jobs.completion``; the
-task body in ``jobs.runner``; the queue side in ``jobs.queues``.
+task body in ``jobs.attempt``; the queue side in ``jobs.queues``.
 """
 
 from __future__ import annotations
@@ -16,15 +16,19 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import OperationType, UsageLog
+from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
 from jobs import queues
-from jobs.completion import job_complete, job_fail, job_finish_unfinished  # noqa: F401 (re-exported)
-from jobs.engine import engine_estimate_usd
+from jobs.briefs import brief_validate, plan_validate
+from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
-from jobs.pipeline import Brief, BriefError, PipelineError
-from jobs.pipeline.plan import Plan
+from jobs.pipeline import Brief
+from jobs.pipeline.brief import MAX_NOTES
+from jobs.submissions import submission_record, submission_replay
+from narratives.models import Narrative
 from projects.models import Project
+from projects.selectors import world_for_project
 
 log = logging.getLogger(__name__)
 
@@ -35,29 +39,16 @@ __all__ = [
     "job_cancel",
     "job_resume",
     "job_draft_from_plan",
-    "job_complete",
-    "job_fail",
+    "job_create_revision",
 ]
-
-
-def brief_validate(data: Any) -> Brief:
-    """A Brief from user input, or a JobError naming the field at fault."""
-    try:
-        return Brief.from_dict(data)
-    except BriefError as exc:
-        field = getattr(exc, "field", None) or "brief"
-        label = field.replace("_", " ")
-        detail = str(exc).split(": ", 1)[-1]
-        raise JobError(f"The brief's {label} is not valid: {detail}.", field=field) from None
 
 
 def _lock_user(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
 
 
-def _check_project(user: User, project: Project | str) -> Project:
-    project_id = project.pk if isinstance(project, Project) else project
-    found = Project.objects.filter(pk=project_id, user_id=user.pk).first()
+def _check_project(user: User, project: Project) -> Project:
+    found = Project.objects.filter(pk=project.pk, user_id=user.pk).first()
     if found is None:
         raise JobError("That project does not exist or is not yours.", field="project")
     return found
@@ -92,12 +83,18 @@ def _new_job(
     JobRuntime.objects.create(
         job=job, kind=kind, plan=plan, parent_narrative_id=parent_narrative_id, world_mode=world_mode
     )
+    reservation_open(job_id=job.pk, user_id=user.pk, total_usd=estimate)
     queues.enqueue_on_commit(job, queue_name=queues.queue_name_for(user))
     return job
 
 
 def job_create(
-    *, user: User, project: Project | str, brief: dict[str, Any] | Brief, new_world: bool = False
+    *,
+    user: User,
+    project: Project,
+    brief: dict[str, Any] | Brief,
+    new_world: bool = False,
+    submission_key: str | None = None,
 ) -> GenerationJob:
     """Validate, check limits under a lock on the user row, store a queued job, enqueue it on commit.
 
@@ -110,10 +107,10 @@ def job_create(
         brief = dict(brief)
         new_world = bool(brief.pop("new_world")) or new_world
     brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
-    from projects.services import world_for_project
-
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         project_obj = _check_project(locked, project)
         world_mode = "new" if new_world else ""
         if brief_obj.world is None and not new_world:
@@ -124,18 +121,19 @@ def job_create(
         elif brief_obj.world is not None:
             world_mode = "new" if project_obj.world_id is None or new_world else "given"
         kind = JobRuntime.Kind.PLANNING if brief_obj.review_plan else JobRuntime.Kind.GENERATION
-        return _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        job = _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job
 
 
-def _job_for_update(user: User, job: GenerationJob | str) -> GenerationJob:
-    job_id = job.pk if isinstance(job, GenerationJob) else job
-    found = GenerationJob.objects.select_for_update().filter(pk=job_id, user_id=user.pk).first()
+def _job_for_update(user: User, job: GenerationJob) -> GenerationJob:
+    found = GenerationJob.objects.select_for_update().filter(pk=job.pk, user_id=user.pk).first()
     if found is None:
         raise JobError("That job does not exist or is not yours.")
     return found
 
 
-def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
+def job_cancel(*, user: User, job: GenerationJob) -> GenerationJob:
     """Cancel a queued job (it leaves the queue) or ask a running one to stop.
 
     A running job stops at the pipeline's next cancellation check and ends
@@ -166,10 +164,12 @@ def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
         return row
 
 
-def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
+def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = None) -> GenerationJob:
     """Continue a failed or cancelled job from its checkpoint, on the same row (retry_count + 1)."""
     with transaction.atomic():
         locked_user = _lock_user(user)
+        if (done := submission_replay(user_id=locked_user.pk, key=submission_key)) is not None:
+            return done
         row = _job_for_update(locked_user, job)
         if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
             raise JobError(
@@ -185,11 +185,13 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
             job=row, operation_type__in=(OperationType.GENERATION, OperationType.REVISION)
         ).exists()
         billed = sum(UsageLog.objects.filter(job=row).values_list("cost_usd", flat=True))
+        still = max((row.estimated_cost_usd or 0.0) - billed, 0.0)
         usage_check_limits(
             user=locked_user,
-            estimated_cost_usd=max((row.estimated_cost_usd or 0.0) - billed, 0.0),
+            estimated_cost_usd=still,
             counts_as_generation=runtime.kind != JobRuntime.Kind.PLANNING and not counted,
         )
+        reservation_open(job_id=row.pk, user_id=locked_user.pk, total_usd=billed + still)
         row.status = JobStatus.QUEUED
         row.retry_count = (row.retry_count or 0) + 1
         row.error_message = None
@@ -211,24 +213,20 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
         runtime.heartbeat_at = None
         runtime.save(update_fields=["cancel_requested_at", "heartbeat_at"])
         queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
+        submission_record(user_id=locked_user.pk, key=submission_key, job=row)
         return row
 
 
-def plan_validate(plan: Any) -> dict[str, Any]:
-    try:
-        return Plan.from_dict(plan).to_dict()
-    except PipelineError as exc:
-        raise JobError(str(exc), field="plan") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise JobError(f"The plan is malformed: {exc}.", field="plan") from None
-
-
-def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str, Any]) -> GenerationJob:
+def job_draft_from_plan(
+    *, user: User, job: GenerationJob, plan: dict[str, Any], submission_key: str | None = None
+) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
     plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
-        source = GenerationJob.objects.filter(pk=getattr(job, "pk", job), user_id=locked.pk).first()
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
+        source = GenerationJob.objects.filter(pk=job.pk, user_id=locked.pk).first()
         if source is None:
             raise JobError("That job does not exist or is not yours.")
         if not (source.production_brief or {}).get("review_plan"):
@@ -239,7 +237,7 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
             raise JobError("The planning job's project no longer exists.")
         brief = brief_validate({**source.production_brief, "review_plan": False})
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
-        return _new_job(
+        draft = _new_job(
             user=locked,
             project=source.project,
             brief=brief,
@@ -247,21 +245,57 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
             plan=plan_dict,
             world_mode=source_runtime.world_mode if source_runtime else "",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=draft)
+        return draft
 
 
 def job_create_revision(
-    *, user: User, project: Project, brief: Brief, plan: dict[str, Any], parent_narrative_id: str
+    *, user: User, narrative: Narrative, instructions: str, submission_key: str | None = None
 ) -> GenerationJob:
-    """Used by narratives.services.narrative_revise: a job that redrafts from the parent's plan."""
+    """Start a job that redrafts a narrative from its plan with the writer's instructions.
+
+    Its result is the next version (``parent_narrative`` = this one). Raises
+    JobError for another user's narrative, empty or over-long instructions,
+    or a narrative without a stored plan; nothing is written then.
+    """
+    found = (
+        Narrative.objects.filter(pk=narrative.pk, user_id=user.pk).select_related("project", "job").first()
+    )
+    if found is None:
+        raise JobError("That narrative does not exist or is not yours.")
+    text = (instructions or "").strip()
+    if not text:
+        raise JobError("Say what the revision should change.", field="revision_instructions")
+    if len(text) > MAX_NOTES:
+        raise JobError(
+            f"The revision instructions are {len(text)} characters long; at most {MAX_NOTES} are allowed.",
+            field="revision_instructions",
+        )
+    if found.project is None:
+        raise JobError("This narrative's project no longer exists.")
+    metadata = found.metadata or {}
+    plan = metadata.get("plan")
+    if not plan:
+        raise JobError("This narrative has no stored plan to revise from.")
+    base = dict(found.job.production_brief) if found.job is not None else dict(metadata.get("brief") or {})
+    base.setdefault("production_type", found.production_type)
+    base.setdefault("genre", found.genre)
+    base.update({"revision_instructions": text, "review_plan": False})
+    brief = brief_validate(base)
+    plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
-        project_obj = _check_project(locked, project)
-        return _new_job(
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
+        project_obj = _check_project(locked, found.project)
+        job = _new_job(
             user=locked,
             project=project_obj,
             brief=brief,
             kind=JobRuntime.Kind.REVISION,
-            plan=plan,
-            parent_narrative_id=parent_narrative_id,
+            plan=plan_dict,
+            parent_narrative_id=found.pk,
             world_mode="revision",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job

@@ -1,7 +1,7 @@
 """One model connection: where to call, with which key, which models, how big, how to ask for JSON.
 
 A ``Connection`` is a frozen value. The Django side builds it from settings
-today (``jobs.engine.engine_connection``); per-user connections will build it
+today (``jobs.engine_settings.engine_connection``); per-user connections will build it
 from a database row. The pipeline never reads the environment for it.
 
 ``json_mode`` is how structured answers are requested:

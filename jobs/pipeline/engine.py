@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .backends import capabilities_of
 from .backends.base import Backend, CallObserver, Completion, Task
 from .brief import Brief
 from .config import EngineConfig
@@ -43,6 +44,9 @@ class Callbacks:
     on_model_call: Callable[[ModelCall], None] | None = None
     should_cancel: Callable[[], bool] | None = None
     on_text: Callable[[str, int | None, str], None] | None = None
+    # Before a call that may cost money: (worst-case USD of the call, USD this run has spent) →
+    # None to go ahead, or a sentence for the writer to stop with (BudgetExceeded, cause "ceiling").
+    before_spend: Callable[[float, float], str | None] | None = None
 
 
 class ContextTooSmall(BackendError):
@@ -70,10 +74,11 @@ class Engine:
         self.ledger = ledger
         self.budget_usd = budget_usd
         self.snapshot = snapshot  # the latest checkpoint, attached to errors
-        # The context window every request must fit (None: the offline engine has none).
-        self.window: int | None = (
-            None if backend.name == "offline" else config.connection.context_window or DEFAULT_CONTEXT_WINDOW
-        )
+        self.capabilities = capabilities_of(backend)
+        # The context window every request must fit (None: a local writer has none).
+        self.window: int | None = None
+        if self.capabilities.bounded_context:
+            self.window = config.connection.context_window or DEFAULT_CONTEXT_WINDOW
         self.window_source = "configured" if config.connection.context_window else "default"
         # Our ~4 characters/token estimate, scaled for safety; raised when a server says it was short.
         self.token_factor = 1.25
@@ -130,12 +135,23 @@ class Engine:
                 "finished work is kept in the checkpoint.",
                 checkpoint=self.snapshot(),
             )
-        if self.budget_usd is None:
+        if self.budget_usd is None and self.callbacks.before_spend is None:
             return
         prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
         # Worst case: the model uses every token it is allowed.
         worst = self.config.cost(model, prompt, max_tokens)
-        if self.ledger.cost_usd + worst > self.budget_usd + 1e-12:
+        if self.callbacks.before_spend is not None and worst > 0:
+            # The caller's ceiling (the user's monthly limit shared with their other jobs).
+            refusal = self.callbacks.before_spend(worst, self.ledger.cost_usd)
+            if refusal:
+                raise BudgetExceeded(
+                    refusal,
+                    checkpoint=self.snapshot(),
+                    spent_usd=self.ledger.cost_usd,
+                    budget_usd=self.ledger.cost_usd,
+                    cause="ceiling",
+                )
+        if self.budget_usd is not None and self.ledger.cost_usd + worst > self.budget_usd + 1e-12:
             raise BudgetExceeded(
                 f"Stopped before a {stage_of(stage_key).label.lower()} call: it could cost up to "
                 f"${worst:.4f}, and ${self.ledger.cost_usd:.4f} of the "
@@ -146,7 +162,8 @@ class Engine:
             )
 
     def _model(self, tier: str) -> str:
-        return "offline" if self.backend.name == "offline" else self.config.model_for(tier)
+        # A local writer has no models to route to; its calls are recorded under its own name.
+        return self.config.model_for(tier) if self.capabilities.priced else self.backend.name
 
     def _record(
         self, stage_key: str, tier: str, model: str, prompt: int, completion: int, started: float, segment

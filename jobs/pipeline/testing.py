@@ -30,6 +30,7 @@ import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 _ABOUT_RE = re.compile(r"about (\d+) (?:more )?words")
 _SCHEMA_RE = re.compile(r"JSON Schema[^\n]*\n(\{.*\})\s*$", re.DOTALL)
@@ -186,8 +187,13 @@ class FakeChatServer:
         token_delay: float = 0.0,
         chunk_chars: int = 200,
         models: tuple[str, ...] | None = None,
+        fill_max_tokens: bool = False,
     ) -> None:
         self.api_key = api_key
+        # A verbose model: every answer uses its whole max_tokens (prose runs on, JSON is padded with
+        # whitespace), so real cost runs above the estimate and only the worst-case check holds it.
+        self.fill_max_tokens = fill_max_tokens
+        self.usage: list[dict[str, Any]] = []  # what the "provider" reported (and would charge) per answer
         self.script: deque[tuple[Any, ...]] = deque()
         self.outage: tuple[Any, ...] | None = None
         self.latency = latency
@@ -204,6 +210,7 @@ class FakeChatServer:
         self.requests: list[dict[str, Any]] = []
         self.abandoned = 0  # streamed answers the client walked away from
         self.cut_short: list[tuple[int, int]] = []  # (chunks sent, chunks in the answer) of those
+        self.paths: list[str] = []  # request paths with their query strings
         self.lock = threading.Lock()
         self.line = threading.Lock()  # held while generating when ``serial``
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -261,10 +268,15 @@ class FakeChatServer:
             content = prose(words)
         if tokens(content) > max_tokens:
             content, finish = content[: max_tokens * 4], "length"
+        elif self.fill_max_tokens and override is None:
+            if schema is not None:
+                content = content + " " * (max_tokens * 4 - len(content))
+            else:
+                content = (content + " " + prose(max_tokens))[: max_tokens * 4]
         return content, finish
 
     @staticmethod
-    def usage(messages: list[dict[str, Any]], content: str) -> dict[str, int]:
+    def usage_of(messages: list[dict[str, Any]], content: str) -> dict[str, int]:
         prompt = sum(tokens(m.get("content", "")) + 4 for m in messages)
         return {
             "prompt_tokens": prompt,
@@ -272,10 +284,23 @@ class FakeChatServer:
             "total_tokens": prompt + tokens(content),
         }
 
+    def record(self, body: dict[str, Any], usage: dict[str, int]) -> None:
+        """What the "provider" reported (and would charge) for an answer."""
+        with self.lock:
+            self.usage.append(
+                {
+                    "model": body.get("model", "fake"),
+                    "prompt_tokens": usage["prompt_tokens"],
+                    "completion_tokens": usage["completion_tokens"],
+                }
+            )
+
     def answer(self, body: dict[str, Any], override: str | None) -> dict[str, Any]:
         content, finish = self.content_for(body, override)
         if isinstance(override, _Cut):
             finish = "length"
+        usage = self.usage_of(body.get("messages", []), content)
+        self.record(body, usage)
         return {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -284,8 +309,23 @@ class FakeChatServer:
             "choices": [
                 {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
             ],
-            "usage": self.usage(body.get("messages", []), content),
+            "usage": usage,
         }
+
+    def reported_tokens(self) -> int:
+        """Every token the server reported in its answers' usage (what a provider bills)."""
+        with self.lock:
+            return sum(u["prompt_tokens"] + u["completion_tokens"] for u in self.usage)
+
+    def reported_cost(self, prices: dict[str, tuple[float, float]]) -> float:
+        """What the answers cost at ``prices`` (USD per 1M tokens, input and output, per model)."""
+        with self.lock:
+            usage = list(self.usage)
+        total = 0.0
+        for u in usage:
+            price_in, price_out = prices.get(u["model"], (0.0, 0.0))
+            total += (u["prompt_tokens"] * price_in + u["completion_tokens"] * price_out) / 1_000_000
+        return total
 
     def refusal(self, body: dict[str, Any]) -> tuple[int, str] | None:
         """The refusal a real server would give this request, if any."""
@@ -356,7 +396,8 @@ class FakeChatServer:
                 with server.lock:
                     server.requests.append(body)
                     action = server.outage or (server.script.popleft() if server.script else None)
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                server.paths.append(self.path)
+                if urlsplit(self.path).path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 if not self._authorised():
                     return None
@@ -432,12 +473,16 @@ class FakeChatServer:
                         if server.token_delay:
                             time.sleep(server.token_delay)
                     event({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+                    usage = server.usage_of(body.get("messages", []), content)
+                    server.record(body, usage)  # billed whether or not the stream reports it
                     wants_usage = (body.get("stream_options") or {}).get("include_usage")
                     if wants_usage and server.stream_usage:
-                        event({"choices": [], "usage": server.usage(body.get("messages", []), content)})
+                        event({"choices": [], "usage": usage})
                     self.wfile.write(b"data: [DONE]\n\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
+                    # The generation stops; what was generated so far is still the provider's to bill.
+                    server.record(body, server.usage_of(body.get("messages", []), "".join(pieces[:sent])))
                     with server.lock:
                         server.abandoned += 1  # like llama.cpp: a closed stream stops the generation
                         server.cut_short.append((sent, len(pieces)))

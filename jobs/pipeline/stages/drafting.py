@@ -97,7 +97,9 @@ def generate_segment(
         ]
         if brief.revision_instructions:
             parts.append("REVISION INSTRUCTIONS (apply them)\n" + brief.revision_instructions[:1200])
-        words = round(seg.target_words * ASK_SHARE) if engine.backend.name != "offline" else seg.target_words
+        words = seg.target_words
+        if not engine.capabilities.writes_to_length:
+            words = round(words * ASK_SHARE)
         parts.append(
             f"Write segment {seg.index} now: about {words} words. Every key event and every "
             "listed character must appear."
@@ -150,8 +152,8 @@ def _write(
     text = answer.text.strip()
     calls, continued, extended, empty = 1, 0, 0, 0
     finish = answer.finish_reason
-    # The offline engine writes to length by construction; a model may stop early or be cut off.
-    while engine.backend.name != "offline" and calls <= MAX_EXTRA_CALLS:
+    # A local writer writes to length by construction; a model may stop early or be cut off.
+    while not engine.capabilities.writes_to_length and calls <= MAX_EXTRA_CALLS:
         have = count_words(text)
         if finish == "length" and have >= 0.95 * target:
             text = _trim_to_sentence(text)  # long enough: end on a full sentence instead

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .. import schema as schemas
+from ..backends import capabilities_of
 from ..brief import Brief
 from ..engine import Engine
 from ..errors import BackendError
@@ -75,9 +76,9 @@ def validate_coherence(
     ledger: Ledger | None = None,
     contradictions: list[str] | None = None,
 ) -> CoherenceReport:
-    coverage, missing = plan_coverage(plan.segments, texts)
+    coverage, missing = plan_coverage(plan.segments, texts, brief.language)
     report = CoherenceReport(round(coverage, 4), missing, contradictions=list(contradictions or []))
-    if engine.backend.name == "offline":
+    if not engine.capabilities.judges_coherence:
         return report  # no model to judge; the local check is the validation
     digest = _digest(plan, summaries or [], ledger, engine.input_budget(0.45, DIGEST_TOKENS))
     user = (
@@ -184,9 +185,7 @@ def build_metadata(
     plan_dict = plan.to_dict()
     return {
         "engine": engine_name,
-        "engine_label": "NarraForge offline engine"
-        if engine_name == "offline"
-        else "OpenAI-compatible model",
+        "engine_label": capabilities_of(engine_name).label,
         "title": plan.interpretation.title,
         "language": brief.language,
         "world": plan_dict["world"],

@@ -46,8 +46,8 @@ def revise_segments(
     contradictions: dict[int, list[str]],
 ) -> list[dict[str, Any]]:
     """Revise failing segments in ``drafts`` in place; return what was done, one entry per segment."""
-    if engine.backend.name == "offline":
-        return []  # the offline writer puts every planned item on the page by construction
+    if engine.capabilities.writes_to_length:
+        return []  # a local writer puts every planned item on the page by construction
     failing = _problems(missing, contradictions)
     done: list[dict[str, Any]] = []
     for seg_index, problems in list(failing.items())[: revision_limit(len(plan.segments))]:
@@ -65,7 +65,7 @@ def revise_segments(
         except ContextTooSmall:
             entry["action"] = "not revised: the segment does not fit the context window"
         if drafts[i] != before:
-            _, still = plan_coverage([seg], [drafts[i]])
+            _, still = plan_coverage([seg], [drafts[i]], brief.language)
             entry["still_missing"] = [m.get("character") or m.get("event") for m in still]
         done.append(entry)
     return done

@@ -155,7 +155,7 @@ def test_a_stream_with_usage_is_billed_from_the_usage_and_followed_live() -> Non
         )
         body = server.requests[0]
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
-    expected = FakeChatServer.usage(PROSE, completion.text)
+    expected = FakeChatServer.usage_of(PROSE, completion.text)
     assert (completion.prompt_tokens, completion.completion_tokens) == (
         expected["prompt_tokens"],
         expected["completion_tokens"],
