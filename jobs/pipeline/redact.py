@@ -33,12 +33,15 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def safe_url(url: str) -> str:
-    """An endpoint address fit for a message: no user info, no query string."""
+    """An endpoint address fit for a message: user info and query values masked as ``***``."""
     try:
         parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
     except ValueError:
         return MASK
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    if parts.username or parts.password:
+        host = "***@" + host
+    query = "&".join(f"{pair.split('=', 1)[0]}=***" for pair in parts.query.split("&") if pair)
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
