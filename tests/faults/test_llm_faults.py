@@ -63,10 +63,10 @@ def test_transient_429_500_and_timeouts_are_retried_and_the_job_completes(
 @pytest.mark.parametrize(
     "fault, readable",
     [
-        (("status", 500), "kept failing: server error (HTTP 500): scripted 500, after 3 attempt(s)"),
+        (("status", 500), "kept failing: server error (HTTP 500), after 3 attempt(s)"),
         (
             ("status", 429, {"Retry-After": "0"}),
-            "kept rate-limiting: rate limited (HTTP 429): scripted 429, after 3 attempt(s)",
+            "kept rate-limiting: rate limited (HTTP 429), after 3 attempt(s)",
         ),
         (("sleep", 3.0), "timed out: no answer within 1 s, after 3 attempt(s)"),
     ],
