@@ -18,7 +18,7 @@ def estimate(monkeypatch):
     """Pretend the engine estimates ``usd`` per job (the offline engine estimates $0)."""
 
     def set_estimate(usd: float) -> None:
-        monkeypatch.setattr("jobs.services.engine_estimate_usd", lambda brief: usd)
+        monkeypatch.setattr("jobs.services.engine_estimate_usd", lambda brief, **kw: usd)
 
     return set_estimate
 
