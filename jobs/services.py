@@ -47,9 +47,8 @@ def _lock_user(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
 
 
-def _check_project(user: User, project: Project | str) -> Project:
-    project_id = project.pk if isinstance(project, Project) else project
-    found = Project.objects.filter(pk=project_id, user_id=user.pk).first()
+def _check_project(user: User, project: Project) -> Project:
+    found = Project.objects.filter(pk=project.pk, user_id=user.pk).first()
     if found is None:
         raise JobError("That project does not exist or is not yours.", field="project")
     return found
@@ -101,7 +100,7 @@ def _new_job(
 def job_create(
     *,
     user: User,
-    project: Project | str,
+    project: Project,
     brief: dict[str, Any] | Brief,
     new_world: bool = False,
     submission_key: str | None = None,
@@ -136,15 +135,14 @@ def job_create(
         return job
 
 
-def _job_for_update(user: User, job: GenerationJob | str) -> GenerationJob:
-    job_id = job.pk if isinstance(job, GenerationJob) else job
-    found = GenerationJob.objects.select_for_update().filter(pk=job_id, user_id=user.pk).first()
+def _job_for_update(user: User, job: GenerationJob) -> GenerationJob:
+    found = GenerationJob.objects.select_for_update().filter(pk=job.pk, user_id=user.pk).first()
     if found is None:
         raise JobError("That job does not exist or is not yours.")
     return found
 
 
-def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
+def job_cancel(*, user: User, job: GenerationJob) -> GenerationJob:
     """Cancel a queued job (it leaves the queue) or ask a running one to stop.
 
     A running job stops at the pipeline's next cancellation check and ends
@@ -175,7 +173,7 @@ def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
         return row
 
 
-def job_resume(*, user: User, job: GenerationJob | str, submission_key: str | None = None) -> GenerationJob:
+def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = None) -> GenerationJob:
     """Continue a failed or cancelled job from its checkpoint, on the same row (retry_count + 1)."""
     with transaction.atomic():
         locked_user = _lock_user(user)
@@ -229,7 +227,7 @@ def job_resume(*, user: User, job: GenerationJob | str, submission_key: str | No
 
 
 def job_draft_from_plan(
-    *, user: User, job: GenerationJob | str, plan: dict[str, Any], submission_key: str | None = None
+    *, user: User, job: GenerationJob, plan: dict[str, Any], submission_key: str | None = None
 ) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
     plan_dict = plan_validate(plan)
@@ -237,7 +235,7 @@ def job_draft_from_plan(
         locked = _lock_user(user)
         if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
             return done
-        source = GenerationJob.objects.filter(pk=getattr(job, "pk", job), user_id=locked.pk).first()
+        source = GenerationJob.objects.filter(pk=job.pk, user_id=locked.pk).first()
         if source is None:
             raise JobError("That job does not exist or is not yours.")
         if not (source.production_brief or {}).get("review_plan"):
@@ -262,7 +260,7 @@ def job_draft_from_plan(
 
 
 def job_create_revision(
-    *, user: User, narrative: Narrative | str, instructions: str, submission_key: str | None = None
+    *, user: User, narrative: Narrative, instructions: str, submission_key: str | None = None
 ) -> GenerationJob:
     """Start a job that redrafts a narrative from its plan with the writer's instructions.
 
@@ -270,9 +268,8 @@ def job_create_revision(
     JobError for another user's narrative, empty or over-long instructions,
     or a narrative without a stored plan; nothing is written then.
     """
-    narrative_id = getattr(narrative, "pk", narrative)
     found = (
-        Narrative.objects.filter(pk=narrative_id, user_id=user.pk).select_related("project", "job").first()
+        Narrative.objects.filter(pk=narrative.pk, user_id=user.pk).select_related("project", "job").first()
     )
     if found is None:
         raise JobError("That narrative does not exist or is not yours.")
