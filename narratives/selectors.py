@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from jobs.pipeline.quality import reference as quality_reference
 from narratives.models import Narrative
 from narratives.text import chapters_from_text, paragraphs
 
@@ -193,7 +194,16 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
             value, explanation = metric, ""
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        metrics.append({"name": _stage_label(name), "value": value, "explanation": str(explanation)})
+        metric = metric if isinstance(metric, dict) else {}
+        metrics.append(
+            {
+                "name": str(metric.get("label") or _stage_label(name)),
+                "value": value,
+                "display": str(metric.get("display") or ""),
+                "typical": str(metric.get("typical") or ""),
+                "explanation": str(explanation),
+            }
+        )
 
     # The engine writes usage_by_stage and usage_by_tier as {key: {"tokens", "cost_usd", ...}}.
     usage = []
@@ -235,6 +245,7 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         "structure": structure,
         "acts": [a for a in _as_list(structure.get("acts")) if isinstance(a, dict)],
         "metrics": metrics,
+        "reference_source": quality_reference(str(meta.get("language") or "en")).get("source", ""),
         "usage": usage,
         "tiers": tiers,
     }
