@@ -24,6 +24,7 @@ from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief, BriefError, PipelineError
 from jobs.pipeline.plan import Plan
+from narraforge.textclean import clean_data, strip_control_chars
 from projects.models import Project
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,14 @@ __all__ = [
 
 
 def brief_validate(data: Any) -> Brief:
-    """A Brief from user input, or a JobError naming the field at fault."""
+    """A Brief from user input, or a JobError naming the field at fault.
+
+    Control characters are stripped from every string first (narraforge.textclean),
+    so a brief from a command or the API stores and exports like one from the form.
+    """
+    data = clean_data(data)
+    if isinstance(data, dict) and isinstance(data.get("title"), str):
+        data["title"] = strip_control_chars(data["title"], multiline=False)
     try:
         return Brief.from_dict(data)
     except BriefError as exc:
@@ -109,7 +117,7 @@ def job_create(
     if isinstance(brief, dict) and "new_world" in brief:
         brief = dict(brief)
         new_world = bool(brief.pop("new_world")) or new_world
-    brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
+    brief_obj = brief_validate(brief.to_dict() if isinstance(brief, Brief) else brief)
     from projects.services import world_for_project
 
     with transaction.atomic():
@@ -216,7 +224,7 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
 
 def plan_validate(plan: Any) -> dict[str, Any]:
     try:
-        return Plan.from_dict(plan).to_dict()
+        return Plan.from_dict(clean_data(plan)).to_dict()
     except PipelineError as exc:
         raise JobError(str(exc), field="plan") from None
     except (KeyError, TypeError, ValueError) as exc:

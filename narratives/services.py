@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from narraforge.textclean import strip_control_chars
 from narratives.models import Narrative
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def narrative_revise(*, user: User, narrative: Narrative | str, instructions: st
     )
     if found is None:
         raise JobError("That narrative does not exist or is not yours.")
-    text = (instructions or "").strip()
+    text = strip_control_chars(instructions or "").strip()
     if not text:
         raise JobError("Say what the revision should change.", field="revision_instructions")
     if len(text) > MAX_NOTES:
@@ -122,7 +123,7 @@ TITLE_MAX_LENGTH = 500
 @transaction.atomic
 def narrative_rename(*, narrative: Narrative, title: str) -> Narrative:
     """Set a new title (whitespace collapsed). Raises ValueError for an empty or over-long one."""
-    title = " ".join((title or "").split())
+    title = " ".join(strip_control_chars(title or "", multiline=False).split())
     if not title:
         raise ValueError("A title cannot be empty.")
     if len(title) > TITLE_MAX_LENGTH:
