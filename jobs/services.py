@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.verification import unverified_message, user_may_start_jobs
 from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
@@ -60,6 +61,12 @@ def brief_validate(data: Any) -> Brief:
         raise JobError(f"The brief's {label} is not valid: {detail}.", field=field) from None
 
 
+def _check_may_start_jobs(user: User) -> None:
+    """Every job-starting service: with verification required, only a confirmed address starts jobs."""
+    if not user_may_start_jobs(user):
+        raise JobError(unverified_message(user), field="email")
+
+
 def _lock_user(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
 
@@ -84,6 +91,7 @@ def _new_job(
     estimated_cost_usd: float | None = None,
 ) -> GenerationJob:
     """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock."""
+    _check_may_start_jobs(user)
     estimate = engine_estimate_usd(brief) if estimated_cost_usd is None else estimated_cost_usd
     usage_check_limits(
         user=user, estimated_cost_usd=estimate, counts_as_generation=kind != JobRuntime.Kind.PLANNING
@@ -181,6 +189,7 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
     with transaction.atomic():
         locked_user = _lock_user(user)
         row = _job_for_update(locked_user, job)
+        _check_may_start_jobs(locked_user)
         if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
             raise JobError(
                 "This job cannot be resumed"

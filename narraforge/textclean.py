@@ -20,10 +20,6 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
-def has_control_chars(text: str) -> bool:
-    return bool(_CONTROLS.search(text))
-
-
 def strip_control_chars(text: str, *, multiline: bool = True) -> str:
     """``text`` without control characters; newlines and tabs kept when ``multiline``, else spaces."""
     if not text:

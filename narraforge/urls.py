@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from narraforge import health, security, status_views, views
+from narraforge import devmail_views, health, security, status_views, views
 
 # The admin signs in through allauth's rate-limited login (narraforge/security.py).
 admin.site.login = security.admin_login
@@ -20,4 +20,7 @@ urlpatterns = [
     path("usage/", include("billing.urls")),
     path("django-rq/", include("django_rq.urls")),
     path("ops/status/", status_views.ops_status, name="ops-status"),
+    path("dev/mail/", devmail_views.mailbox, name="dev-mailbox"),
+    path("dev/mail/clear/", devmail_views.mailbox_clear, name="dev-mailbox-clear"),
+    path("dev/mail/<str:message_id>/", devmail_views.mailbox_message, name="dev-mailbox-message"),
 ]

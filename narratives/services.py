@@ -45,14 +45,16 @@ def narrative_create_from_job(*, job: GenerationJob, result: Any) -> Narrative:
     if runtime is not None and runtime.kind == JobRuntime.Kind.REVISION:
         metadata["revision_instructions"] = brief.get("revision_instructions", "")
     word_count = int(getattr(result, "word_count", 0) or 0)
+    # A model's output can hold control characters too: stored clean, it shows and exports clean.
+    title = strip_control_chars(getattr(result, "title", "") or brief.get("title") or "", multiline=False)
     narrative = Narrative.objects.create(
         user_id=job.user_id,
         project_id=job.project_id,
         job=job,
-        title=(getattr(result, "title", "") or brief.get("title") or "")[:500] or None,
+        title=title[:500] or None,
         production_type=brief.get("production_type"),
         genre=brief.get("genre"),
-        narrative_text=result.text,
+        narrative_text=strip_control_chars(result.text or ""),
         word_count=word_count,
         metadata=metadata,
         quality_metrics=getattr(result, "quality_metrics", None),
