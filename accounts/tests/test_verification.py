@@ -101,9 +101,8 @@ def test_an_unconfirmed_signed_in_writer_sees_why_and_can_resend(client, owner, 
 
 @mandatory
 def test_every_job_starting_service_refuses_an_unconfirmed_writer(owner, redis_conn):
-    from jobs.services import JobError, job_draft_from_plan, job_resume
+    from jobs.services import JobError, job_create_revision, job_draft_from_plan, job_resume
     from narraforge.tests.ui_helpers import make_job, make_planning_job, offline_plan
-    from narratives.services import narrative_revise
     from projects.services import project_create
 
     project = project_create(user=owner, name="First")
@@ -118,7 +117,7 @@ def test_every_job_starting_service_refuses_an_unconfirmed_writer(owner, redis_c
     for start in (
         lambda: job_draft_from_plan(user=owner, job=planning, plan=offline_plan()),
         lambda: job_resume(user=owner, job=failed),
-        lambda: narrative_revise(user=owner, narrative=narrative, instructions="Darker ending, please."),
+        lambda: job_create_revision(user=owner, narrative=narrative, instructions="Darker ending, please."),
     ):
         with pytest.raises(JobError, match="Confirm your email address"):
             start()
