@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from narraforge import devmail_views, health, security, status_views, views
 
@@ -20,6 +21,11 @@ urlpatterns = [
     path("usage/", include("billing.urls")),
     path("django-rq/", include("django_rq.urls")),
     path("ops/status/", status_views.ops_status, name="ops-status"),
+    path(
+        "help/connect-a-model/",
+        TemplateView.as_view(template_name="help/connect_model.html"),
+        name="help-connect-model",
+    ),
     path("dev/mail/", devmail_views.mailbox, name="dev-mailbox"),
     path("dev/mail/clear/", devmail_views.mailbox_clear, name="dev-mailbox-clear"),
     path("dev/mail/<str:message_id>/", devmail_views.mailbox_message, name="dev-mailbox-message"),
