@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.verification import user_may_start_jobs
 from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
@@ -87,6 +88,9 @@ def _job_context(job) -> dict:
 @require_http_methods(["GET", "POST"])
 def job_create_view(request, project_id):
     project = project_get_for_user(user=request.user, project_id=project_id)
+    if not user_may_start_jobs(request.user):
+        # The service refuses too (jobs.services); here the writer gets the page that says why.
+        return render(request, "accounts/verify_first.html", {"project": project}, status=403)
     form = GenerationForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -190,7 +194,11 @@ def plan_review(request, job_id):
     base = job_plan(job) if job.status == JobStatus.COMPLETED else None
     if not base:
         raise Http404("This job has no plan to review.")
-    editor = PlanEditor(base, request.POST if request.method == "POST" else None)
+    editor = PlanEditor(
+        base,
+        request.POST if request.method == "POST" else None,
+        production_type=(job.production_brief or {}).get("production_type"),
+    )
     if request.method == "POST":
         op = request.POST.get("op", "")
         if op == "write":
