@@ -19,7 +19,7 @@ from ..engine import Engine
 from ..errors import BackendError
 from ..memory import Ledger
 from ..plan import Plan
-from ..quality import plan_coverage
+from ..quality import narrator_of, plan_coverage
 from ..text import Chapter, count_words, join_chapters, truncate_to_tokens
 
 DIGEST_TOKENS = 1800  # the judge sees at most this much of the story
@@ -76,7 +76,8 @@ def validate_coherence(
     ledger: Ledger | None = None,
     contradictions: list[str] | None = None,
 ) -> CoherenceReport:
-    coverage, missing = plan_coverage(plan.segments, texts, brief.language)
+    narrator = narrator_of(brief.pov, [c.name for c in plan.characters])
+    coverage, missing = plan_coverage(plan.segments, texts, brief.language, narrator)
     report = CoherenceReport(round(coverage, 4), missing, contradictions=list(contradictions or []))
     if not engine.capabilities.judges_coherence:
         return report  # no model to judge; the local check is the validation

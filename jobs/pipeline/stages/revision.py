@@ -16,7 +16,7 @@ from ..brief import Brief
 from ..context import segment_brief
 from ..engine import ContextTooSmall, Engine
 from ..plan import Plan
-from ..quality import plan_coverage
+from ..quality import narrator_of, plan_coverage
 from ..text import count_words, estimate_tokens, tail_words
 from .drafting import completion_budget, join_passage, novelist_system, segment_payload, strip_overlap
 
@@ -65,7 +65,8 @@ def revise_segments(
         except ContextTooSmall:
             entry["action"] = "not revised: the segment does not fit the context window"
         if drafts[i] != before:
-            _, still = plan_coverage([seg], [drafts[i]], brief.language)
+            narrator = narrator_of(brief.pov, [c.name for c in plan.characters])
+            _, still = plan_coverage([seg], [drafts[i]], brief.language, narrator)
             entry["still_missing"] = [m.get("character") or m.get("event") for m in still]
         done.append(entry)
     return done
