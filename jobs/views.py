@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.verification import user_may_start_jobs
 from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
@@ -79,6 +80,9 @@ def _job_context(job) -> dict:
 @require_http_methods(["GET", "POST"])
 def job_create_view(request, project_id):
     project = project_get_for_user(user=request.user, project_id=project_id)
+    if not user_may_start_jobs(request.user):
+        # The service refuses too (jobs.services); here the writer gets the page that says why.
+        return render(request, "accounts/verify_first.html", {"project": project}, status=403)
     form = GenerationForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:

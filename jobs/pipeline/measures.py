@@ -42,7 +42,7 @@ def _stem(word: str) -> str:
 
 def _prefixes(text: str) -> set[str]:
     out: set[str] = set()
-    for w in words(text.lower()):
+    for w in set(words(text.lower())):  # each distinct word once
         out.update((w[:3], w[:4], w[:5], w))
     return out
 
@@ -110,18 +110,8 @@ def repeated_ngrams_per_1000(ids: list[int], n: int, vocab: int) -> float:
     """Occurrences of an n-gram beyond its first, per 1,000 words."""
     if len(ids) < n:
         return 0.0
-    seen: set[int] = set()
-    repeats = 0
-    base = vocab + 1
-    for i in range(len(ids) - n + 1):
-        key = 0
-        for j in range(n):
-            key = key * base + ids[i + j]
-        if key in seen:
-            repeats += 1
-        else:
-            seen.add(key)
-    return repeats * 1000 / len(ids)
+    grams = list(zip(*(ids[k:] for k in range(n)), strict=False))  # tuples hashed in C: a single fast pass
+    return (len(grams) - len(set(grams))) * 1000 / len(ids)
 
 
 def _mtld_pass(tokens: list[str], threshold: float = 0.72) -> float:

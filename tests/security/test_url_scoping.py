@@ -15,7 +15,8 @@ from django.urls import URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.html import escape
 
-STAFF_PREFIXES = ("admin/", "django-rq/", "ops/")
+# dev/: the development mailbox, staff only unless DEBUG (tests run with DEBUG off).
+STAFF_PREFIXES = ("admin/", "django-rq/", "ops/", "dev/")
 # Parameters that are tokens, not ids of a user's objects (allauth's email and password links).
 TOKEN_PARAMS = {"key": "x-invalid-key", "uidb36": "zz"}
 POST_DATA = {
@@ -142,7 +143,10 @@ def _app_value_for(owned, route: str):
 
 
 @pytest.mark.django_db
-def test_another_users_ids_give_404_on_every_url(owned, owner, other_user):
+@pytest.mark.parametrize("persona", ["other_user", "staff"])
+def test_another_users_ids_give_404_on_every_url(owned, owner, persona, request):
+    """Staff too: the writers' pages show staff their own things only (the admin is the staff tool)."""
+    other_user = request.getfixturevalue(persona)
     before = _snapshot()
     checked = 0
     for parts, pattern in iter_patterns():
@@ -266,6 +270,7 @@ def test_staff_still_reach_the_staff_pages(owned, staff):
         "/ops/status/",
         "/admin/",
         "/django-rq/",
+        "/dev/mail/",
         f"/admin/projects/project/{owned.project.pk}/change/",
     ):
         assert client.get(url).status_code == 200, url

@@ -51,6 +51,7 @@ def is_known(word: str) -> bool:
     return bool(readings(word))
 
 
+@cache
 def name_kind(word: str) -> str:
     """'person', 'place' or '' for a capitalised word, from the dictionary's qualifiers."""
     rs = [r for r in readings(word) if r.pos == "subst" and r.lemma[:1].isupper()]
@@ -63,6 +64,7 @@ def name_kind(word: str) -> str:
     return ""
 
 
+@cache
 def first_name_gender(word: str) -> str:
     """'f' or 'm' for a known first name (Jadwiga, Kazimierz), else ''."""
     for r in readings(word):
@@ -77,6 +79,7 @@ def first_name_gender(word: str) -> str:
     return ""
 
 
+@cache
 def nominative(word: str, *, kind: str = "") -> str:
     """The dictionary form of a (proper) noun: "Wisłę" → "Wisła", "Gdańska" → "Gdańsk"."""
     for r in readings(word):
@@ -93,6 +96,7 @@ def verb_reading(word: str) -> Reading | None:
     return next((r for r in readings(word) if r.pos in ("fin", "praet", "bedzie")), None)
 
 
+@cache
 def past_person(form: str, person: int) -> str | None:
     """Past third person → first or second: "zapaliła" → "zapaliłam", "zapalił" → "zapaliłeś"."""
     if person == 3:
@@ -106,6 +110,7 @@ def past_person(form: str, person: int) -> str | None:
     return None
 
 
+@cache
 def present_person(form: str, person: int) -> str | None:
     """Present (or "będzie") third person singular → first or second: "niesie" → "niosę"/"niesiesz"."""
     if person == 3:
@@ -127,6 +132,7 @@ def present_person(form: str, person: int) -> str | None:
     return None
 
 
+@cache
 def past_form(form: str, gender: str) -> str | None:
     """Present third person → past with the subject's gender: "przewozi" → "przewoziła"."""
     for r in readings(form):
