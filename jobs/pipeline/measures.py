@@ -58,22 +58,27 @@ def _present(phrase: str, prefixes: set[str], share: float, language: str) -> bo
 
 
 def plan_coverage(
-    segments: list[SegmentPlan], texts: list[str], language: str = "en"
+    segments: list[SegmentPlan], texts: list[str], language: str = "en", narrator: str = ""
 ) -> tuple[float, list[dict[str, Any]]]:
-    """Share of planned characters and key events found in their own segment."""
+    """Share of planned characters and key events found in their own segment.
+
+    ``narrator``: the protagonist of a first- or second-person narrative, on every page as "I"/"you"
+    rather than by name; their events are looked for without the name.
+    """
     total = found = 0
     missing: list[dict[str, Any]] = []
     for seg, text in zip(segments, texts, strict=False):
         prefixes = _prefixes(text)
         for name in seg.characters:
             total += 1
-            ok = all(_stem(w) in prefixes for w in words(name.lower())[:1])
+            ok = name == narrator or all(_stem(w) in prefixes for w in words(name.lower())[:1])
             found += ok
             if not ok:
                 missing.append({"segment": seg.index, "character": name})
         for event in seg.key_events:
             total += 1
-            ok = _present(event, prefixes, 0.6, language)
+            told = event[len(narrator) :] if narrator and event.startswith(narrator + " ") else event
+            ok = _present(told, prefixes, 0.6, language)
             found += ok
             if not ok:
                 missing.append({"segment": seg.index, "event": event})

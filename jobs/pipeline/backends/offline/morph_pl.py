@@ -145,3 +145,47 @@ def past_form(form: str, gender: str) -> str | None:
             if parts[0] == "praet" and "sg" in parts[1].split(".") and want in parts[2].split("."):
                 return orth
     return None
+
+
+def singular(word: str) -> str:
+    """A plural noun in the nominative → its singular ("siostry" → "siostra"); anything else as it is."""
+    rs = [r for r in readings(word) if r.pos == "subst"]
+    plural_nom = [r for r in rs if r.has("pl") and r.has("nom")]
+    if plural_nom and not any(r.has("sg") and r.has("nom") for r in rs):
+        return plural_nom[0].lemma
+    return word
+
+
+def _gender_tag(r: Reading) -> str:
+    return next((g for g in ("m1", "m2", "m3", "f", "n") if r.has(g)), "")
+
+
+def nominative_phrase(words: list[str], *, kind: str = "") -> list[str]:
+    """A name of several words in the nominative: "Rynku Staromiejskim" → "Rynek Staromiejski"."""
+    out, gender = [], ""
+    for word in words:
+        rs = readings(word)
+        nouns = [r for r in rs if r.pos == "subst"]
+        adjectives = [r for r in rs if r.pos == "adj"]
+        if adjectives and (gender or not nouns):
+            lemma = adjectives[0].lemma
+            want = gender or "m3"
+            form = next(
+                (
+                    g[0]
+                    for g in _morfeusz().generate(lemma)
+                    if g[2].startswith("adj:sg:nom") and want in g[2].split(":")[3].split(".")
+                ),
+                word,
+            )
+            out.append(form[:1].upper() + form[1:] if word[:1].isupper() else form)
+            continue
+        base = nominative(word, kind=kind) if kind else word
+        if base == word and nouns and not nouns[0].has("nom"):
+            base = nominative(word)
+        base = base[:1].upper() + base[1:] if word[:1].isupper() else base
+        out.append(base)
+        if not gender:
+            head = next((r for r in readings(base) if r.pos == "subst" and r.has("nom")), None)
+            gender = _gender_tag(head) if head else ""
+    return out
