@@ -20,7 +20,7 @@ from .config import EngineConfig
 from .connection import DEFAULT_CONTEXT_WINDOW
 from .errors import BackendError, BudgetExceeded, PipelineCancelled
 from .jsonparse import parse as parse_json
-from .stages.registry import stage as stage_of
+from .stage_registry import stage as stage_of
 from .text import estimate_tokens
 from .usage import Ledger, ModelCall
 

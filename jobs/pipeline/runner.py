@@ -17,6 +17,7 @@ from .memory import Ledger as StoryLedger
 from .memory import contradictions, summarise, update_ledger
 from .plan import PLAN_VERSION, Character, Interpretation, Plan, SegmentPlan, StructureDesign, WorldBible
 from .quality import compute_quality, narrator_of
+from .stage_registry import PLANNING_KEYS, STAGES, Stage
 from .stages import planning
 from .stages.drafting import generate_segment, stylize_segment
 from .stages.finishing import (
@@ -27,7 +28,6 @@ from .stages.finishing import (
     review_editorial,
     validate_coherence,
 )
-from .stages.registry import PLANNING_KEYS, STAGES, Stage
 from .stages.revision import revise_segments
 from .usage import Ledger, ModelCall, Usage
 
