@@ -184,3 +184,23 @@ def test_any_unicode_in_title_author_and_text_exports_in_every_format(owner, mak
     data, filename, _ = export_narrative(n, fmt)
     assert data and filename.endswith(f".{FORMATS[fmt].extension}")
     assert "Plain end." in re.sub(r"\s+", " ", _text_of(fmt, data))
+
+
+def test_a_polish_narratives_metadata_names_genre_and_type_in_polish(polish):
+    import docx
+    from pypdf import PdfReader
+
+    meta = docx.Document(io.BytesIO(export_narrative(polish, "docx")[0])).core_properties
+    assert meta.subject == "Opowiadanie (fantasy)" and meta.language == "pl"
+    assert (
+        PdfReader(io.BytesIO(export_narrative(polish, "pdf")[0])).metadata.subject == "Opowiadanie (fantasy)"
+    )
+    opf = _text_of("epub", export_narrative(polish, "epub")[0])
+    assert "<dc:type>Opowiadanie</dc:type>" in opf
+
+
+def test_an_english_narratives_metadata_keeps_the_english_names(english):
+    import docx
+
+    meta = docx.Document(io.BytesIO(export_narrative(english, "docx")[0])).core_properties
+    assert meta.subject == "Fantasy short story"
