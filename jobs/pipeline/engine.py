@@ -19,7 +19,7 @@ from .backends.base import Backend, Task
 from .brief import Brief
 from .config import EngineConfig
 from .errors import BackendError, BudgetExceeded, PipelineCancelled
-from .stages.registry import stage as stage_of
+from .stage_registry import stage as stage_of
 from .text import estimate_tokens
 from .usage import Ledger, ModelCall
 

@@ -15,6 +15,7 @@ from .engine import Callbacks, Engine
 from .errors import PipelineError
 from .plan import PLAN_VERSION, Character, Interpretation, Plan, SegmentPlan, StructureDesign, WorldBible
 from .quality import compute_quality, narrator_of
+from .stage_registry import PLANNING_KEYS, STAGES, Stage
 from .stages import planning
 from .stages.drafting import generate_segment, stylize_segment
 from .stages.finishing import (
@@ -25,7 +26,6 @@ from .stages.finishing import (
     review_editorial,
     validate_coherence,
 )
-from .stages.registry import PLANNING_KEYS, STAGES, Stage
 from .usage import Ledger, ModelCall, Usage
 
 
