@@ -1,8 +1,11 @@
-"""Profile form: the two fields a writer edits about themselves."""
+"""Profile form (the two fields a writer edits about themselves) and the upgrade request."""
 
 from django import forms
 
 from accounts.models import User
+from accounts.tiers import TIERS, tiers_above
+from accounts.upgrades import MAX_UPGRADE_NOTE
+from narraforge.fields import LongTextField
 
 
 class ProfileForm(forms.ModelForm):
@@ -27,3 +30,26 @@ class ProfileForm(forms.ModelForm):
         if url and not url.startswith("https://"):
             raise forms.ValidationError("Use an https:// address so the image loads securely.")
         return url or None
+
+
+class UpgradeRequestForm(forms.Form):
+    """Ask for a bigger plan; the choices are only the tiers above the writer's own."""
+
+    tier = forms.ChoiceField(label="Plan", widget=forms.RadioSelect)
+    note = LongTextField(
+        label="Anything staff should know",
+        required=False,
+        max_length=MAX_UPGRADE_NOTE,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "What you are working on, how much you need…"}
+        ),
+        help_text="Optional.",
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        above = tiers_above(user.subscription_tier or "free")
+        self.fields["tier"].choices = [(name, TIERS[name].label) for name in above]
+        if above:
+            self.fields["tier"].initial = above[0]
+        self.fields["tier"].error_messages["invalid_choice"] = "Choose one of the bigger plans listed here."

@@ -116,6 +116,7 @@ class ProgressTracker:
         self.completed_stages: list[str] = list(completed_stages or [])
         self.fraction = 0.0
         self.detail = ""
+        self.position: dict[str, Any] | None = None
         self.fenced = False
         self._dirty = False
         self._last_write = time.monotonic()  # the claim just wrote the row
@@ -141,6 +142,12 @@ class ProgressTracker:
         with self._lock:
             self.fraction = max(self.fraction, min(max(float(fraction), 0.0), 1.0))
             self.detail = detail
+            self._dirty = True
+        self.maybe_write()
+
+    def set_position(self, position: dict[str, Any]) -> None:
+        with self._lock:
+            self.position = dict(position)
             self._dirty = True
         self.maybe_write()
 
@@ -184,9 +191,11 @@ class ProgressTracker:
                 "completed_stages": list(self.completed_stages),
                 "progress_percentage": round(self.fraction * 100.0, 2),
             }
+            position = self.position
             self._dirty = False
             self._last_write = time.monotonic()
         tokens, cost = usage_totals(usage)
+        runtime = {"usage": usage} if position is None else {"usage": usage, "position": position}
         started = time.perf_counter()
 
         def _write() -> int:
@@ -194,7 +203,7 @@ class ProgressTracker:
                 pk=self.job_id, status=JobStatus.RUNNING, rq_job_id=self.rq_job_id
             ).update(tokens_used=tokens, actual_cost_usd=cost, **state)
             if updated:
-                JobRuntime.objects.filter(pk=self.job_id).update(usage=usage, heartbeat_at=timezone.now())
+                JobRuntime.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now(), **runtime)
             return updated
 
         updated = with_db_retry(_write, what=f"progress of job {self.job_id}")

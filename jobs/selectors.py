@@ -42,7 +42,10 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
     """Everything the progress panel shows, computed from the row (no Redis)."""
     done = set(job.completed_stages or [])
     running = job.current_stage if job.status == JobStatus.RUNNING else None
-    kind = JobRuntime.objects.filter(pk=job.pk).values_list("kind", flat=True).first()
+    kind, position = JobRuntime.objects.filter(pk=job.pk).values_list("kind", "position").first() or (
+        None,
+        None,
+    )
     planning = kind == JobRuntime.Kind.PLANNING
     stages = []
     for stage in STAGES:
@@ -84,6 +87,27 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "is_plan_review": planning,
         "plan_ready": planning and job.status == JobStatus.COMPLETED,
         "retry_count": job.retry_count or 0,
+        "position": _position(position, running),
+    }
+
+
+def _position(raw: Any, running_stage: str | None) -> dict[str, Any] | None:
+    """Chapter n of m and the words written so far, from the worker's last report (None before drafting)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        chapter, chapters, words = int(raw["chapter"]), int(raw["chapters"]), int(raw["words"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    stage = str(raw.get("stage") or "")
+    return {
+        "chapter": chapter,
+        "chapters": chapters,
+        "words": words,
+        "stage": stage,
+        # "writing chapter n" only while that very stage runs; after it, the totals so far.
+        "active": running_stage == stage,
+        "stylising": stage == "language_stylization",
     }
 
 

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from jobs.forms import GenerationForm, PlanEditor, estimate_brief
+from jobs.forms import GenerationForm, PlanEditor, estimate_brief, estimate_data
 from jobs.models import FINISHED_STATUSES, JobStatus
 from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
 from jobs.services import JobError, LimitExceeded, job_cancel, job_create, job_draft_from_plan, job_resume
@@ -26,10 +26,12 @@ from projects.selectors import project_get_for_user, projects_for_user
 JOBS_PER_PAGE = 25
 
 
-def _refusal(exc: JobError) -> str:
-    """A refusal for the page; a limit refusal links to the usage page that explains it."""
+def refusal_message(exc: JobError) -> str:
+    """A refusal for the page; a limit refusal links to the plans page (limits, use, upgrade requests)."""
     if isinstance(exc, LimitExceeded):
-        return format_html('{} <a href="{}">Open your usage page</a>.', str(exc), reverse("billing:usage"))
+        return format_html(
+            '{} <a href="{}">See the plans and request an upgrade</a>.', str(exc), reverse("billing:plans")
+        )
     return str(exc)
 
 
@@ -68,7 +70,7 @@ def job_create_view(request, project_id):
             job = job_create(user=request.user, project=project, brief=form.brief)
         except JobError as exc:
             field = getattr(exc, "field", None)
-            form.add_error(field if field in form.fields else None, _refusal(exc))
+            form.add_error(field if field in form.fields else None, refusal_message(exc))
         else:
             messages.success(request, "Your brief is queued. This page follows it live.")
             return redirect("jobs:detail", job.id)
@@ -76,7 +78,7 @@ def job_create_view(request, project_id):
 
 
 def _estimate(request, form: GenerationForm) -> dict:
-    data = form.data if form.is_bound else {**form.initial}
+    data = form.data if form.is_bound else estimate_data(form)
     brief, problem = estimate_brief(data)
     estimate = job_estimate(request.user, brief) if brief else None
     return {"estimate": estimate, "estimate_problem": problem}
@@ -126,7 +128,7 @@ def job_cancel_view(request, job_id):
     try:
         job_cancel(user=request.user, job=job)
     except JobError as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_message(exc))
     else:
         messages.success(request, "Cancelling: the job stops after its current step.")
     return redirect("jobs:detail", job.id)
@@ -139,7 +141,7 @@ def job_resume_view(request, job_id):
     try:
         job_resume(user=request.user, job=job)
     except JobError as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_message(exc))
     else:
         messages.success(request, "Resumed from the last checkpoint; finished work is not paid for again.")
     return redirect("jobs:detail", job.id)
@@ -163,7 +165,7 @@ def plan_review(request, job_id):
                 try:
                     draft = job_draft_from_plan(user=request.user, job=job, plan=editor.plan)
                 except JobError as exc:
-                    editor.errors.append(_refusal(exc))
+                    editor.errors.append(refusal_message(exc))
                 else:
                     messages.success(request, "Writing from your plan.")
                     return redirect("jobs:detail", draft.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from narraforge.choices import Genre, ProductionType
+from narraforge.fields import LongTextField
 from narratives.selectors import SORTS
 from narratives.services import TITLE_MAX_LENGTH
 
@@ -14,7 +15,9 @@ SORT_CHOICES = [(key, _SORT_LABELS[key]) for key in SORTS]
 
 class LibraryFilterForm(forms.Form):
     q = forms.CharField(
-        label="Search", required=False, max_length=200,
+        label="Search",
+        required=False,
+        max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or text…"}),
     )
     project = forms.ChoiceField(label="Project", required=False)
@@ -54,7 +57,7 @@ class RenameForm(forms.Form):
 
 
 class ReviseForm(forms.Form):
-    instructions = forms.CharField(
+    instructions = LongTextField(
         label="What should change?",
         min_length=10,
         max_length=4000,

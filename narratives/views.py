@@ -128,14 +128,16 @@ def revise(request, pk: str):
     narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
     form = ReviseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Imported here: the reader's views are otherwise independent of the jobs pages.
         from jobs.errors import JobError
+        from jobs.views import refusal_message
 
         try:
             job = services.narrative_revise(
                 user=request.user, narrative=narrative, instructions=form.cleaned_data["instructions"]
             )
         except JobError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, refusal_message(exc))
         else:
             messages.success(request, "Revision started: its result will be the next version.")
             return redirect(reverse("jobs:detail", args=[job.pk]))

@@ -33,6 +33,8 @@ class Callbacks:
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None
     on_model_call: Callable[[ModelCall], None] | None = None
     should_cancel: Callable[[], bool] | None = None
+    # Where the writing is: {"stage", "chapter", "chapters", "words"} while drafting and stylising.
+    on_position: Callable[[dict[str, Any]], None] | None = None
 
 
 class Engine:

@@ -25,6 +25,7 @@ from .stages.finishing import (
     validate_coherence,
 )
 from .stages.registry import PLANNING_KEYS, STAGES, Stage
+from .text import count_words
 from .usage import Ledger, ModelCall
 
 
@@ -81,6 +82,12 @@ class _Run:
     def progress(self, stage: Stage, within: float, detail: str) -> None:
         if self.cb.on_progress is not None:
             self.cb.on_progress(min(1.0, self.done_weight + stage.weight * within), detail)
+
+    def position(self, stage: Stage, chapter: int, chapters: int, words: int) -> None:
+        if self.cb.on_position is not None:
+            self.cb.on_position(
+                {"stage": stage.key, "chapter": chapter, "chapters": chapters, "words": words}
+            )
 
     def finish_stage(self, stage: Stage, index: int) -> None:
         self.state.completed.append(stage.key)
@@ -157,17 +164,23 @@ class _Run:
         plan = self.plan()
         bible = story_bible(plan.world, plan.characters)
         total = len(plan.segments)
+        words = sum(count_words(d) for d in self.state.drafts)  # a resume starts with some written
         for i in range(len(self.state.drafts), total):
             self.progress(stage, i / total, f"Drafting segment {i + 1} of {total}")
+            self.position(stage, i + 1, total, words)
             previous = self.state.drafts[i - 1] if i else ""
             self.state.drafts.append(generate_segment(self.engine, self.brief, plan, bible, i, previous))
+            words += count_words(self.state.drafts[-1])
             self.checkpoint()
+        self.position(stage, total, total, words)
 
     def stylise(self, stage: Stage) -> None:
         plan = self.plan()
         total = len(plan.segments)
+        drafted = sum(count_words(d) for d in self.state.drafts)
         for i in range(len(self.state.styled), total):
             self.progress(stage, i / total, f"Stylising segment {i + 1} of {total}")
+            self.position(stage, i + 1, total, drafted)
             self.state.styled.append(stylize_segment(self.engine, self.brief, plan, i, self.state.drafts[i]))
             self.checkpoint()
 

@@ -36,6 +36,69 @@
     }
   });
 
+  // The phone menu (<details data-menu>) works without script; this only closes it
+  // on Escape (focus back on its button) and on a tap anywhere outside it.
+  function openMenus() {
+    return document.querySelectorAll("details[data-menu][open]");
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    openMenus().forEach(function (menu) {
+      menu.removeAttribute("open");
+      var summary = menu.querySelector("summary");
+      if (summary) {
+        summary.focus();
+      }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) {
+        menu.removeAttribute("open");
+      }
+    });
+  });
+
+  // Length counters of LongTextField controls (data-limit): the server refuses an
+  // over-long text with a message; this only shows the count as you type or paste.
+  function formatCount(n) {
+    return n.toLocaleString("en-US");
+  }
+  function updateCounter(control) {
+    var counter = document.querySelector('[data-counter-for="' + control.id + '"]');
+    if (!counter) {
+      return;
+    }
+    var limit = parseInt(control.getAttribute("data-limit"), 10);
+    var length = control.value.length;
+    var count = counter.querySelector("[data-count]");
+    if (count) {
+      count.textContent = formatCount(length);
+    }
+    var over = length > limit;
+    counter.classList.toggle("field__counter--over", over);
+    var note = counter.querySelector("[data-over]");
+    if (over && !note) {
+      note = document.createElement("span");
+      note.setAttribute("data-over", "");
+      counter.appendChild(note);
+    }
+    if (note) {
+      note.textContent = over ? " — " + formatCount(length - limit) + " over the limit" : "";
+    }
+  }
+  document.addEventListener("input", function (event) {
+    var control = event.target;
+    if (control && control.hasAttribute && control.hasAttribute("data-limit")) {
+      updateCounter(control);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-limit]").forEach(updateCounter);
+  });
+
   // Forms that need a second thought (destructive actions) ask once more.
   document.addEventListener("submit", function (event) {
     var submitter = event.submitter;
