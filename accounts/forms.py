@@ -1,7 +1,9 @@
-"""Profile form (the two fields a writer edits about themselves) and the upgrade request."""
+"""Profile form, the reset-link check and the upgrade request."""
 
+from allauth.account.forms import UserTokenForm
 from django import forms
 
+from accounts.adapters import url_to_user_id
 from accounts.models import User
 from accounts.tiers import TIERS, tiers_above
 from accounts.upgrades import MAX_UPGRADE_NOTE
@@ -53,3 +55,11 @@ class UpgradeRequestForm(forms.Form):
         if above:
             self.fields["tier"].initial = above[0]
         self.fields["tier"].error_messages["invalid_choice"] = "Choose one of the bigger plans listed here."
+
+
+class ResetTokenForm(UserTokenForm):
+    """allauth's reset-link check, reading the 32-hex uid our reset links carry (see adapters)."""
+
+    def _get_user(self, uidb36):
+        user_id = url_to_user_id(uidb36 or "")
+        return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None

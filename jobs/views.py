@@ -16,17 +16,19 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief, estimate_data
 from jobs.models import FINISHED_STATUSES, JobStatus
 from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
-from jobs.services import JobError, LimitExceeded, job_cancel, job_create, job_draft_from_plan, job_resume
+from jobs.services import job_cancel, job_create, job_draft_from_plan, job_resume
+from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
 from projects.selectors import project_get_for_user, projects_for_user
 
 JOBS_PER_PAGE = 25
 
 
-def refusal_message(exc: JobError) -> str:
+def refusal_message(exc: UserFacingError) -> str:
     """A refusal for the page; a limit refusal links to the plans page (limits, use, upgrade requests)."""
     if isinstance(exc, LimitExceeded):
         return format_html(
@@ -68,7 +70,7 @@ def job_create_view(request, project_id):
     if request.method == "POST" and form.is_valid():
         try:
             job = job_create(user=request.user, project=project, brief=form.brief)
-        except JobError as exc:
+        except UserFacingError as exc:
             field = getattr(exc, "field", None)
             form.add_error(field if field in form.fields else None, refusal_message(exc))
         else:
@@ -127,7 +129,7 @@ def job_cancel_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
         job_cancel(user=request.user, job=job)
-    except JobError as exc:
+    except UserFacingError as exc:
         messages.error(request, refusal_message(exc))
     else:
         messages.success(request, "Cancelling: the job stops after its current step.")
@@ -140,7 +142,7 @@ def job_resume_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
         job_resume(user=request.user, job=job)
-    except JobError as exc:
+    except UserFacingError as exc:
         messages.error(request, refusal_message(exc))
     else:
         messages.success(request, "Resumed from the last checkpoint; finished work is not paid for again.")
@@ -164,7 +166,7 @@ def plan_review(request, job_id):
             if editor.is_valid():
                 try:
                     draft = job_draft_from_plan(user=request.user, job=job, plan=editor.plan)
-                except JobError as exc:
+                except UserFacingError as exc:
                     editor.errors.append(refusal_message(exc))
                 else:
                     messages.success(request, "Writing from your plan.")

@@ -25,6 +25,20 @@ class Genre(models.TextChoices):
     HYBRID = "hybrid", "Hybrid"
 
 
+class JobStatus(models.TextChoices):
+    """A generation job's state (``generation_jobs.status``); billing counts active jobs as pending."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+FINISHED_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
 # How the brief's other values read on a page (the engine's own values are snake_case).
 LANGUAGE_LABELS = {"en": "English", "pl": "Polish (polski)"}
 STRUCTURE_LABELS = {

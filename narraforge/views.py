@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from jobs.engine import backend_name
+from jobs.engine_settings import backend_name
 from jobs.models import ACTIVE_STATUSES
 from jobs.sample import offline_sample
 from jobs.selectors import jobs_for_user

@@ -67,10 +67,11 @@ def test_another_users_job_position_is_a_404(client, owner, other_user, project)
     assert client.get(reverse("jobs:progress", args=[job.id])).status_code == 404
 
 
+@pytest.mark.django_db(transaction=True)  # the heartbeat thread has its own connection
 def test_the_worker_reports_chapters_and_words_as_it_writes(owner, project, redis_conn, monkeypatch):
     """The real task body, in-process: every chapter is reported in order with the words so far."""
     from jobs import progress
-    from jobs.runner import run_job
+    from jobs.attempt import run_job
     from jobs.services import job_create
     from narratives.models import Narrative
 
@@ -85,7 +86,10 @@ def test_the_worker_reports_chapters_and_words_as_it_writes(owner, project, redi
         original(self, position)
 
     monkeypatch.setattr(progress.ProgressTracker, "set_position", spy)
-    assert run_job(job.pk) != "skipped"
+    outcome = run_job(job.pk)
+    assert outcome == "completed", outcome
+    job.refresh_from_db()
+    assert job.status == "completed", (job.status, job.error_message)
     narrative = Narrative.objects.get(job_id=job.pk)
     drafting = [p for p in seen if p["stage"] == "sequential_generation"]
     chapters = drafting[-1]["chapters"]

@@ -78,7 +78,7 @@ PUBLIC_PAGES = [
 
 def _finish(job_id: str) -> None:
     """Run the job to its end in this process: the same task body a worker runs."""
-    from jobs.runner import run_job
+    from jobs.attempt import run_job
 
     assert run_job(job_id) != "skipped"
 

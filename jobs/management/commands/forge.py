@@ -13,6 +13,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.pipeline import GENRES, LANGUAGES, PRODUCTION_TYPES, Brief, BriefError, PipelineError
+from jobs.pipeline.brief import POVS, STRUCTURES, TENSES, TONES
 
 
 class Command(BaseCommand):
@@ -22,8 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("--type", dest="production_type", required=True, choices=PRODUCTION_TYPES)
         parser.add_argument("--genre", required=True, choices=GENRES)
         parser.add_argument("--inspiration", required=True)
-        parser.add_argument("--title", default="")
+        parser.add_argument(
+            "--title", default="", help="the writer's title (default: the engine proposes one)"
+        )
         parser.add_argument("--language", default="en", choices=LANGUAGES)
+        parser.add_argument("--world-notes", default="", help="people, places and rules of the world")
+        parser.add_argument("--pov", default="third_limited", choices=POVS, help="point of view")
+        parser.add_argument("--tense", default="past", choices=TENSES)
+        parser.add_argument("--tone", default="neutral", choices=TONES)
+        parser.add_argument("--structure", default="three_act", choices=STRUCTURES)
         parser.add_argument("--words", type=int, default=None, help="target words (the type's range)")
         parser.add_argument("--backend", choices=("offline", "openai"), default=None)
         parser.add_argument("--out", default="forge-output", help="output folder (in-process mode)")
@@ -40,6 +48,11 @@ class Command(BaseCommand):
             "inspiration": o["inspiration"],
             "title": o["title"],
             "language": o["language"],
+            "world_notes": o["world_notes"],
+            "pov": o["pov"],
+            "tense": o["tense"],
+            "tone": o["tone"],
+            "structure": o["structure"],
             "target_words": o["words"],
             "review_plan": o["review_plan"],
         }
@@ -52,7 +65,7 @@ class Command(BaseCommand):
         self._in_process(data, o)
 
     def _in_process(self, data, o) -> None:
-        from jobs.engine import backend_name, engine_config
+        from jobs.engine_settings import backend_name, engine_config
         from jobs.pipeline.cli import run_forge
 
         try:
@@ -65,7 +78,8 @@ class Command(BaseCommand):
         from accounts.models import User
         from jobs.models import FINISHED_STATUSES, GenerationJob
         from jobs.selectors import job_progress
-        from jobs.services import JobError, job_create
+        from jobs.services import job_create
+        from narraforge.errors import UserFacingError
         from projects.models import Project
         from projects.services import project_create
 
@@ -78,7 +92,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Created project “{project.name}”.")
         try:
             job = job_create(user=user, project=project, brief=data)
-        except JobError as exc:
+        except UserFacingError as exc:
             raise CommandError(str(exc))
         self.stdout.write(f"Queued job {job.pk} (estimated ${job.estimated_cost_usd or 0:.4f}).")
         if not o["wait"]:

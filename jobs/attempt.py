@@ -1,10 +1,12 @@
 """The body of the RQ task: claim the row, run the pipeline, end the attempt.
 
 The task itself (``jobs.tasks.run_generation_job``) only calls ``run_job``.
+(Not to be confused with ``jobs.pipeline.runner``, the framework-free stage runner.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -14,22 +16,20 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from billing.services import job_budget_usd, usage_billed_for_job
+from billing.selectors import usage_billed_for_job
 from jobs import conf
-from jobs.checkpoints import CheckpointSaver, checkpoint_usage
+from jobs.ceiling import CeilingGuard
+from jobs.checkpoint_store import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
-from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
+from jobs.db_retry import with_db_retry
+from jobs.engine_settings import engine_backend, engine_config, job_cost_cap_usd
+from jobs.failures import staff_detail, writer_message
+from jobs.heartbeat import Heartbeat
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
-from jobs.progress import (
-    Heartbeat,
-    ProgressTracker,
-    usage_add,
-    usage_sub_clamped,
-    usage_totals,
-    with_db_retry,
-)
+from jobs.pipeline.usage import Usage
+from jobs.progress import ProgressTracker
 from narraforge.logging import bind as bind_log_context
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,15 @@ def _stage_key(stage: Any) -> str:
 
 
 def _budget(job: GenerationJob, already_billed_usd: float, checkpoint_cost: float) -> float | None:
-    """The ledger's ceiling for this attempt: checkpoint spend + what the job and the month still allow."""
-    user_left = job_budget_usd(job.user)  # min(per-job cap, monthly cost left); None = unlimited
+    """The ledger's static ceiling for this attempt: checkpoint spend + what the per-job cap still allows.
+
+    The monthly limit is not a fixed number for a running job (other jobs of the
+    user spend at the same time): ``jobs.ceiling.CeilingGuard`` checks it before every call.
+    """
     cap = job_cost_cap_usd()
-    allowed: float | None = user_left
-    if cap is not None:
-        cap_left = max(cap - already_billed_usd, 0.0)
-        allowed = cap_left if allowed is None else min(allowed, cap_left)
-    return None if allowed is None else checkpoint_cost + allowed
+    if cap is None:
+        return None
+    return checkpoint_cost + max(cap - already_billed_usd, 0.0)
 
 
 def run_job(job_id: str, rq_job_id: str | None = None) -> str:
@@ -88,16 +89,12 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     runtime: JobRuntime = job.runtime
     rq_job_id = rq_job_id or job.rq_job_id
     checkpoint = runtime.checkpoint
-    if job.retry_count or checkpoint:
-        billed = usage_billed_for_job(job)
-        billed_usage = {t: billed[t] for t in ("mini", "gpt4")}
-    else:
-        # A first attempt has no usage rows: they are written only when an attempt ends, and every
-        # later attempt is a resume (retry_count + 1). One query less per job.
-        billed_usage = {t: {"tokens": 0, "cost_usd": 0.0} for t in ("mini", "gpt4")}
+    # A first attempt has no usage rows: they are written only when an attempt ends, and every
+    # later attempt is a resume (retry_count + 1). One query less per job.
+    billed_usage = usage_billed_for_job(job=job).usage if job.retry_count or checkpoint else Usage()
     ckpt_usage = checkpoint_usage(checkpoint)
     # Spend of earlier attempts that the checkpoint does not carry (calls after its last save).
-    base_usage = usage_sub_clamped(billed_usage, ckpt_usage)
+    base_usage = billed_usage - ckpt_usage
     tracker = ProgressTracker(
         job_id,
         rq_job_id,
@@ -112,7 +109,9 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
         saver.spent_usd += call.cost_usd
 
+    guard = CeilingGuard(job_id=job_id, user_id=job.user_id, base_cost_usd=base_usage.cost_usd)
     callbacks = Callbacks(
+        before_spend=guard,
         on_stage_start=lambda stage, index: tracker.stage_start(_stage_key(stage)),
         on_stage_end=lambda stage, index: tracker.stage_end(_stage_key(stage)),
         on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
@@ -127,9 +126,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         plan = runtime.plan or None  # a reviewed plan or a revision's parent plan: starts at stage 06
         config = engine_config()
         backend = engine_backend(config)
-        _, ckpt_cost = usage_totals(ckpt_usage)
-        _, billed_cost = usage_totals(billed_usage)
-        budget = _budget(job, billed_cost, ckpt_cost)
+        budget = _budget(job, billed_usage.cost_usd, ckpt_usage.cost_usd)
         heartbeat.start()
         pipeline_started = time.perf_counter()
         try:
@@ -144,8 +141,8 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             )
         finally:
             pipeline_seconds = time.perf_counter() - pipeline_started
-        tracker.set_run_usage(result.usage_by_tier)
-        usage = usage_add(base_usage, result.usage_by_tier)
+        tracker.set_run_usage(result.usage)
+        usage = base_usage + result.usage
         heartbeat.stop()
         timing = {
             "pipeline_seconds": round(pipeline_seconds, 6),
@@ -154,7 +151,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         }
         done = with_db_retry(
             lambda: job_complete(
-                job_id=job_id, rq_job_id=rq_job_id, result=result, usage_by_tier=usage, timing=timing
+                job_id=job_id, rq_job_id=rq_job_id, result=result, usage=usage, timing=timing
             ),
             what=f"completion of job {job_id}",
         )
@@ -162,14 +159,19 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     except PipelineCancelled as exc:
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.CANCELLED, _cancel_message(tracker))
     except BudgetExceeded as exc:
-        message = (
-            f"Stopped to stay within your budget: {exc}. Resume once you have room "
-            "(the usage page shows your limits); finished work is kept."
-        )
+        if getattr(exc, "cause", "") == "ceiling":
+            message = str(exc)  # already in the writer's words (jobs.ceiling)
+        else:
+            message = (
+                "Paused before the next step: it could take this job past the "
+                f"${job_cost_cap_usd() or exc.budget_usd:,.2f} a single job may spend. "
+                "Everything written so far is kept; a shorter "
+                "length or a smaller plan fits within it."
+            )
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message)
     except PipelineError as exc:
-        log.warning("Job %s failed: %s", job_id, exc, exc_info=True)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, str(exc))
+        log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, writer_message(exc))
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, DATABASE_LOST, saver=saver)
@@ -199,13 +201,17 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
     }
     if tracker.fenced:
         return "superseded"
+    if status == JobStatus.FAILED:
+        # Staff's account of the stop (admin); the writer's message above never carries it.
+        with contextlib.suppress(Exception):  # diagnostics must not keep a job from ending
+            JobRuntime.objects.filter(pk=job_id).update(error_detail=staff_detail(exc))
     # Retried across a database restart for as long as the reaper would wait before taking over.
     ended = with_db_retry(
         lambda: job_fail(
             job_id=job_id,
             rq_job_id=rq_job_id,
             message=message,
-            usage_by_tier=usage,
+            usage=usage,
             checkpoint=checkpoint,
             status=status,
             progress=progress,
