@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import UpgradeRequest, UpgradeStatus, User
 from accounts.tiers import SubscriptionTier, tier_for, tiers_above
+from accounts.upgrades import MAX_UPGRADE_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def user_set_tier(
     return locked
 
 
-def users_expire_subscriptions(now: dt.datetime | None = None) -> list[User]:
+def users_expire_subscriptions(*, now: dt.datetime | None = None) -> list[User]:
     """Return every user whose paid subscription has ended to the free tier; the users changed.
 
     Idempotent: an expired user is on free with no end date, so a second run
@@ -117,8 +118,6 @@ def upgrade_request_create(*, user: User, tier: str, note: str = "") -> UpgradeR
 
     Refused (nothing written) for a tier not above the user's own, or while another request is open.
     """
-    from accounts.upgrades import MAX_UPGRADE_NOTE
-
     note = (note or "").strip()
     if tier not in {t.value for t in SubscriptionTier}:
         raise UpgradeError("Choose one of the plans on this page.")

@@ -24,7 +24,7 @@ from .setting import features
 
 def _words(sentence: str) -> int:
     # Budgeting only: spaces are a close, much cheaper count than the word regex.
-    return sentence.count(" ") + 1 if sentence else 0
+    return sentence.count(" ") + 1 - sentence.count("— ") if sentence else 0
 
 
 def _gender(c: dict[str, Any], language: str) -> str:
