@@ -11,7 +11,7 @@ from accounts.models import User
 from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
-from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
+from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, JobSubmission
 from jobs.pipeline import STAGES
 
 STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
@@ -29,6 +29,16 @@ def jobs_for_user(user: User, status: str | None = None, project=None) -> QueryS
 def job_of_user(*, user: User, job_id: str) -> GenerationJob | None:
     """The user's job, or None (also for another user's id: the caller cannot tell them apart)."""
     return GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
+
+
+def job_of_submission(*, user: User, key: str) -> GenerationJob | None:
+    """The job a form's one-time key started for this user, or None (another user's key too)."""
+    found = (
+        JobSubmission.objects.filter(user_id=user.pk, key=f"form:{key}")
+        .select_related("job", "job__project")
+        .first()
+    )
+    return found.job if found is not None and found.job.user_id == user.pk else None
 
 
 def _stage_label(key: str | None) -> str | None:

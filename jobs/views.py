@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -19,9 +19,16 @@ from django_htmx.http import HttpResponseClientRedirect
 from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief, estimate_data
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
-from jobs.selectors import job_estimate, job_of_user, job_plan, job_progress, jobs_for_user
+from jobs.selectors import (
+    job_estimate,
+    job_of_submission,
+    job_of_user,
+    job_plan,
+    job_progress,
+    jobs_for_user,
+)
 from jobs.services import job_cancel, job_create, job_draft_from_plan, job_resume
-from jobs.submissions import ALREADY_STARTED, key_from_post
+from jobs.submissions import ALREADY_STARTED, SUBMISSION_KEY, key_from_post
 from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
 from projects.selectors import projects_for_user
@@ -115,6 +122,22 @@ def job_estimate_view(request, project_id):
     estimate = job_estimate(request.user, brief) if brief else None
     context = {"estimate": estimate, "estimate_problem": problem}
     return render(request, "jobs/_estimate.html", context)
+
+
+@login_required
+@require_GET
+def submission_status_view(request, key):
+    """Back on a form that was already sent: which job it started (an htmx partial; 204 when none).
+
+    static/js/app.js asks with the key the form was last submitted with
+    (kept in sessionStorage), so the notice appears even when the browser
+    shows the page from its back-forward cache. Only the signed-in user's own
+    submissions are found; anyone else's key answers like an unknown one.
+    """
+    job = job_of_submission(user=request.user, key=key) if SUBMISSION_KEY.fullmatch(key) else None
+    if job is None:
+        return HttpResponse(status=204)
+    return render(request, "jobs/_submitted.html", {"job": job, "brief": job.production_brief or {}})
 
 
 # --------------------------------------------------------------------------- job page

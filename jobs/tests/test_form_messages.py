@@ -121,3 +121,40 @@ def test_an_over_limit_estimate_links_to_the_plans_page(writer, owner, project):
     User.objects.filter(pk=owner.pk).update(monthly_generations_used=5)
     html = _estimate(writer, project)
     assert "used all of this month" in html and f'href="{reverse("billing:plans")}"' in html
+
+
+def _sent(client, project, django_capture_on_commit_callbacks, key="a1b2c3d4e5f6a7b8"):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = _submit(client, project, submission_key=key)
+    assert response.status_code == 302
+    return GenerationJob.objects.get()
+
+
+def test_back_on_a_sent_form_names_the_job_it_started(writer, project, django_capture_on_commit_callbacks):
+    job = _sent(writer, project, django_capture_on_commit_callbacks)
+    html = writer.get(reverse("jobs:create", args=[project.id])).content.decode()
+    assert "data-remember-submission" in html and 'data-submission-status="/jobs/submitted/__key__/"' in html
+    url = reverse("jobs:submitted", args=["a1b2c3d4e5f6a7b8"])
+    response = writer.get(url, headers={"HX-Request": "true"})
+    notice = response.content.decode()
+    assert response.status_code == 200 and "<html" not in notice
+    assert "You already sent this form" in notice and "The Keeper" in notice
+    assert f'href="{reverse("jobs:detail", args=[job.id])}"' in notice
+
+
+def test_an_unknown_or_malformed_key_says_nothing(writer, project):
+    assert writer.get(reverse("jobs:submitted", args=["ffffffffffffffff"])).status_code == 204
+    assert writer.get(reverse("jobs:submitted", args=["bad key!"])).status_code == 204
+
+
+def test_another_writers_submission_is_not_revealed(
+    client, writer, other_user, project, django_capture_on_commit_callbacks
+):
+    _sent(writer, project, django_capture_on_commit_callbacks)
+    client.force_login(other_user)
+    assert client.get(reverse("jobs:submitted", args=["a1b2c3d4e5f6a7b8"])).status_code == 204
+
+
+def test_anonymous_visitors_cannot_ask_about_submissions(client):
+    response = client.get(reverse("jobs:submitted", args=["a1b2c3d4e5f6a7b8"]))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]

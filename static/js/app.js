@@ -148,4 +148,63 @@
       });
     });
   });
+
+  // Back on a job-starting form that was already sent (data-remember-submission):
+  // say which job it started. The key it was sent with is kept per page in
+  // sessionStorage, so this works whether the browser re-renders the page or
+  // shows it from its back-forward cache; the server only answers for the
+  // signed-in writer's own submissions (204 for anything else).
+  var SUBMITTED = "nf-submitted:";
+  var KEY_RE = /^[A-Za-z0-9_-]{8,80}$/;
+  function keyInput(form) {
+    return form ? form.querySelector('input[name="submission_key"]') : null;
+  }
+  function remembered() {
+    try {
+      return window.sessionStorage.getItem(SUBMITTED + window.location.pathname);
+    } catch (e) {
+      return null;
+    }
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var input = keyInput(form);
+    if (event.defaultPrevented || !input || !form.hasAttribute("data-remember-submission")) {
+      return;
+    }
+    try {
+      window.sessionStorage.setItem(SUBMITTED + window.location.pathname, input.value);
+    } catch (e) {
+      /* storage off: the notice is a convenience, the server still refuses a second job */
+    }
+  });
+  window.addEventListener("pageshow", function () {
+    var box = document.querySelector("[data-submission-status]");
+    var key = remembered();
+    if (!box || !key || !KEY_RE.test(key) || !window.htmx) {
+      return;
+    }
+    var url = box.getAttribute("data-submission-status").replace("__key__", key);
+    window.htmx.ajax("GET", url, { target: box, swap: "innerHTML" }).then(function () {
+      // A re-rendered page has a fresh key: give it back the one that started the job, so
+      // sending the form again opens that job (one submission, one job) as the notice says.
+      var input = keyInput(document.querySelector("form[data-remember-submission]"));
+      if (input && box.querySelector("[data-testid='already-submitted']")) {
+        input.value = key;
+      }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-forget-submission]");
+    if (!link) {
+      return;
+    }
+    try {
+      window.sessionStorage.removeItem(SUBMITTED + window.location.pathname);
+    } catch (e) {
+      /* nothing remembered */
+    }
+    event.preventDefault();
+    window.location.replace(window.location.pathname);  // a fresh form: a new one-time key
+  });
 })();
