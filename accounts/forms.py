@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.tiers import TIERS, tiers_above
 from accounts.upgrades import MAX_UPGRADE_NOTE
 from narraforge.fields import LongTextField
+from narraforge.forms import CleanInputMixin
 
 
 class ProfileForm(forms.ModelForm):
@@ -34,7 +35,7 @@ class ProfileForm(forms.ModelForm):
         return url or None
 
 
-class UpgradeRequestForm(forms.Form):
+class UpgradeRequestForm(CleanInputMixin, forms.Form):
     """Ask for a bigger plan; the choices are only the tiers above the writer's own."""
 
     tier = forms.ChoiceField(label="Plan", widget=forms.RadioSelect)

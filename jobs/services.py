@@ -15,17 +15,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.verification import unverified_message, user_may_start_jobs
 from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
 from jobs import queues
-from jobs.briefs import brief_validate, plan_validate
+from jobs.briefs import brief_validate, plan_check_bounds, plan_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief
 from jobs.pipeline.brief import MAX_NOTES
 from jobs.submissions import submission_record, submission_replay
+from narraforge.textclean import strip_control_chars
 from narratives.models import Narrative
 from projects.models import Project
 from projects.selectors import world_for_project
@@ -41,6 +43,12 @@ __all__ = [
     "job_draft_from_plan",
     "job_create_revision",
 ]
+
+
+def _check_may_start_jobs(user: User) -> None:
+    """Every job-starting service: with verification required, only a confirmed address starts jobs."""
+    if not user_may_start_jobs(user):
+        raise JobError(unverified_message(user), field="email")
 
 
 def _lock_user(user: User) -> User:
@@ -65,11 +73,21 @@ def _new_job(
     world_mode: str = "",
     estimated_cost_usd: float | None = None,
 ) -> GenerationJob:
-    """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock."""
-    estimate = engine_estimate_usd(brief) if estimated_cost_usd is None else estimated_cost_usd
-    usage_check_limits(
-        user=user, estimated_cost_usd=estimate, counts_as_generation=kind != JobRuntime.Kind.PLANNING
-    )
+    """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock.
+
+    Estimates use the words that will be written: the plan's for drafts and revisions, the brief's
+    target otherwise. A plan-review job reserves what its planning is estimated at, but is let in only
+    when the whole job (planning and writing) and one generation fit what the user has left: the
+    plan is for writing, and is refused up front rather than at "Write it" (README, Billing).
+    """
+    _check_may_start_jobs(user)
+    if estimated_cost_usd is not None:
+        estimate = check = estimated_cost_usd
+    elif kind == JobRuntime.Kind.PLANNING:
+        estimate, check = engine_estimate_usd(brief, part="planning"), engine_estimate_usd(brief)
+    else:
+        estimate = check = engine_estimate_usd(brief, plan=plan)
+    usage_check_limits(user=user, estimated_cost_usd=check, counts_as_generation=True)
     job = GenerationJob(
         user=user,
         project=project,
@@ -106,7 +124,7 @@ def job_create(
     if isinstance(brief, dict) and "new_world" in brief:
         brief = dict(brief)
         new_world = bool(brief.pop("new_world")) or new_world
-    brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
+    brief_obj = brief_validate(brief.to_dict() if isinstance(brief, Brief) else brief)
     with transaction.atomic():
         locked = _lock_user(user)
         if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
@@ -171,6 +189,7 @@ def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = N
         if (done := submission_replay(user_id=locked_user.pk, key=submission_key)) is not None:
             return done
         row = _job_for_update(locked_user, job)
+        _check_may_start_jobs(locked_user)
         if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
             raise JobError(
                 "This job cannot be resumed"
@@ -189,7 +208,7 @@ def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = N
         usage_check_limits(
             user=locked_user,
             estimated_cost_usd=still,
-            counts_as_generation=runtime.kind != JobRuntime.Kind.PLANNING and not counted,
+            counts_as_generation=not counted,  # a plan review holds a generation while it runs
         )
         reservation_open(job_id=row.pk, user_id=locked_user.pk, total_usd=billed + still)
         row.status = JobStatus.QUEUED
@@ -236,6 +255,7 @@ def job_draft_from_plan(
         if source.project_id is None:
             raise JobError("The planning job's project no longer exists.")
         brief = brief_validate({**source.production_brief, "review_plan": False})
+        plan_check_bounds(plan_dict, brief.production_type)
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
         draft = _new_job(
             user=locked,
@@ -263,7 +283,7 @@ def job_create_revision(
     )
     if found is None:
         raise JobError("That narrative does not exist or is not yours.")
-    text = (instructions or "").strip()
+    text = strip_control_chars(instructions or "").strip()
     if not text:
         raise JobError("Say what the revision should change.", field="revision_instructions")
     if len(text) > MAX_NOTES:

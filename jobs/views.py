@@ -9,13 +9,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.verification import user_may_start_jobs
 from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief, estimate_data
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
@@ -88,6 +89,9 @@ def _job_context(job) -> dict:
 @require_http_methods(["GET", "POST"])
 def job_create_view(request, project_id):
     project = project_get_for_user(user=request.user, project_id=project_id)
+    if not user_may_start_jobs(request.user):
+        # The service refuses too (jobs.services); here the writer gets the page that says why.
+        return render(request, "accounts/verify_first.html", {"project": project}, status=403)
     form = GenerationForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -127,16 +131,16 @@ def job_estimate_view(request, project_id):
 @login_required
 @require_GET
 def submission_status_view(request, key):
-    """Back on a form that was already sent: which job it started (an htmx partial; 204 when none).
+    """Back on a form that was already sent: which job it started (an htmx partial; 404 when none).
 
     static/js/app.js asks with the key the form was last submitted with
     (kept in sessionStorage), so the notice appears even when the browser
     shows the page from its back-forward cache. Only the signed-in user's own
-    submissions are found; anyone else's key answers like an unknown one.
+    submissions are found; anyone else's key is a 404 like an unknown one.
     """
     job = job_of_submission(user=request.user, key=key) if SUBMISSION_KEY.fullmatch(key) else None
     if job is None:
-        return HttpResponse(status=204)
+        raise Http404("No job was started with that form.")
     return render(request, "jobs/_submitted.html", {"job": job, "brief": job.production_brief or {}})
 
 
@@ -207,7 +211,11 @@ def plan_review(request, job_id):
     base = job_plan(job) if job.status == JobStatus.COMPLETED else None
     if not base:
         raise Http404("This job has no plan to review.")
-    editor = PlanEditor(base, request.POST if request.method == "POST" else None)
+    editor = PlanEditor(
+        base,
+        request.POST if request.method == "POST" else None,
+        production_type=(job.production_brief or {}).get("production_type"),
+    )
     if request.method == "POST":
         op = request.POST.get("op", "")
         if op == "write":

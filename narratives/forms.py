@@ -6,6 +6,7 @@ from django import forms
 
 from narraforge.choices import Genre, ProductionType
 from narraforge.fields import LongTextField
+from narraforge.forms import CleanInputMixin
 from narratives.selectors import SORTS
 from narratives.services import TITLE_MAX_LENGTH
 
@@ -46,7 +47,7 @@ class LibraryFilterForm(forms.Form):
         }
 
 
-class RenameForm(forms.Form):
+class RenameForm(CleanInputMixin, forms.Form):
     title = forms.CharField(label="Title", max_length=TITLE_MAX_LENGTH, strip=True)
 
     def clean_title(self):
@@ -56,7 +57,7 @@ class RenameForm(forms.Form):
         return title
 
 
-class ReviseForm(forms.Form):
+class ReviseForm(CleanInputMixin, forms.Form):
     instructions = LongTextField(
         label="What should change?",
         min_length=10,

@@ -15,6 +15,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from narraforge.errors import UserFacingError
+from narraforge.textclean import strip_control_chars
 from narratives.models import Narrative
 from projects.models import Project
 
@@ -49,14 +50,16 @@ def narrative_create_from_job(
     if revision_instructions is not None:
         metadata["revision_instructions"] = revision_instructions
     word_count = int(result.word_count or 0)
+    # A model's output can hold control characters too: stored clean, it shows and exports clean.
+    title = strip_control_chars(result.title or brief.get("title") or "", multiline=False)
     narrative = Narrative.objects.create(
         user_id=job.user_id,
         project_id=job.project_id,
         job=job,
-        title=(result.title or brief.get("title") or "")[:500] or None,
+        title=title[:500] or None,
         production_type=brief.get("production_type"),
         genre=brief.get("genre"),
-        narrative_text=result.text,
+        narrative_text=strip_control_chars(result.text or ""),
         word_count=word_count,
         metadata=metadata,
         quality_metrics=result.quality_metrics,
@@ -82,7 +85,7 @@ TITLE_MAX_LENGTH = 500
 @transaction.atomic
 def narrative_rename(*, narrative: Narrative, title: str) -> Narrative:
     """Set a new title (whitespace collapsed). Raises UserFacingError for an empty or over-long one."""
-    title = " ".join((title or "").split())
+    title = " ".join(strip_control_chars(title or "", multiline=False).split())
     if not title:
         raise UserFacingError("A title cannot be empty.", field="title")
     if len(title) > TITLE_MAX_LENGTH:

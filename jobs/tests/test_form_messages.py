@@ -143,8 +143,8 @@ def test_back_on_a_sent_form_names_the_job_it_started(writer, project, django_ca
 
 
 def test_an_unknown_or_malformed_key_says_nothing(writer, project):
-    assert writer.get(reverse("jobs:submitted", args=["ffffffffffffffff"])).status_code == 204
-    assert writer.get(reverse("jobs:submitted", args=["bad key!"])).status_code == 204
+    assert writer.get(reverse("jobs:submitted", args=["ffffffffffffffff"])).status_code == 404
+    assert writer.get(reverse("jobs:submitted", args=["bad key!"])).status_code == 404
 
 
 def test_another_writers_submission_is_not_revealed(
@@ -152,7 +152,7 @@ def test_another_writers_submission_is_not_revealed(
 ):
     _sent(writer, project, django_capture_on_commit_callbacks)
     client.force_login(other_user)
-    assert client.get(reverse("jobs:submitted", args=["a1b2c3d4e5f6a7b8"])).status_code == 204
+    assert client.get(reverse("jobs:submitted", args=["a1b2c3d4e5f6a7b8"])).status_code == 404
 
 
 def test_anonymous_visitors_cannot_ask_about_submissions(client):

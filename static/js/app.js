@@ -153,7 +153,7 @@
   // say which job it started. The key it was sent with is kept per page in
   // sessionStorage, so this works whether the browser re-renders the page or
   // shows it from its back-forward cache; the server only answers for the
-  // signed-in writer's own submissions (204 for anything else).
+  // signed-in writer's own submissions (a 404, which htmx does not swap in, for anything else).
   var SUBMITTED = "nf-submitted:";
   var KEY_RE = /^[A-Za-z0-9_-]{8,80}$/;
   function keyInput(form) {

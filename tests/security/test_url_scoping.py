@@ -15,7 +15,8 @@ from django.urls import URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.html import escape
 
-STAFF_PREFIXES = ("admin/", "django-rq/", "ops/")
+# dev/: the development mailbox, staff only unless DEBUG (tests run with DEBUG off).
+STAFF_PREFIXES = ("admin/", "django-rq/", "ops/", "dev/")
 # Parameters that are tokens, not ids of a user's objects (allauth's email and password links).
 TOKEN_PARAMS = {"key": "x-invalid-key", "uidb36": "zz"}
 POST_DATA = {
@@ -130,6 +131,10 @@ def _app_value_for(owned, route: str):
             return ids[name]
         if name == "fmt":
             return "txt"
+        if name == "key" and route.startswith("jobs/submitted/"):
+            from tests.security.conftest import SUBMISSION_KEY
+
+            return SUBMISSION_KEY  # the owner's form key: which job it started is the owner's business
         if name in TOKEN_PARAMS and route.startswith("accounts/"):
             return TOKEN_PARAMS[name]
         raise AssertionError(
@@ -142,7 +147,10 @@ def _app_value_for(owned, route: str):
 
 
 @pytest.mark.django_db
-def test_another_users_ids_give_404_on_every_url(owned, owner, other_user):
+@pytest.mark.parametrize("persona", ["other_user", "staff"])
+def test_another_users_ids_give_404_on_every_url(owned, owner, persona, request):
+    """Staff too: the writers' pages show staff their own things only (the admin is the staff tool)."""
+    other_user = request.getfixturevalue(persona)
     before = _snapshot()
     checked = 0
     for parts, pattern in iter_patterns():
@@ -266,6 +274,7 @@ def test_staff_still_reach_the_staff_pages(owned, staff):
         "/ops/status/",
         "/admin/",
         "/django-rq/",
+        "/dev/mail/",
         f"/admin/projects/project/{owned.project.pk}/change/",
     ):
         assert client.get(url).status_code == 200, url
@@ -279,4 +288,6 @@ def test_every_pattern_is_fillable():
             continue
         names = set(re.findall(r"<(?:\w+:)?(\w+)>", route)) | set(re.findall(r"\(\?P<(\w+)>", route))
         allowed = known_app | (set(TOKEN_PARAMS) if route.startswith("accounts/") else set())
+        if route.startswith("jobs/submitted/"):
+            allowed |= {"key"}  # a form's one-time key, scoped to its user like an id
         assert names <= allowed, f"{route}: unknown parameter(s) {names - allowed}"

@@ -221,6 +221,8 @@ class Composer:
         if extra_pron:
             mine = extra_pron.get(a.gender, extra_pron["x"])
             free["A.obj"], free["A.self"] = mine["obj"], mine["self"]
+        for key in ("law", "goal", "contra", "theme", "voice", "arc", "Ldesc"):
+            free[key] = free[key].strip().rstrip(".!?;:,").strip()  # the template supplies its own stop
         free.update(self.motif_slots["f" if a.gender == "f" else "m"])
         free.update(extra)
         if a.narrator or b.narrator:
