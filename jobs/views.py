@@ -25,6 +25,7 @@ from jobs.selectors import (
     job_of_submission,
     job_of_user,
     job_plan,
+    job_plan_estimate,
     job_progress,
     jobs_for_user,
 )
@@ -234,7 +235,12 @@ def plan_review(request, job_id):
                     return redirect("jobs:detail", draft.id)
         else:
             editor.apply(op)
-    context = {"job": job, "brief": job.production_brief or {}, **editor.context()}
+    context = {
+        "job": job,
+        "brief": job.production_brief or {},
+        "write_estimate": job_plan_estimate(job, editor.plan),
+        **editor.context(),
+    }
     invalid = request.method == "POST" and bool(editor.errors or editor.segment_errors)
     return render(request, "jobs/plan_review.html", context, status=422 if invalid else 200)
 

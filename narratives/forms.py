@@ -81,3 +81,20 @@ class CompareForm(forms.Form):
             for n in family
             if current is None or n.pk != current.pk
         ]
+
+
+class RenameCharacterForm(CleanInputMixin, forms.Form):
+    """Rename one character throughout a narrative (a new version; works with the offline engine)."""
+
+    old_name = forms.ChoiceField(label="Character")
+    new_name = forms.CharField(
+        label="New name",
+        max_length=80,
+        strip=True,
+        help_text="Every mention changes, in a new version; in Polish the inflected forms too, "
+        "when the dictionary knows both first names.",
+    )
+
+    def __init__(self, *args, cast=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_name"].choices = [(name, name) for name in cast]
