@@ -11,7 +11,7 @@ from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(CleanInputMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ("full_name", "avatar_url")

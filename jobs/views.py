@@ -22,6 +22,7 @@ from jobs.forms import GenerationForm, PlanEditor, estimate_brief, estimate_data
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
 from jobs.selectors import (
     job_estimate,
+    job_live_prose,
     job_of_submission,
     job_of_user,
     job_plan,
@@ -80,6 +81,7 @@ def _job_context(job) -> dict:
         "brief": job.production_brief or {},
         "awaiting_review": _awaiting_review(job, progress),
         "finished": job.status in FINISHED_STATUSES,
+        "live_prose": job_live_prose(job),
     }
 
 
