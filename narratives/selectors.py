@@ -237,7 +237,21 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         )
 
     engine = str(meta.get("engine") or "")
+    polish = _as_dict(meta.get("polish"))  # stage 08: which chapters were polished, and why
+    polished = [p for p in _as_list(polish.get("polished")) if isinstance(p, dict)]
     return {
+        "polish": {
+            "mode": polish.get("mode") or "",
+            "tier": polish.get("tier") or "",
+            "checked": polish.get("checked") or 0,
+            "flagged": polish.get("flagged") or 0,
+            "polished": [
+                {"segment": p.get("segment"), "reasons": [str(r) for r in _as_list(p.get("reasons"))]}
+                for p in polished
+            ],
+        }
+        if polish
+        else None,
         "engine": engine,
         "engine_label": {"offline": "Offline engine", "openai": "OpenAI-compatible model"}.get(
             engine, engine.capitalize() or "Unknown engine"

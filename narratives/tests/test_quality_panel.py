@@ -85,3 +85,20 @@ def test_the_revise_form_says_before_submitting_that_instructions_need_a_model(
 def test_another_users_revise_form_is_a_404(client, other_user, narrative) -> None:
     client.force_login(other_user)
     assert client.get(reverse("narratives:revise", args=[narrative.pk])).status_code == 404
+
+
+def test_the_quality_report_says_which_chapters_were_polished_and_why(
+    owner_client, owner, make_narrative
+) -> None:
+    narrative = _offline_narrative(make_narrative, owner, "pl")  # its Polish prose leans on a stock phrase
+    page = html.unescape(owner_client.get(reverse("narratives:detail", args=[narrative.pk])).content.decode())
+    polished = narrative.metadata["polish"]["polished"]
+    assert polished and "Polishing pass" in page
+    assert f"{len(polished)} of {narrative.metadata['polish']['checked']} chapters were flagged" in page
+    assert f"Chapter {polished[0]['segment']}: it leans on stock phrases" in page
+
+
+def test_the_quality_report_says_when_nothing_needed_polishing(owner_client, owner, make_narrative) -> None:
+    narrative = _offline_narrative(make_narrative, owner, "en")
+    page = html.unescape(owner_client.get(reverse("narratives:detail", args=[narrative.pk])).content.decode())
+    assert f"0 of {narrative.metadata['polish']['checked']} chapters were flagged" in page
