@@ -31,7 +31,9 @@ PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00)}
 DEFAULT_LIMIT_USD = 2.00
 ESTIMATE_TOLERANCE = 0.15
 # (polish, tier): the default first; "every" at gpt4 is what stage 08 did before it was a choice.
-OPTIONS = [("flagged", "mini"), ("off", "mini"), ("every", "mini"), ("every", "gpt4")]
+# flagged@gpt4 shows what the default pass costs when NF_POLISH_TIER=gpt4 (the server's prose loops, so
+# every segment of it is flagged).
+OPTIONS = [("flagged", "mini"), ("off", "mini"), ("every", "mini"), ("flagged", "gpt4"), ("every", "gpt4")]
 INSPIRATION = "A cartographer learns that the maps she draws change the land itself."
 
 

@@ -24,7 +24,18 @@ except ImportError:
     from .plain_terminal import BarColumn, Console, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from .backends import default_backend_name, get_backend
-from .brief import GENRES, LANGUAGES, POVS, PRODUCTION_TYPES, STRUCTURES, TENSES, TONES, Brief, BriefError
+from .brief import (
+    GENRES,
+    LANGUAGES,
+    POLISH_MODES,
+    POVS,
+    PRODUCTION_TYPES,
+    STRUCTURES,
+    TENSES,
+    TONES,
+    Brief,
+    BriefError,
+)
 from .config import EngineConfig
 from .engine import Callbacks
 from .errors import PipelineError
@@ -132,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--structure", default="three_act", choices=STRUCTURES)
     parser.add_argument("--words", type=int, default=None)
     parser.add_argument(
+        "--polish", default="flagged", choices=POLISH_MODES, help="stage 08: off, flagged segments, every one"
+    )
+    parser.add_argument(
         "--backend",
         choices=("offline", "openai"),
         default=None,
@@ -162,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                 "tone": args.tone,
                 "structure": args.structure,
                 "target_words": args.words,
+                "polish": args.polish,
             }
         )
         run_forge(

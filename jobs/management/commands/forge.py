@@ -16,7 +16,7 @@ from accounts.models import User
 from jobs.engine_settings import backend_name, engine_config
 from jobs.models import FINISHED_STATUSES, GenerationJob
 from jobs.pipeline import GENRES, LANGUAGES, PRODUCTION_TYPES, Brief, BriefError, PipelineError
-from jobs.pipeline.brief import POVS, STRUCTURES, TENSES, TONES
+from jobs.pipeline.brief import POLISH_MODES, POVS, STRUCTURES, TENSES, TONES
 from jobs.pipeline.cli import run_forge
 from jobs.selectors import job_progress
 from jobs.services import job_create
@@ -43,6 +43,9 @@ class Command(BaseCommand):
         parser.add_argument("--tone", default="neutral", choices=TONES)
         parser.add_argument("--structure", default="three_act", choices=STRUCTURES)
         parser.add_argument("--words", type=int, default=None, help="target words (the type's range)")
+        parser.add_argument(
+            "--polish", default="flagged", choices=POLISH_MODES, help="polishing pass: off, flagged, every"
+        )
         parser.add_argument("--backend", choices=("offline", "openai"), default=None)
         parser.add_argument("--out", default="forge-output", help="output folder (in-process mode)")
         parser.add_argument("--user", default=None, help="queue the job for this user (email)")
@@ -65,6 +68,7 @@ class Command(BaseCommand):
             "structure": o["structure"],
             "target_words": o["words"],
             "review_plan": o["review_plan"],
+            "polish": o["polish"],
         }
         if o["user"] or o["project"]:
             if not (o["user"] and o["project"]):

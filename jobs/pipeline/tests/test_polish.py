@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from jobs.pipeline import Brief, BriefError, EngineConfig, estimate_cost, get_backend, run_pipeline
@@ -164,3 +168,15 @@ def test_the_estimate_is_within_15_percent_of_what_the_server_billed(polish: str
         result = run_pipeline(brief, backend=get_backend("openai", config), config=config)
     estimate = estimate_cost(brief, config)
     assert abs(estimate - result.cost_usd) <= 0.15 * result.cost_usd, (estimate, result.cost_usd)
+
+
+def test_the_command_line_takes_the_polish_choice_and_refuses_an_unknown_one(tmp_path) -> None:
+    cmd = [sys.executable, "-m", "jobs.pipeline.cli", "--type", "short_story", "--genre", "fantasy",
+           "--inspiration", "A map.", "--backend", "offline", "--out", str(tmp_path)]  # fmt: skip
+    root = Path(__file__).parents[3]
+    bad = subprocess.run(
+        [*cmd, "--polish", "sometimes"], capture_output=True, text=True, cwd=root, check=False
+    )
+    assert bad.returncode == 2 and "invalid choice: 'sometimes'" in bad.stderr and "'flagged'" in bad.stderr
+    ok = subprocess.run([*cmd, "--polish", "off"], capture_output=True, text=True, cwd=root, check=False)
+    assert ok.returncode == 0, ok.stderr
