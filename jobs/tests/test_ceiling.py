@@ -45,7 +45,9 @@ def test_concurrent_jobs_of_a_free_user_never_pay_the_provider_past_the_monthly_
         settings.OPENAI_API_KEY = "test-key"
         settings.OPENAI_BASE_URL = server.base_url
         settings.NF_MODEL_PRICES = {m: list(p) for m, p in prices.items()}
+        settings.NF_POLISH_TIER = "gpt4"  # the full gpt4 polish: the costliest run, as the limit must hold
         env = {
+            "NF_POLISH_TIER": "gpt4",
             "NF_LLM_BACKEND": "openai",
             "OPENAI_API_KEY": "test-key",
             "OPENAI_BASE_URL": server.base_url,
@@ -54,7 +56,8 @@ def test_concurrent_jobs_of_a_free_user_never_pay_the_provider_past_the_monthly_
         }
         for _ in range(n_workers):
             workers.start(env=env)
-        jobs = [job_create(user=owner, project=project, brief=SHORT_BRIEF) for _ in range(n_jobs)]
+        brief = {**SHORT_BRIEF, "polish": "every"}
+        jobs = [job_create(user=owner, project=project, brief=brief) for _ in range(n_jobs)]
         estimates = sum(j.estimated_cost_usd for j in jobs)
         assert estimates <= 10.0  # every job was let in on its estimate
         ended = wait_for(lambda: _all_finished([j.pk for j in jobs]), timeout=240, what="every job to end")
