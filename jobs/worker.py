@@ -36,6 +36,16 @@ def preload() -> None:
     import jobs.tasks  # noqa: F401
     import narratives.services  # noqa: F401
     import projects.services  # noqa: F401
+    from narratives.models import NarrativeSearch
+    from narratives.search import preload_in_background
+
+    try:
+        polish = NarrativeSearch.objects.filter(language="pl").exists()
+    finally:
+        connection.close()  # work horses are forked from this thread: they must not share its socket
+    if polish:
+        # The Polish lemma table (~6 s, ~180 MB): loaded once here, shared by every work horse.
+        preload_in_background()
 
     with contextlib.suppress(ImportError):  # the openai SDK is a runtime dependency
         import jobs.pipeline.backends.openai_backend  # noqa: F401

@@ -11,19 +11,19 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
-from narratives.models import Narrative
+from narratives.models import Narrative, NarrativeSearch
+from narratives.search import lemmatise_query
 from narratives.text import chapters_from_text, paragraphs
 
-# Identical to the expression of the idx_narratives_search index (migration 0003),
-# so PostgreSQL answers the search from the GIN index.
-SEARCH_VECTOR_SQL = "narratives_search_vector((metadata ->> 'language'), title, narrative_text)"
-# A query matches a narrative if it matches in the narrative's language: English words
-# are stemmed ('english'), anything else is matched as written ('simple'). OR-ing both
-# parsings keeps the right side constant, which the index needs.
-SEARCH_SQL = (
-    f'{SEARCH_VECTOR_SQL} @@ (websearch_to_tsquery(\'english\', %s) || websearch_to_tsquery(\'simple\', %s))'
+# The stored vector of narrative_search (migration 0004) through its GIN index. A query
+# matches a narrative if it matches in the narrative's language: English words are
+# stemmed ('english'); Polish words are matched as written ('simple') or by their
+# lemmas (the third parameter: the query lemmatised, see narratives.search).
+SEARCH_QUERY_SQL = (
+    "(websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s)"
+    " || websearch_to_tsquery('simple', %s))"
 )
-HITS_SQL = f"SELECT id FROM narratives WHERE user_id = %s AND {SEARCH_SQL} OFFSET 0"  # noqa: S608
+HITS_SQL = f"SELECT narrative_id FROM narrative_search WHERE user_id = %s AND vector @@ {SEARCH_QUERY_SQL}"  # noqa: S608
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -34,9 +34,21 @@ SORTS = {
 
 # What the library list needs: never the text or the metadata (a novel is megabytes).
 LIBRARY_FIELDS = (
-    "id", "title", "production_type", "genre", "word_count", "overall_quality_score", "version",
-    "parent_narrative_id", "created_at", "view_count", "download_count", "project_id", "project__name",
-    "generation_cost_usd", "exported_formats",
+    "id",
+    "title",
+    "production_type",
+    "genre",
+    "word_count",
+    "overall_quality_score",
+    "version",
+    "parent_narrative_id",
+    "created_at",
+    "view_count",
+    "download_count",
+    "project_id",
+    "project__name",
+    "generation_cost_usd",
+    "exported_formats",
 )
 
 
@@ -72,11 +84,10 @@ def narrative_library(
     if query:
         words, phrases, excluded = _split_phrases(query)
         if words.strip():
-            # The SQL is a constant; the user's words travel as bound parameters. "OFFSET 0"
-            # keeps the sub-select from being flattened into the outer query, so PostgreSQL
-            # finds the hits once through the GIN index instead of re-parsing novels row by
-            # row while it walks the sort order.
-            hits = RawSQL(HITS_SQL, (str(user.pk), words, words))  # noqa: S611
+            # The SQL is a constant; the user's words travel as bound parameters. The
+            # vectors are stored, so whichever plan PostgreSQL picks (the GIN index for a
+            # large library, the user's rows for a small one) parses no text.
+            hits = RawSQL(HITS_SQL, (str(user.pk), words, words, _polish_words(user, words)))  # noqa: S611
             qs = qs.filter(pk__in=hits)
         for phrase in phrases:
             qs = qs.filter(_phrase_q(phrase))
@@ -87,13 +98,20 @@ def narrative_library(
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
+def _polish_words(user, words: str) -> str:
+    """The query lemmatised for Polish, when this user has Polish narratives (else the words as given)."""
+    if not NarrativeSearch.objects.filter(user_id=user.pk, language="pl").exists():
+        return words
+    return lemmatise_query(words)
+
+
 _PHRASE_RE = re.compile(r'(-?)"([^"]*)"?')
 
 
 def _split_phrases(query: str) -> tuple[str, list[list[str]], list[list[str]]]:
     """Quoted phrases out of a search.
 
-    The index holds no word positions (see migration 0003), so a phrase is
+    The index holds no word positions (see migration 0004), so a phrase is
     found as all its words through the index, then checked as an exact phrase
     (any case, any spacing) on those candidates only.
     """
@@ -186,8 +204,10 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
 
     usage = []
     raw_usage = meta.get("usage_by_stage") or meta.get("model_usage") or meta.get("stage_usage") or {}
-    items = raw_usage.items() if isinstance(raw_usage, dict) else (
-        (u.get("stage", ""), u) for u in _as_list(raw_usage) if isinstance(u, dict)
+    items = (
+        raw_usage.items()
+        if isinstance(raw_usage, dict)
+        else ((u.get("stage", ""), u) for u in _as_list(raw_usage) if isinstance(u, dict))
     )
     for stage, info in items:
         info = _as_dict(info)
@@ -196,13 +216,15 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
             tokens = (info.get("input_tokens") or info.get("prompt_tokens") or 0) + (
                 info.get("output_tokens") or info.get("completion_tokens") or 0
             )
-        usage.append({
-            "stage": _stage_label(stage),
-            "model": info.get("model") or "",
-            "tier": info.get("tier") or "",
-            "tokens": tokens,
-            "cost_usd": info.get("cost_usd", info.get("cost")),
-        })
+        usage.append(
+            {
+                "stage": _stage_label(stage),
+                "model": info.get("model") or "",
+                "tier": info.get("tier") or "",
+                "tokens": tokens,
+                "cost_usd": info.get("cost_usd", info.get("cost")),
+            }
+        )
 
     tiers = []
     for tier, info in _as_dict(meta.get("usage_by_tier")).items():
@@ -210,8 +232,14 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         tokens = info.get("tokens")
         if tokens is None:
             tokens = (info.get("input_tokens") or 0) + (info.get("output_tokens") or 0)
-        tiers.append({"tier": tier, "model": info.get("model") or "", "tokens": tokens,
-                      "cost_usd": info.get("cost_usd", info.get("cost"))})
+        tiers.append(
+            {
+                "tier": tier,
+                "model": info.get("model") or "",
+                "tokens": tokens,
+                "cost_usd": info.get("cost_usd", info.get("cost")),
+            }
+        )
 
     engine = str(meta.get("engine") or "")
     return {
@@ -261,8 +289,14 @@ def narrative_family(*, narrative: Narrative) -> list[Narrative]:
         depth = dict(cursor.fetchall())
     family = list(
         Narrative.objects.filter(pk__in=depth.keys(), user_id=narrative.user_id).only(
-            "id", "title", "version", "parent_narrative_id", "created_at", "word_count",
-            "overall_quality_score", "production_type",
+            "id",
+            "title",
+            "version",
+            "parent_narrative_id",
+            "created_at",
+            "word_count",
+            "overall_quality_score",
+            "production_type",
         )
     )
     versions = {item.pk: item.version or 1 for item in family}

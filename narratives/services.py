@@ -8,6 +8,7 @@ narrative writes (rename, delete, view/download counters) follow below them.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -66,6 +67,8 @@ def narrative_create_from_job(*, job: GenerationJob, result: Any) -> Narrative:
             narrative_count=Coalesce(F("narrative_count"), 0) + 1,
             total_word_count=Coalesce(F("total_word_count"), Value(0)) + word_count,
         )
+    if metadata.get("language") == "pl":
+        narrative_search_enqueue_lemmatise(narrative_id=narrative.pk)
     return narrative
 
 
@@ -129,6 +132,8 @@ def narrative_rename(*, narrative: Narrative, title: str) -> Narrative:
         raise ValueError(f"A title can be at most {TITLE_MAX_LENGTH} characters.")
     Narrative.objects.filter(pk=narrative.pk).update(title=title)
     narrative.title = title
+    if (narrative.metadata or {}).get("language") == "pl":
+        narrative_search_enqueue_lemmatise(narrative_id=narrative.pk)
     return narrative
 
 
@@ -164,9 +169,18 @@ def narrative_delete(*, narrative: Narrative) -> int:
     return orphaned
 
 
-def narrative_record_view(*, narrative: Narrative) -> None:
-    """One more reader view, as a single atomic UPDATE (no read-modify-write)."""
+def narrative_record_view(*, narrative: Narrative, viewer: User | None, method: str) -> bool:
+    """Count a reader view by someone other than the owner; True if it was counted.
+
+    The owner's own reads and HEAD requests (link checkers, prefetchers) are
+    not views. A counted view is one UPDATE that SETs only ``view_count``: no
+    read-modify-write, ``updated_at`` kept (its trigger watches content columns
+    only) and, with the table's fillfactor, a HOT update that writes no index.
+    """
+    if method != "GET" or viewer is None or viewer.pk == narrative.user_id:
+        return False
     Narrative.objects.filter(pk=narrative.pk).update(view_count=Coalesce(F("view_count"), 0) + 1)
+    return True
 
 
 _RECORD_DOWNLOAD_SQL = """
@@ -193,3 +207,66 @@ def narrative_record_download(*, narrative: Narrative, fmt: str) -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_DOWNLOAD_SQL, {"fmt": fmt, "id": narrative.pk})
+
+
+# --- Search lemmas (issue 18 §1, issue 19 "Polish matches inflected forms") ----
+
+LEMMATISE_TASK = "narratives.tasks.lemmatise_narrative"
+
+
+def narrative_search_lemmatise(*, narrative_id: str) -> bool:
+    """Store the Polish lemmas of one narrative in its search row; True if they were written.
+
+    The trigger of migration 0004 keeps the words as written; this adds their
+    lemmas (``narratives.search``). ``revision`` fences a text or title change
+    made while the lemmas were computed: then nothing is written and the row
+    stays pending for the next run. Non-Polish rows are only marked done.
+    """
+    from narratives.models import NarrativeSearch
+    from narratives.search import lemmas_of_text
+
+    row = NarrativeSearch.objects.filter(narrative_id=narrative_id).values("language", "revision").first()
+    if row is None:
+        return False
+    if row["language"] != "pl":
+        NarrativeSearch.objects.filter(narrative_id=narrative_id, revision=row["revision"]).update(
+            lemmatised=True
+        )
+        return False
+    source = Narrative.objects.filter(pk=narrative_id).values("title", "narrative_text").first()
+    if source is None:
+        return False
+    lemmas = lemmas_of_text(source["title"] or "", source["narrative_text"] or "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE narrative_search SET lemmas = array_to_tsvector(%s::text[]), lemmatised = true"
+            " WHERE narrative_id = %s AND revision = %s",
+            [lemmas, narrative_id, row["revision"]],
+        )
+        return cursor.rowcount == 1
+
+
+def narrative_search_lemmatise_pending(*, limit: int = 1000) -> int:
+    """Lemmatise rows whose lemmas are not current (e.g. narratives written by plain SQL)."""
+    from narratives.models import NarrativeSearch
+
+    ids = list(
+        NarrativeSearch.objects.filter(lemmatised=False).values_list("narrative_id", flat=True)[:limit]
+    )
+    return sum(narrative_search_lemmatise(narrative_id=pk) for pk in ids)
+
+
+def narrative_search_enqueue_lemmatise(*, narrative_id: str) -> None:
+    """After the surrounding transaction commits, have a worker lemmatise this narrative."""
+
+    def enqueue() -> None:
+        import django_rq
+
+        try:
+            django_rq.get_queue("default", commit_mode="auto").enqueue(
+                LEMMATISE_TASK, narrative_id, job_id=f"nf-lemmas-{narrative_id}", result_ttl=0
+            )
+        except Exception:  # Redis down: the row stays pending for `manage.py search_lemmatise`
+            logging.getLogger(__name__).warning("Could not enqueue lemmatising %s", narrative_id)
+
+    transaction.on_commit(enqueue)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from narratives import selectors, services
 from narratives.diff import diff_texts
 from narratives.exports import FORMATS, UnknownFormat, export_narrative
 from narratives.forms import CompareForm, LibraryFilterForm, RenameForm, ReviseForm
+from narratives.paging import CappedPaginator
 
 PAGE_SIZE = 20
 
@@ -32,7 +32,8 @@ def library(request):
     form = LibraryFilterForm(request.GET, projects=projects)
     filters = form.filters()
     narratives = selectors.narrative_library(user=request.user, **filters)
-    page = Paginator(narratives, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_number = request.GET.get("page")
+    page = CappedPaginator(narratives, PAGE_SIZE, page_hint=page_number).get_page(page_number)
     query_string = request.GET.copy()
     query_string.pop("page", None)
     context = {
@@ -50,11 +51,11 @@ def library(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def detail(request, pk: str):
     narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
-    services.narrative_record_view(narrative=narrative)
-    narrative.view_count = (narrative.view_count or 0) + 1
+    if services.narrative_record_view(narrative=narrative, viewer=request.user, method=request.method):
+        narrative.view_count = (narrative.view_count or 0) + 1
     context = {
         "narrative": narrative,
         "chapters": selectors.reader_chapters(narrative),

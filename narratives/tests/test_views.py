@@ -57,8 +57,9 @@ def test_diff_against_another_users_version_is_404(owner_client, other_user, nar
     assert owner_client.get(url).status_code == 404
 
 
-def test_library_lists_only_my_narratives_without_loading_their_text(owner_client, owner, other_user,
-                                                                      make_narrative):
+def test_library_lists_only_my_narratives_without_loading_their_text(
+    owner_client, owner, other_user, make_narrative
+):
     make_narrative(owner, title="Mine")
     make_narrative(other_user, title="Not mine")
     response = owner_client.get(reverse("narratives:library"))
@@ -73,12 +74,27 @@ def test_library_filters_sort_latest_only_and_pagination(owner_client, owner, ma
     from projects.models import Project
 
     project = Project.objects.create(user=owner, name="Saga")
-    first = make_narrative(owner, title="Alpha", genre="horror", word_count=100, overall_quality_score=0.2,
-                           project=project)
-    make_narrative(owner, title="Beta v2", genre="horror", word_count=300, overall_quality_score=0.9,
-                   parent_narrative=first, version=2, project=project)
-    make_narrative(owner, title="Gamma", genre="scifi", production_type="novel", word_count=200,
-                   overall_quality_score=None)
+    first = make_narrative(
+        owner, title="Alpha", genre="horror", word_count=100, overall_quality_score=0.2, project=project
+    )
+    make_narrative(
+        owner,
+        title="Beta v2",
+        genre="horror",
+        word_count=300,
+        overall_quality_score=0.9,
+        parent_narrative=first,
+        version=2,
+        project=project,
+    )
+    make_narrative(
+        owner,
+        title="Gamma",
+        genre="scifi",
+        production_type="novel",
+        word_count=200,
+        overall_quality_score=None,
+    )
 
     def titles(**params):
         response = owner_client.get(reverse("narratives:library"), params)
@@ -104,14 +120,15 @@ def test_library_filters_sort_latest_only_and_pagination(owner_client, owner, ma
 
 def test_library_htmx_request_gets_only_the_results(owner_client, narrative):
     response = owner_client.get(
-        reverse("narratives:library"), {"q": "salt"},
+        reverse("narratives:library"),
+        {"q": "salt"},
         headers={"HX-Request": "true", "HX-Target": "library-results"},
     )
     body = response.content.decode()
     assert "<html" not in body and "The Salt Road" in body
 
 
-def test_reader_shows_chapters_toc_and_side_panel_and_counts_the_view(owner_client, narrative):
+def test_reader_shows_chapters_toc_and_side_panel(owner_client, narrative):
     response = owner_client.get(reverse("narratives:detail", args=[narrative.pk]))
     assert response.status_code == 200
     body = response.content.decode()
@@ -120,14 +137,50 @@ def test_reader_shows_chapters_toc_and_side_panel_and_counts_the_view(owner_clie
         assert f'id="ch-{number}"' in body
     assert POLISH in body
     assert "the &lt;old&gt; wells" in body  # escaped text
-    for expected in ("Offline engine", "The Salt Coast", "Mara", "Setup", "Coherence",
-                     "Events follow from earlier events.", "Sequential generation", "2,300"):
+    for expected in (
+        "Offline engine",
+        "The Salt Coast",
+        "Mara",
+        "Setup",
+        "Coherence",
+        "Events follow from earlier events.",
+        "Sequential generation",
+        "2,300",
+    ):
         assert expected in body, expected
+
+
+def test_the_owners_own_reads_and_head_requests_do_not_count_as_views_or_write(owner_client, narrative):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("narratives:detail", args=[narrative.pk])
+    updated_at = narrative.updated_at
+    with CaptureQueriesContext(connection) as ctx:
+        assert owner_client.get(url).status_code == 200
+        assert owner_client.head(url).status_code == 200
+    sqls = [q["sql"].lstrip() for q in ctx.captured_queries]
+    writes = [sql for sql in sqls if sql.upper().startswith(("UPDATE", "INSERT"))]
+    assert not [w for w in writes if "narratives" in w], writes
+    narrative.refresh_from_db()
+    assert (narrative.view_count, narrative.updated_at) == (0, updated_at)
+
+
+def test_a_view_by_someone_else_counts_once_and_a_head_never(narrative, other_user, owner):
+    from narratives.services import narrative_record_view
+
+    narrative_record_view(narrative=narrative, viewer=other_user, method="GET")
+    narrative_record_view(narrative=narrative, viewer=other_user, method="HEAD")
+    narrative_record_view(narrative=narrative, viewer=owner, method="GET")
     narrative.refresh_from_db()
     assert narrative.view_count == 1
-    owner_client.get(reverse("narratives:detail", args=[narrative.pk]))
+
+
+def test_counting_a_download_keeps_the_versions_updated_at(owner_client, narrative):
+    updated_at = narrative.updated_at
+    assert owner_client.get(reverse("narratives:download", args=[narrative.pk, "txt"])).status_code == 200
     narrative.refresh_from_db()
-    assert narrative.view_count == 2
+    assert (narrative.download_count, narrative.updated_at) == (1, updated_at)
 
 
 def test_xss_in_title_and_text_is_shown_escaped_everywhere(owner_client, owner, make_narrative):
@@ -199,11 +252,13 @@ def test_post_without_csrf_token_is_refused(owner, narrative):
 def test_delete_confirmation_says_what_else_goes_and_children_survive(owner_client, owner, make_narrative):
     from projects.models import Project
 
-    project = Project.objects.create(user=owner, name="Saga", narrative_count=2, total_word_count=500,
-                                     total_cost_usd=1.5)
+    project = Project.objects.create(
+        user=owner, name="Saga", narrative_count=2, total_word_count=500, total_cost_usd=1.5
+    )
     parent = make_narrative(owner, title="First", project=project, word_count=200)
-    child = make_narrative(owner, title="Second", parent_narrative=parent, version=2, project=project,
-                           word_count=300)
+    child = make_narrative(
+        owner, title="Second", parent_narrative=parent, version=2, project=project, word_count=300
+    )
     url = reverse("narratives:delete", args=[parent.pk])
     body = owner_client.get(url).content.decode()
     assert "1 later version made from it" in body and "v2" in body and "no longer link back" in body
@@ -221,10 +276,20 @@ def test_delete_confirmation_says_what_else_goes_and_children_survive(owner_clie
 
 def test_versions_page_shows_the_chain_and_diff_compares_two_versions(owner_client, owner, make_narrative):
     v1 = make_narrative(owner, title="Saga", chapters=[("One", ["The sea was calm.", "Mara slept."])])
-    v2 = make_narrative(owner, title="Saga", parent_narrative=v1, version=2,
-                        chapters=[("One", ["The sea was wild.", "Mara slept.", "Thunder came."])])
-    v3 = make_narrative(owner, title="Saga redux", parent_narrative=v2, version=3,
-                        chapters=[("One", ["The sea was wild.", "Thunder came."])])
+    v2 = make_narrative(
+        owner,
+        title="Saga",
+        parent_narrative=v1,
+        version=2,
+        chapters=[("One", ["The sea was wild.", "Mara slept.", "Thunder came."])],
+    )
+    v3 = make_narrative(
+        owner,
+        title="Saga redux",
+        parent_narrative=v2,
+        version=3,
+        chapters=[("One", ["The sea was wild.", "Thunder came."])],
+    )
     sibling = make_narrative(owner, title="Saga alt", parent_narrative=v1, version=2)
     response = owner_client.get(reverse("narratives:versions", args=[v2.pk]))
     family = [n.pk for n in response.context["family"]]
