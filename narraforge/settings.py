@@ -190,6 +190,16 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Rendered exports (narratives.exports.jobs). A local folder by default: fine for one
+    # host, or several sharing that folder. For several hosts, point it at S3-compatible
+    # storage with django-storages (README, "Exports").
+    "exports": {
+        "BACKEND": env.str(
+            "NF_EXPORTS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("NF_EXPORTS_STORAGE_OPTIONS", default={})
+        or {"location": env.str("NF_EXPORTS_DIR", default=str(BASE_DIR / "var" / "exports"))},
+    },
 }
 
 # --- email -----------------------------------------------------------------

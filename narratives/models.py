@@ -122,3 +122,52 @@ class NarrativeSearch(models.Model):
 
     def __str__(self) -> str:
         return f"search row of {self.narrative_id}"
+
+
+class NarrativeExport(models.Model):
+    """One rendered file of one version in one format (issue 18 §2): rendered once by a worker.
+
+    Keyed by narrative, the narrative's ``updated_at`` when it was asked for
+    (a content change makes a new key; counters do not move it) and format,
+    plus the renderer's version so a change in the export code renders anew.
+    The file lives in the ``exports`` storage (settings.STORAGES) under
+    ``storage_name``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    narrative = models.ForeignKey(Narrative, on_delete=models.DB_CASCADE, related_name="exports")
+    fmt = models.CharField(max_length=10)
+    source_updated_at = models.DateTimeField()
+    render_version = models.IntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt = models.IntegerField(default=0)
+    storage_name = models.CharField(max_length=300, blank=True, default="")
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    render_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "narrative_exports"
+        constraints = [
+            # The lookup of every download: one row per key.
+            models.UniqueConstraint(
+                fields=["narrative", "fmt", "source_updated_at", "render_version"],
+                name="narrative_exports_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "running", "ready", "failed"]),
+                name="narrative_exports_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fmt} of {self.narrative_id} ({self.status})"

@@ -11,17 +11,17 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
-from narratives.models import Narrative, NarrativeSearch
-from narratives.search import lemmatise_query
+from narratives.models import Narrative, NarrativeExport, NarrativeSearch
+from narratives.search import lemma_tsquery
 from narratives.text import chapters_from_text, paragraphs
 
 # The stored vector of narrative_search (migration 0004) through its GIN index. A query
 # matches a narrative if it matches in the narrative's language: English words are
 # stemmed ('english'); Polish words are matched as written ('simple') or by their
-# lemmas (the third parameter: the query lemmatised, see narratives.search).
+# lemmas (the third parameter: each word OR-ed with its lemmas, see narratives.search;
+# empty for a user without Polish narratives).
 SEARCH_QUERY_SQL = (
-    "(websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s)"
-    " || websearch_to_tsquery('simple', %s))"
+    "(websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s) || to_tsquery('simple', %s))"
 )
 HITS_SQL = f"SELECT narrative_id FROM narrative_search WHERE user_id = %s AND vector @@ {SEARCH_QUERY_SQL}"  # noqa: S608
 
@@ -99,10 +99,10 @@ def narrative_library(
 
 
 def _polish_words(user, words: str) -> str:
-    """The query lemmatised for Polish, when this user has Polish narratives (else the words as given)."""
+    """The query with Polish lemmas, when this user has Polish narratives (else empty)."""
     if not NarrativeSearch.objects.filter(user_id=user.pk, language="pl").exists():
-        return words
-    return lemmatise_query(words)
+        return ""
+    return lemma_tsquery(words)
 
 
 _PHRASE_RE = re.compile(r'(-?)"([^"]*)"?')
@@ -305,3 +305,18 @@ def narrative_family(*, narrative: Narrative) -> list[Narrative]:
         item.parent_version = versions.get(item.parent_narrative_id)
     family.sort(key=lambda n: (n.depth, n.version or 0, n.created_at))
     return family
+
+
+# --- exports -----------------------------------------------------------------
+
+
+def narrative_export_current(*, narrative: Narrative, fmt: str) -> NarrativeExport | None:
+    """The export row of this version (its current ``updated_at``) in this format, if one was asked for."""
+    from narratives.export_services import RENDER_VERSION  # noqa: PLC0415 - services import selectors
+
+    return NarrativeExport.objects.filter(
+        narrative_id=narrative.pk,
+        fmt=fmt,
+        source_updated_at=narrative.updated_at,
+        render_version=RENDER_VERSION,
+    ).first()

@@ -13,3 +13,14 @@ def lemmatise_narrative(narrative_id: str) -> bool:
         return narrative_search_lemmatise(narrative_id=narrative_id)
     finally:
         close_old_connections()
+
+
+def render_export(export_id: int, attempt: int) -> str | None:
+    from narratives.export_services import narrative_export_render
+
+    close_old_connections()
+    try:
+        export = narrative_export_render(export_id=export_id, attempt=attempt)
+        return export.status if export is not None else None
+    finally:
+        close_old_connections()

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<str:pk>/rename/", views.rename, name="rename"),
     path("<str:pk>/delete/", views.delete, name="delete"),
     path("<str:pk>/download/<str:fmt>/", views.download, name="download"),
+    path("<str:pk>/export/<str:fmt>/", views.export, name="export"),
 ]

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from narratives import selectors, services
 from narratives.diff import diff_texts
-from narratives.exports import FORMATS, UnknownFormat, export_narrative
+from narratives.export_services import SYNC_FORMATS, exports_storage, narrative_export_request
+from narratives.exports import FORMATS, UnknownFormat, export_filename, export_narrative, get_format
 from narratives.forms import CompareForm, LibraryFilterForm, RenameForm, ReviseForm
 from narratives.paging import CappedPaginator
+from narratives.reader import reader_body
 
 PAGE_SIZE = 20
 
@@ -58,9 +60,10 @@ def detail(request, pk: str):
         narrative.view_count = (narrative.view_count or 0) + 1
     context = {
         "narrative": narrative,
-        "chapters": selectors.reader_chapters(narrative),
+        "body": reader_body(narrative),
         "panel": selectors.reader_panel(narrative),
         "formats": FORMATS.values(),
+        "sync_formats": SYNC_FORMATS,
         "parent": _light_parent(narrative),
         "children": list(narrative.children.only("id", "title", "version").order_by("version", "created_at")),
     }
@@ -174,14 +177,54 @@ def delete(request, pk: str):
 @login_required
 @require_GET
 def download(request, pk: str, fmt: str):
+    """TXT and Markdown are made here (milliseconds); other formats are files a worker made."""
     narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
     try:
-        data, filename, spec = export_narrative(narrative, fmt)
+        spec = get_format(fmt)
     except UnknownFormat:
         raise Http404("Unknown export format.")
-    services.narrative_record_download(narrative=narrative, fmt=spec.key)
-    response = HttpResponse(data, content_type=spec.content_type)
+    if spec.key in SYNC_FORMATS:
+        data, filename, spec = export_narrative(narrative, spec.key)
+        services.narrative_record_download(narrative=narrative, fmt=spec.key)
+        response = HttpResponse(data, content_type=spec.content_type)
+        response["Content-Length"] = str(len(data))
+    else:
+        export = selectors.narrative_export_current(narrative=narrative, fmt=spec.key)
+        if export is None or export.status != export.Status.READY:
+            return redirect("narratives:export", pk=narrative.pk, fmt=spec.key)
+        try:
+            handle = exports_storage().open(export.storage_name, "rb")
+        except OSError:  # the file went missing (storage wiped): make it again
+            messages.info(request, "That file is no longer stored: prepare it again.")
+            return redirect("narratives:export", pk=narrative.pk, fmt=spec.key)
+        services.narrative_record_download(narrative=narrative, fmt=spec.key)
+        filename = export_filename(narrative.title or str(narrative), spec.extension)
+        response = FileResponse(handle, content_type=spec.content_type)
+        if export.size_bytes is not None:
+            response["Content-Length"] = str(export.size_bytes)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Content-Length"] = str(len(data))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export(request, pk: str, fmt: str):
+    """GET: where this version's file stands (htmx polls it); POST: ask a worker to make it."""
+    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    try:
+        spec = get_format(fmt)
+    except UnknownFormat:
+        raise Http404("Unknown export format.")
+    if spec.key in SYNC_FORMATS:
+        return redirect("narratives:download", pk=narrative.pk, fmt=spec.key)
+    if request.method == "POST":
+        narrative_export_request(narrative=narrative, fmt=spec.key)
+        return redirect("narratives:export", pk=narrative.pk, fmt=spec.key)
+    context = {
+        "narrative": narrative,
+        "spec": spec,
+        "export": selectors.narrative_export_current(narrative=narrative, fmt=spec.key),
+    }
+    template = "narratives/_export_status.html" if request.htmx else "narratives/export.html"
+    return render(request, template, context)

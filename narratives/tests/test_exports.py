@@ -92,6 +92,9 @@ def test_docx_is_a_manuscript_with_title_page_chapter_breaks_and_text(narrative)
     body = [p.text for p in paras if p.style.name == "Normal"]
     for p in _expected_paragraphs():
         assert p in body
+    # Paragraphs are inserted before the section properties, which stay the body's last element.
+    assert doc.element.body[-1].tag.endswith("}sectPr")
+    assert [t for t in body if t in _expected_paragraphs()] == _expected_paragraphs()
     # Running header with a PAGE field from page two on.
     section = doc.sections[0]
     assert section.different_first_page_header_footer
@@ -137,8 +140,13 @@ def test_untitled_text_before_first_heading_is_kept(owner, make_narrative):
 
 @pytest.mark.parametrize(
     ("title", "expected"),
-    [("The Salt Road", "the-salt-road.md"), ("Łódź — Straße!", "lodz-strasse.md"), ("", "narrative.md"),
-     ('"; rm -rf /', "rm-rf.md"), ("日本語", "narrative.md")],
+    [
+        ("The Salt Road", "the-salt-road.md"),
+        ("Łódź — Straße!", "lodz-strasse.md"),
+        ("", "narrative.md"),
+        ('"; rm -rf /', "rm-rf.md"),
+        ("日本語", "narrative.md"),
+    ],
 )
 def test_export_filename_is_an_ascii_slug(title, expected):
     assert export_filename(title, "md") == expected

@@ -139,7 +139,7 @@ def test_search_is_answered_from_the_gin_index_of_the_stored_vector(owner, shelf
     """The hits read only narrative_search's stored vectors (no narrative text is parsed), and the
     predicate alone is answered from idx_narrative_search_vector (on a tiny table the planner may
     prefer the user index: either plan reads stored vectors)."""
-    params = [owner.pk, "towers", "towers", "towers"]
+    params = [owner.pk, "towers", "towers", "('towers')"]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {HITS_SQL}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
@@ -196,3 +196,24 @@ def test_a_very_long_novel_can_be_indexed(owner, make_narrative):
     text = "\n\n".join(" ".join(rng.choice(vocab) for _ in range(100)) for _ in range(3000))  # 300k words
     n = make_narrative(owner, text="## One\n\n" + text, title="Epic")
     assert {x.pk for x in narrative_library(user=owner, query=vocab[0])} == {n.pk}
+
+
+def test_polish_words_known_to_morfeusz_match_any_form(owner, make_narrative):
+    n = make_narrative(owner, title="Koty", language="pl", chapters=[("Dom", ["Szła z kotami przez Łódź."])])
+    narrative_search_lemmatise(narrative_id=n.pk)
+    assert _found(owner, "kot") == {"Koty"}
+    assert _found(owner, "iść łodzi") == {"Koty"}
+    assert _found(owner, "kot or pies") == {"Koty"}
+    assert _found(owner, "pies or kot -iść") == set()
+
+
+@pytest.mark.parametrize(
+    "query", ["'", "\\", "&|!", "or", "-", '"', "a or", "or b", "(", "kot:*", "a & !b", "—"]
+)
+def test_any_polish_query_text_is_valid_tsquery_syntax(owner, make_narrative, query):
+    from narratives.search import lemma_tsquery
+
+    make_narrative(owner, title="Koty", language="pl")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_tsquery('simple', %s)", [lemma_tsquery(query)])
+    assert isinstance(_found(owner, query), set)

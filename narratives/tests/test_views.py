@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
 from django.urls import reverse
 
@@ -207,17 +204,19 @@ def test_xss_in_title_and_text_is_shown_escaped_everywhere(owner_client, owner, 
 
 
 def test_download_counts_sets_headers_and_records_the_format_once(owner_client, narrative):
-    url = reverse("narratives:download", args=[narrative.pk, "epub"])
+    url = reverse("narratives:download", args=[narrative.pk, "md"])
     response = owner_client.get(url)
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/epub+zip"
-    assert response["Content-Disposition"] == 'attachment; filename="the-salt-road.epub"'
-    assert zipfile.ZipFile(io.BytesIO(response.content)).read("mimetype") == b"application/epub+zip"
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="the-salt-road.md"'
+    assert b"Mara left the harbour" in response.content
     owner_client.get(url)
-    owner_client.get(reverse("narratives:download", args=[narrative.pk, "pdf"]))
+    owner_client.get(reverse("narratives:download", args=[narrative.pk, "txt"]))
+    # EPUB, DOCX and PDF are files a worker makes (test_export_jobs.py): not ready = no download.
+    assert owner_client.get(reverse("narratives:download", args=[narrative.pk, "epub"])).status_code == 302
     narrative.refresh_from_db()
     assert narrative.download_count == 3
-    assert narrative.exported_formats == ["epub", "pdf"]
+    assert narrative.exported_formats == ["md", "txt"]
     assert owner_client.get(reverse("narratives:download", args=[narrative.pk, "exe"])).status_code == 404
     narrative.refresh_from_db()
     assert narrative.download_count == 3
@@ -334,3 +333,23 @@ def test_revise_starts_a_job_and_redirects_to_its_page(owner_client, owner, narr
     assert "You have used all 5 generations this month." in response.content.decode()
     response = owner_client.post(url, {"instructions": ""})
     assert response.status_code == 400 and len(calls) == 2  # invalid form never reaches the service
+
+
+def test_the_reader_builds_a_versions_html_once_and_again_after_a_change(
+    owner_client, narrative, monkeypatch
+):
+    from django.core.cache import cache
+
+    from narratives import reader
+
+    cache.clear()
+    built = []
+    real = reader.build_body
+    monkeypatch.setattr(reader, "build_body", lambda n: built.append(n.pk) or real(n))
+    url = reverse("narratives:detail", args=[narrative.pk])
+    first = owner_client.get(url).content
+    second = owner_client.get(url).content
+    assert built == [narrative.pk] and first == second
+    owner_client.post(reverse("narratives:rename", args=[narrative.pk]), {"title": "A New Title"})
+    assert "A New Title" in owner_client.get(url).content.decode()
+    assert built == [narrative.pk, narrative.pk]
