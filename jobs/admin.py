@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 
-from jobs.models import GenerationJob
-from jobs.services import JobError, job_cancel, job_resume
+from jobs.models import GenerationJob, JobRuntime
+from jobs.services import job_cancel, job_resume
 from narraforge.admin_utils import admin_link, money, pretty_json
+from narraforge.errors import UserFacingError
+from narraforge.redaction import redact
 
 
 @admin.register(GenerationJob)
@@ -38,7 +40,13 @@ class GenerationJobAdmin(admin.ModelAdmin):
         "completed_at",
         "duration_seconds",
         "rq_job_id",
+        "error_detail",
     )
+
+    @admin.display(description="Error detail (staff only, secrets masked)")
+    def error_detail(self, obj: GenerationJob) -> str:
+        detail = JobRuntime.objects.filter(pk=obj.pk).values_list("error_detail", flat=True).first()
+        return redact(detail or "") or "—"
 
     @admin.display(description="Job", ordering="id")
     def short_id(self, obj: GenerationJob) -> str:
@@ -79,7 +87,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
             try:
                 service(user=job.user, job=job)
                 ok += 1
-            except JobError as exc:
+            except UserFacingError as exc:
                 refused.append(f"{job.id[:8]}: {exc}")
         if ok:
             self.message_user(request, f"{ok} job(s) {done}.", messages.SUCCESS)

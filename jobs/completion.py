@@ -19,8 +19,12 @@ from django.utils import timezone
 from accounts.models import User
 from billing.models import OperationType
 from billing.services import usage_bill_job
-from jobs.checkpoints import checkpoint_stage_of, checkpoint_usage
+from jobs.checkpoint_store import checkpoint_stage_of, checkpoint_usage
 from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.pipeline import PipelineResult
+from jobs.pipeline.usage import Usage
+from narratives.services import narrative_create_from_job
+from projects.services import world_record_narrative
 
 log = logging.getLogger(__name__)
 
@@ -71,36 +75,18 @@ def _duration(job: GenerationJob, now) -> int:
     return int(round((earlier or 0) + max(this_attempt, 0)))
 
 
-def _usage_totals(usage: dict[str, Any]) -> tuple[int, float]:
-    from jobs.progress import usage_totals
-
-    return usage_totals(usage)
-
-
-def _usage_max(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for tier in set(a) | set(b):
-        ea, eb = a.get(tier) or {}, b.get(tier) or {}
-        if not isinstance(ea, dict) or not isinstance(eb, dict):
-            continue
-        out[tier] = ea if float(ea.get("cost_usd", 0) or 0) >= float(eb.get("cost_usd", 0) or 0) else eb
-        if int(eb.get("tokens", 0) or 0) > int(out[tier].get("tokens", 0) or 0):
-            out[tier] = {**out[tier], "tokens": eb.get("tokens")}
-    return out
-
-
 def job_complete(
     *,
     job_id: str,
     rq_job_id: str | None,
-    result: Any,
-    usage_by_tier: dict[str, Any],
+    result: PipelineResult,
+    usage: Usage,
     timing: dict[str, float] | None = None,
 ) -> GenerationJob | None:
-    """One transaction: narrative (or plan), usage logs, project stats, user counters, job row."""
-    from narratives.services import narrative_create_from_job
-    from projects.services import world_adopt_from_result, world_merge
+    """One transaction: narrative (or plan), usage logs, project stats, user counters, job row.
 
+    ``usage`` is the job's total spend, all attempts included.
+    """
     with transaction.atomic():
         job = _locked_attempt(job_id, rq_job_id)
         if job is None:
@@ -108,33 +94,33 @@ def job_complete(
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
         now = timezone.now()
-        tokens, cost = _usage_totals(usage_by_tier)
         output: dict[str, Any] = {
-            "engine": (getattr(result, "metadata", None) or {}).get("engine"),
-            "usage_by_tier": usage_by_tier,
-            "model_calls": len(getattr(result, "model_calls", []) or []),
+            "engine": (result.metadata or {}).get("engine"),
+            "usage_by_tier": usage.to_dict(),
+            "model_calls": len(result.model_calls or []),
         }
         if timing:
             output["timing"] = timing
         if runtime.kind == JobRuntime.Kind.PLANNING:
-            output.update({"kind": "plan", "plan": result.plan, "title": getattr(result, "title", "") or ""})
+            output.update({"kind": "plan", "plan": result.plan, "title": result.title or ""})
         else:
             if job.narratives.exists():  # belt and braces: one narrative per job, ever
                 log.warning("Job %s already has a narrative; not creating another.", job_id)
                 narrative = job.narratives.order_by("created_at").first()
             else:
-                narrative = narrative_create_from_job(job=job, result=result)
-                project = job.project
-                if project is not None and runtime.world_mode != "revision":
-                    metadata = narrative.metadata or {}
-                    if project.world_id is None and runtime.world_mode in ("", "new", "given"):
-                        world_adopt_from_result(project, metadata)
-                    elif runtime.world_mode == "continue":
-                        from projects.models import World
-
-                        world = World.objects.select_for_update().filter(pk=project.world_id).first()
-                        if world is not None:
-                            world_merge(world, metadata)
+                revision = runtime.kind == JobRuntime.Kind.REVISION
+                narrative = narrative_create_from_job(
+                    job=job,
+                    result=result,
+                    parent_narrative_id=runtime.parent_narrative_id,
+                    revision_instructions=(
+                        (job.production_brief or {}).get("revision_instructions", "") if revision else None
+                    ),
+                )
+                if job.project is not None:
+                    world_record_narrative(
+                        project=job.project, world_mode=runtime.world_mode, metadata=narrative.metadata or {}
+                    )
             output.update(
                 {
                     "kind": "narrative",
@@ -147,7 +133,7 @@ def job_complete(
             )
         usage_bill_job(
             job=job,
-            usage_by_tier=usage_by_tier,
+            usage=usage,
             operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
             record_zero=True,
         )
@@ -157,16 +143,15 @@ def job_complete(
         job.duration_seconds = _duration(job, now)
         job.progress_percentage = 100.0
         job.current_stage = None
-        stages = list(getattr(result, "completed_stages", None) or job.completed_stages or [])
-        job.completed_stages = stages
-        job.tokens_used = tokens
-        job.actual_cost_usd = cost
+        job.completed_stages = list(result.completed_stages or job.completed_stages or [])
+        job.tokens_used = usage.tokens
+        job.actual_cost_usd = usage.cost_usd
         job.error_message = None
         job.can_resume = False
         job.save(update_fields=[*_ENDING_FIELDS, "output"])
         runtime.checkpoint = None
         runtime.checkpoint_stage = ""
-        runtime.usage = usage_by_tier
+        runtime.usage = usage.to_dict()
         runtime.cancel_requested_at = None
         runtime.save(update_fields=["checkpoint", "checkpoint_stage", "usage", "cancel_requested_at"])
         return job
@@ -177,7 +162,7 @@ def job_fail(
     job_id: str,
     rq_job_id: str | None,
     message: str,
-    usage_by_tier: dict[str, Any] | None,
+    usage: Usage | None,
     checkpoint: dict[str, Any] | None = None,
     status: str = JobStatus.FAILED,
     progress: dict[str, Any] | None = None,
@@ -194,19 +179,18 @@ def job_fail(
             runtime.checkpoint = checkpoint
             runtime.checkpoint_stage = checkpoint_stage_of(checkpoint)[:100]
             runtime.checkpoint_saved_at = timezone.now()
-        if usage_by_tier is None:
+        if usage is None:
             # The worker is gone: its last progress write, but never less than its last checkpoint holds
             # (checkpoints with new spend are saved at once, progress at most once per interval).
-            usage_by_tier = _usage_max(runtime.usage or {}, checkpoint_usage(runtime.checkpoint))
-        runtime.usage = usage_by_tier
+            usage = Usage.from_dict(runtime.usage).max(checkpoint_usage(runtime.checkpoint))
+        runtime.usage = usage.to_dict()
         runtime.save(update_fields=["checkpoint", "checkpoint_stage", "checkpoint_saved_at", "usage"])
         usage_bill_job(
             job=job,
-            usage_by_tier=usage_by_tier,
+            usage=usage,
             operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
         )
         now = timezone.now()
-        tokens, cost = _usage_totals(usage_by_tier)
         job.status = status
         job.error_message = message
         if resumable is None:
@@ -218,8 +202,8 @@ def job_fail(
         job.can_resume = resumable
         job.completed_at = now
         job.duration_seconds = _duration(job, now)
-        job.tokens_used = max(tokens, job.tokens_used or 0)
-        job.actual_cost_usd = max(cost, job.actual_cost_usd or 0.0)
+        job.tokens_used = max(usage.tokens, job.tokens_used or 0)
+        job.actual_cost_usd = max(usage.cost_usd, job.actual_cost_usd or 0.0)
         if progress:
             for field in ("current_stage", "completed_stages", "progress_percentage"):
                 if field in progress:
@@ -239,6 +223,6 @@ def job_finish_unfinished(
         job_id=job_id,
         rq_job_id=rq_job_id,
         message="Cancelled by you; finished work is kept." if cancelled else reason,
-        usage_by_tier=None,
+        usage=None,
         status=JobStatus.CANCELLED if cancelled else JobStatus.FAILED,
     )

@@ -6,19 +6,10 @@ job id lives in the seed's `celery_task_id` column.
 
 from django.db import models
 
+from narraforge.choices import ACTIVE_STATUSES, FINISHED_STATUSES, JobStatus
 from narraforge.models import SeedModel, choice_check
 
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
-FINISHED_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+__all__ = ["ACTIVE_STATUSES", "FINISHED_STATUSES", "GenerationJob", "JobRuntime", "JobStatus"]
 
 
 class GenerationJob(SeedModel):
@@ -110,6 +101,9 @@ class JobRuntime(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True, default="")
+    error_detail = models.TextField(
+        blank=True, default="", help_text="Staff only: the engine's account of the last stop, redacted."
+    )
 
     class Meta:
         db_table = "generation_job_runtime"

@@ -100,7 +100,7 @@ def _fail_queued(job_id: str, rq_id: str | None) -> bool:
         job_id=job_id,
         rq_job_id=rq_id,
         message=QUEUE_LOST,
-        usage_by_tier=None,
+        usage=None,
         resumable=True,
         from_status=JobStatus.QUEUED,
     )

@@ -3,7 +3,7 @@
 Views, commands and the admin call these. Each refuses bad input with a
 ``JobError`` whose message is for the user and writes nothing in that case.
 How a run ends (complete / fail / cancelled) lives in ``jobs.completion``; the
-task body in ``jobs.runner``; the queue side in ``jobs.queues``.
+task body in ``jobs.attempt``; the queue side in ``jobs.queues``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
 from jobs import queues
-from jobs.completion import job_complete, job_fail, job_finish_unfinished  # noqa: F401 (re-exported)
-from jobs.engine import engine_estimate_usd
+from jobs.briefs import brief_validate, plan_validate
+from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
-from jobs.pipeline import Brief, BriefError, PipelineError
-from jobs.pipeline.plan import Plan
+from jobs.pipeline import Brief
+from jobs.pipeline.brief import MAX_NOTES
+from narratives.models import Narrative
 from projects.models import Project
+from projects.selectors import world_for_project
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +38,8 @@ __all__ = [
     "job_cancel",
     "job_resume",
     "job_draft_from_plan",
-    "job_complete",
-    "job_fail",
+    "job_create_revision",
 ]
-
-
-def brief_validate(data: Any) -> Brief:
-    """A Brief from user input, or a JobError naming the field at fault."""
-    try:
-        return Brief.from_dict(data)
-    except BriefError as exc:
-        field = getattr(exc, "field", None) or "brief"
-        label = field.replace("_", " ")
-        detail = str(exc).split(": ", 1)[-1]
-        raise JobError(f"The brief's {label} is not valid: {detail}.", field=field) from None
 
 
 def _lock_user(user: User) -> User:
@@ -112,8 +102,6 @@ def job_create(
         brief = dict(brief)
         new_world = bool(brief.pop("new_world")) or new_world
     brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
-    from projects.services import world_for_project
-
     with transaction.atomic():
         locked = _lock_user(user)
         project_obj = _check_project(locked, project)
@@ -218,15 +206,6 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
         return row
 
 
-def plan_validate(plan: Any) -> dict[str, Any]:
-    try:
-        return Plan.from_dict(plan).to_dict()
-    except PipelineError as exc:
-        raise JobError(str(exc), field="plan") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise JobError(f"The plan is malformed: {exc}.", field="plan") from None
-
-
 def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str, Any]) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
     plan_dict = plan_validate(plan)
@@ -253,19 +232,48 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
         )
 
 
-def job_create_revision(
-    *, user: User, project: Project, brief: Brief, plan: dict[str, Any], parent_narrative_id: str
-) -> GenerationJob:
-    """Used by narratives.services.narrative_revise: a job that redrafts from the parent's plan."""
+def job_create_revision(*, user: User, narrative: Narrative | str, instructions: str) -> GenerationJob:
+    """Start a job that redrafts a narrative from its plan with the writer's instructions.
+
+    Its result is the next version (``parent_narrative`` = this one). Raises
+    JobError for another user's narrative, empty or over-long instructions,
+    or a narrative without a stored plan; nothing is written then.
+    """
+    narrative_id = getattr(narrative, "pk", narrative)
+    found = (
+        Narrative.objects.filter(pk=narrative_id, user_id=user.pk).select_related("project", "job").first()
+    )
+    if found is None:
+        raise JobError("That narrative does not exist or is not yours.")
+    text = (instructions or "").strip()
+    if not text:
+        raise JobError("Say what the revision should change.", field="revision_instructions")
+    if len(text) > MAX_NOTES:
+        raise JobError(
+            f"The revision instructions are {len(text)} characters long; at most {MAX_NOTES} are allowed.",
+            field="revision_instructions",
+        )
+    if found.project is None:
+        raise JobError("This narrative's project no longer exists.")
+    metadata = found.metadata or {}
+    plan = metadata.get("plan")
+    if not plan:
+        raise JobError("This narrative has no stored plan to revise from.")
+    base = dict(found.job.production_brief) if found.job is not None else dict(metadata.get("brief") or {})
+    base.setdefault("production_type", found.production_type)
+    base.setdefault("genre", found.genre)
+    base.update({"revision_instructions": text, "review_plan": False})
+    brief = brief_validate(base)
+    plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
-        project_obj = _check_project(locked, project)
+        project_obj = _check_project(locked, found.project)
         return _new_job(
             user=locked,
             project=project_obj,
             brief=brief,
             kind=JobRuntime.Kind.REVISION,
-            plan=plan,
-            parent_narrative_id=parent_narrative_id,
+            plan=plan_dict,
+            parent_narrative_id=found.pk,
             world_mode="revision",
         )

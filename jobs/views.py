@@ -16,17 +16,19 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
 from jobs.models import FINISHED_STATUSES, JobStatus
 from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
-from jobs.services import JobError, LimitExceeded, job_cancel, job_create, job_draft_from_plan, job_resume
+from jobs.services import job_cancel, job_create, job_draft_from_plan, job_resume
+from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
 from projects.selectors import project_get_for_user, projects_for_user
 
 JOBS_PER_PAGE = 25
 
 
-def _refusal(exc: JobError) -> str:
+def _refusal(exc: UserFacingError) -> str:
     """A refusal for the page; a limit refusal links to the usage page that explains it."""
     if isinstance(exc, LimitExceeded):
         return format_html('{} <a href="{}">Open your usage page</a>.', str(exc), reverse("billing:usage"))
@@ -66,7 +68,7 @@ def job_create_view(request, project_id):
     if request.method == "POST" and form.is_valid():
         try:
             job = job_create(user=request.user, project=project, brief=form.brief)
-        except JobError as exc:
+        except UserFacingError as exc:
             field = getattr(exc, "field", None)
             form.add_error(field if field in form.fields else None, _refusal(exc))
         else:
@@ -125,7 +127,7 @@ def job_cancel_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
         job_cancel(user=request.user, job=job)
-    except JobError as exc:
+    except UserFacingError as exc:
         messages.error(request, _refusal(exc))
     else:
         messages.success(request, "Cancelling: the job stops after its current step.")
@@ -138,7 +140,7 @@ def job_resume_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
         job_resume(user=request.user, job=job)
-    except JobError as exc:
+    except UserFacingError as exc:
         messages.error(request, _refusal(exc))
     else:
         messages.success(request, "Resumed from the last checkpoint; finished work is not paid for again.")
@@ -162,7 +164,7 @@ def plan_review(request, job_id):
             if editor.is_valid():
                 try:
                     draft = job_draft_from_plan(user=request.user, job=job, plan=editor.plan)
-                except JobError as exc:
+                except UserFacingError as exc:
                     editor.errors.append(_refusal(exc))
                 else:
                     messages.success(request, "Writing from your plan.")

@@ -31,8 +31,8 @@ REAPER_LOCK = "nf:reaper:lock"
 
 def preload() -> None:
     """Import the task's modules once in the worker, so every forked work horse starts warm."""
+    import jobs.attempt  # noqa: F401
     import jobs.pipeline.backends.offline  # noqa: F401
-    import jobs.runner  # noqa: F401
     import jobs.tasks  # noqa: F401
     import narratives.services  # noqa: F401
     import projects.services  # noqa: F401

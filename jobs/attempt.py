@@ -1,10 +1,12 @@
 """The body of the RQ task: claim the row, run the pipeline, end the attempt.
 
 The task itself (``jobs.tasks.run_generation_job``) only calls ``run_job``.
+(Not to be confused with ``jobs.pipeline.runner``, the framework-free stage runner.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -14,23 +16,20 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from billing.services import usage_billed_for_job
+from billing.selectors import usage_billed_for_job
 from jobs import conf
 from jobs.ceiling import CeilingGuard
-from jobs.checkpoints import CheckpointSaver, checkpoint_usage
+from jobs.checkpoint_store import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
-from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
+from jobs.db_retry import with_db_retry
+from jobs.engine_settings import engine_backend, engine_config, job_cost_cap_usd
+from jobs.failures import staff_detail, writer_message
+from jobs.heartbeat import Heartbeat
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
-from jobs.progress import (
-    Heartbeat,
-    ProgressTracker,
-    usage_add,
-    usage_sub_clamped,
-    usage_totals,
-    with_db_retry,
-)
+from jobs.pipeline.usage import Usage
+from jobs.progress import ProgressTracker
 from narraforge.logging import bind as bind_log_context
 
 log = logging.getLogger(__name__)
@@ -90,16 +89,12 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     runtime: JobRuntime = job.runtime
     rq_job_id = rq_job_id or job.rq_job_id
     checkpoint = runtime.checkpoint
-    if job.retry_count or checkpoint:
-        billed = usage_billed_for_job(job)
-        billed_usage = {t: billed[t] for t in ("mini", "gpt4")}
-    else:
-        # A first attempt has no usage rows: they are written only when an attempt ends, and every
-        # later attempt is a resume (retry_count + 1). One query less per job.
-        billed_usage = {t: {"tokens": 0, "cost_usd": 0.0} for t in ("mini", "gpt4")}
+    # A first attempt has no usage rows: they are written only when an attempt ends, and every
+    # later attempt is a resume (retry_count + 1). One query less per job.
+    billed_usage = usage_billed_for_job(job=job).usage if job.retry_count or checkpoint else Usage()
     ckpt_usage = checkpoint_usage(checkpoint)
     # Spend of earlier attempts that the checkpoint does not carry (calls after its last save).
-    base_usage = usage_sub_clamped(billed_usage, ckpt_usage)
+    base_usage = billed_usage - ckpt_usage
     tracker = ProgressTracker(
         job_id,
         rq_job_id,
@@ -114,7 +109,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
         saver.spent_usd += call.cost_usd
 
-    guard = CeilingGuard(job_id=job_id, user_id=job.user_id, base_cost_usd=usage_totals(base_usage)[1])
+    guard = CeilingGuard(job_id=job_id, user_id=job.user_id, base_cost_usd=base_usage.cost_usd)
     callbacks = Callbacks(
         before_spend=guard,
         on_stage_start=lambda stage, index: tracker.stage_start(_stage_key(stage)),
@@ -130,9 +125,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         plan = runtime.plan or None  # a reviewed plan or a revision's parent plan: starts at stage 06
         config = engine_config()
         backend = engine_backend(config)
-        _, ckpt_cost = usage_totals(ckpt_usage)
-        _, billed_cost = usage_totals(billed_usage)
-        budget = _budget(job, billed_cost, ckpt_cost)
+        budget = _budget(job, billed_usage.cost_usd, ckpt_usage.cost_usd)
         heartbeat.start()
         pipeline_started = time.perf_counter()
         try:
@@ -147,8 +140,8 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             )
         finally:
             pipeline_seconds = time.perf_counter() - pipeline_started
-        tracker.set_run_usage(result.usage_by_tier)
-        usage = usage_add(base_usage, result.usage_by_tier)
+        tracker.set_run_usage(result.usage)
+        usage = base_usage + result.usage
         heartbeat.stop()
         timing = {
             "pipeline_seconds": round(pipeline_seconds, 6),
@@ -157,7 +150,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         }
         done = with_db_retry(
             lambda: job_complete(
-                job_id=job_id, rq_job_id=rq_job_id, result=result, usage_by_tier=usage, timing=timing
+                job_id=job_id, rq_job_id=rq_job_id, result=result, usage=usage, timing=timing
             ),
             what=f"completion of job {job_id}",
         )
@@ -176,8 +169,8 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             )
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message)
     except PipelineError as exc:
-        log.warning("Job %s failed: %s", job_id, exc, exc_info=True)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, str(exc))
+        log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, writer_message(exc))
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, DATABASE_LOST, saver=saver)
@@ -207,13 +200,17 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
     }
     if tracker.fenced:
         return "superseded"
+    if status == JobStatus.FAILED:
+        # Staff's account of the stop (admin); the writer's message above never carries it.
+        with contextlib.suppress(Exception):  # diagnostics must not keep a job from ending
+            JobRuntime.objects.filter(pk=job_id).update(error_detail=staff_detail(exc))
     # Retried across a database restart for as long as the reaper would wait before taking over.
     ended = with_db_retry(
         lambda: job_fail(
             job_id=job_id,
             rq_job_id=rq_job_id,
             message=message,
-            usage_by_tier=usage,
+            usage=usage,
             checkpoint=checkpoint,
             status=status,
             progress=progress,
