@@ -20,6 +20,7 @@ from narratives.models import Narrative
 from projects.models import Project
 
 if TYPE_CHECKING:
+    from accounts.models import User
     from jobs.models import GenerationJob
     from jobs.pipeline import PipelineResult
 
