@@ -25,6 +25,7 @@ from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief
 from jobs.pipeline.brief import MAX_NOTES
+from jobs.submissions import submission_record, submission_replay
 from narratives.models import Narrative
 from projects.models import Project
 from projects.selectors import world_for_project
@@ -46,9 +47,8 @@ def _lock_user(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
 
 
-def _check_project(user: User, project: Project | str) -> Project:
-    project_id = project.pk if isinstance(project, Project) else project
-    found = Project.objects.filter(pk=project_id, user_id=user.pk).first()
+def _check_project(user: User, project: Project) -> Project:
+    found = Project.objects.filter(pk=project.pk, user_id=user.pk).first()
     if found is None:
         raise JobError("That project does not exist or is not yours.", field="project")
     return found
@@ -89,7 +89,12 @@ def _new_job(
 
 
 def job_create(
-    *, user: User, project: Project | str, brief: dict[str, Any] | Brief, new_world: bool = False
+    *,
+    user: User,
+    project: Project,
+    brief: dict[str, Any] | Brief,
+    new_world: bool = False,
+    submission_key: str | None = None,
 ) -> GenerationJob:
     """Validate, check limits under a lock on the user row, store a queued job, enqueue it on commit.
 
@@ -104,6 +109,8 @@ def job_create(
     brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         project_obj = _check_project(locked, project)
         world_mode = "new" if new_world else ""
         if brief_obj.world is None and not new_world:
@@ -114,18 +121,19 @@ def job_create(
         elif brief_obj.world is not None:
             world_mode = "new" if project_obj.world_id is None or new_world else "given"
         kind = JobRuntime.Kind.PLANNING if brief_obj.review_plan else JobRuntime.Kind.GENERATION
-        return _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        job = _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job
 
 
-def _job_for_update(user: User, job: GenerationJob | str) -> GenerationJob:
-    job_id = job.pk if isinstance(job, GenerationJob) else job
-    found = GenerationJob.objects.select_for_update().filter(pk=job_id, user_id=user.pk).first()
+def _job_for_update(user: User, job: GenerationJob) -> GenerationJob:
+    found = GenerationJob.objects.select_for_update().filter(pk=job.pk, user_id=user.pk).first()
     if found is None:
         raise JobError("That job does not exist or is not yours.")
     return found
 
 
-def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
+def job_cancel(*, user: User, job: GenerationJob) -> GenerationJob:
     """Cancel a queued job (it leaves the queue) or ask a running one to stop.
 
     A running job stops at the pipeline's next cancellation check and ends
@@ -156,10 +164,12 @@ def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
         return row
 
 
-def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
+def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = None) -> GenerationJob:
     """Continue a failed or cancelled job from its checkpoint, on the same row (retry_count + 1)."""
     with transaction.atomic():
         locked_user = _lock_user(user)
+        if (done := submission_replay(user_id=locked_user.pk, key=submission_key)) is not None:
+            return done
         row = _job_for_update(locked_user, job)
         if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
             raise JobError(
@@ -203,15 +213,20 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
         runtime.heartbeat_at = None
         runtime.save(update_fields=["cancel_requested_at", "heartbeat_at"])
         queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
+        submission_record(user_id=locked_user.pk, key=submission_key, job=row)
         return row
 
 
-def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str, Any]) -> GenerationJob:
+def job_draft_from_plan(
+    *, user: User, job: GenerationJob, plan: dict[str, Any], submission_key: str | None = None
+) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
     plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
-        source = GenerationJob.objects.filter(pk=getattr(job, "pk", job), user_id=locked.pk).first()
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
+        source = GenerationJob.objects.filter(pk=job.pk, user_id=locked.pk).first()
         if source is None:
             raise JobError("That job does not exist or is not yours.")
         if not (source.production_brief or {}).get("review_plan"):
@@ -222,7 +237,7 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
             raise JobError("The planning job's project no longer exists.")
         brief = brief_validate({**source.production_brief, "review_plan": False})
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
-        return _new_job(
+        draft = _new_job(
             user=locked,
             project=source.project,
             brief=brief,
@@ -230,18 +245,21 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
             plan=plan_dict,
             world_mode=source_runtime.world_mode if source_runtime else "",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=draft)
+        return draft
 
 
-def job_create_revision(*, user: User, narrative: Narrative | str, instructions: str) -> GenerationJob:
+def job_create_revision(
+    *, user: User, narrative: Narrative, instructions: str, submission_key: str | None = None
+) -> GenerationJob:
     """Start a job that redrafts a narrative from its plan with the writer's instructions.
 
     Its result is the next version (``parent_narrative`` = this one). Raises
     JobError for another user's narrative, empty or over-long instructions,
     or a narrative without a stored plan; nothing is written then.
     """
-    narrative_id = getattr(narrative, "pk", narrative)
     found = (
-        Narrative.objects.filter(pk=narrative_id, user_id=user.pk).select_related("project", "job").first()
+        Narrative.objects.filter(pk=narrative.pk, user_id=user.pk).select_related("project", "job").first()
     )
     if found is None:
         raise JobError("That narrative does not exist or is not yours.")
@@ -267,8 +285,10 @@ def job_create_revision(*, user: User, narrative: Narrative | str, instructions:
     plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         project_obj = _check_project(locked, found.project)
-        return _new_job(
+        job = _new_job(
             user=locked,
             project=project_obj,
             brief=brief,
@@ -277,3 +297,5 @@ def job_create_revision(*, user: User, narrative: Narrative | str, instructions:
             parent_narrative_id=found.pk,
             world_mode="revision",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job

@@ -18,14 +18,24 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
-from jobs.models import FINISHED_STATUSES, JobStatus
-from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
+from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
+from jobs.selectors import job_estimate, job_of_user, job_plan, job_progress, jobs_for_user
 from jobs.services import job_cancel, job_create, job_draft_from_plan, job_resume
+from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
-from projects.selectors import project_get_for_user, projects_for_user
+from projects.selectors import projects_for_user
+from projects.views import project_get_for_user
 
 JOBS_PER_PAGE = 25
+
+
+def job_get_for_user(*, user, job_id: str) -> GenerationJob:
+    """The user's job or a 404: another user's id is indistinguishable from a missing one."""
+    job = job_of_user(user=user, job_id=job_id)
+    if job is None:
+        raise Http404("No such job.")
+    return job
 
 
 def _refusal(exc: UserFacingError) -> str:
@@ -33,6 +43,11 @@ def _refusal(exc: UserFacingError) -> str:
     if isinstance(exc, LimitExceeded):
         return format_html('{} <a href="{}">Open your usage page</a>.', str(exc), reverse("billing:usage"))
     return str(exc)
+
+
+def _started(job, message: str) -> str:
+    """The success message, or "already started" when this POST repeated an earlier one."""
+    return ALREADY_STARTED if getattr(job, "replayed", False) else message
 
 
 def _awaiting_review(job, progress: dict) -> bool:
@@ -67,12 +82,17 @@ def job_create_view(request, project_id):
     form = GenerationForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
-            job = job_create(user=request.user, project=project, brief=form.brief)
+            job = job_create(
+                user=request.user,
+                project=project,
+                brief=form.brief,
+                submission_key=key_from_post(request.POST, request.path),
+            )
         except UserFacingError as exc:
             field = getattr(exc, "field", None)
             form.add_error(field if field in form.fields else None, _refusal(exc))
         else:
-            messages.success(request, "Your brief is queued. This page follows it live.")
+            messages.success(request, _started(job, "Your brief is queued. This page follows it live."))
             return redirect("jobs:detail", job.id)
     return render(request, "jobs/create.html", {"form": form, "project": project, **_estimate(request, form)})
 
@@ -139,11 +159,16 @@ def job_cancel_view(request, job_id):
 def job_resume_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
-        job_resume(user=request.user, job=job)
+        resumed = job_resume(
+            user=request.user, job=job, submission_key=key_from_post(request.POST, request.path)
+        )
     except UserFacingError as exc:
         messages.error(request, _refusal(exc))
     else:
-        messages.success(request, "Resumed from the last checkpoint; finished work is not paid for again.")
+        messages.success(
+            request,
+            _started(resumed, "Resumed from the last checkpoint; finished work is not paid for again."),
+        )
     return redirect("jobs:detail", job.id)
 
 
@@ -163,11 +188,16 @@ def plan_review(request, job_id):
         if op == "write":
             if editor.is_valid():
                 try:
-                    draft = job_draft_from_plan(user=request.user, job=job, plan=editor.plan)
+                    draft = job_draft_from_plan(
+                        user=request.user,
+                        job=job,
+                        plan=editor.plan,
+                        submission_key=key_from_post(request.POST, request.path),
+                    )
                 except UserFacingError as exc:
                     editor.errors.append(_refusal(exc))
                 else:
-                    messages.success(request, "Writing from your plan.")
+                    messages.success(request, _started(draft, "Writing from your plan."))
                     return redirect("jobs:detail", draft.id)
         else:
             editor.apply(op)

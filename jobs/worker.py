@@ -22,7 +22,13 @@ from django.db import close_old_connections, connection
 from redis.exceptions import RedisError
 from rq import Worker
 
+import jobs.tasks  # noqa: F401 (the worker's main process imports the task: every work horse starts warm)
 from jobs import conf
+from jobs.queues import ensure_reaper_scheduled
+from jobs.reaper import reap_orphans
+from narraforge.logging import job_context
+from narratives.models import NarrativeSearch
+from narratives.search import preload_in_background
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +36,20 @@ REAPER_LOCK = "nf:reaper:lock"
 
 
 def preload() -> None:
-    """Import the task's modules once in the worker, so every forked work horse starts warm."""
-    import jobs.attempt  # noqa: F401
-    import jobs.pipeline.backends.offline  # noqa: F401
-    import jobs.tasks  # noqa: F401
-    import narratives.services  # noqa: F401
-    import projects.services  # noqa: F401
-    from narratives.models import NarrativeSearch
-    from narratives.search import preload_in_background
+    """Import the model SDK once in the worker, so every forked work horse starts warm.
 
+    The task's own modules are imported with this one (``jobs.tasks`` above). The
+    SDK takes seconds to import and is only needed with the openai backend.
+    """
+    with contextlib.suppress(ImportError):
+        import openai  # noqa: F401
     try:
         polish = NarrativeSearch.objects.filter(language="pl").exists()
     finally:
         connection.close()  # work horses are forked from this thread: they must not share its socket
     if polish:
-        # The Polish lemma table (~6 s, ~180 MB): loaded once here, shared by every work horse.
+        # The Polish lemma tables (~6 s, ~180 MB): loaded once here, shared by every work horse.
         preload_in_background()
-
-    with contextlib.suppress(ImportError):  # the openai SDK is a runtime dependency
-        import jobs.pipeline.backends.openai_backend  # noqa: F401
 
 
 class NarraForgeWorker(Worker):
@@ -64,16 +65,11 @@ class NarraForgeWorker(Worker):
 
     def perform_job(self, job, queue):
         # RQ's own lines about the job (in the work horse) carry its ids too.
-        from narraforge.logging import job_context
-
         job_id = job.args[0] if job.func_name == "jobs.tasks.run_generation_job" and job.args else None
         with job_context(job_id=job_id) if job_id else contextlib.nullcontext():
             return super().perform_job(job, queue)
 
     def _reap_loop(self, stop: threading.Event) -> None:
-        from jobs.queues import ensure_reaper_scheduled
-        from jobs.reaper import reap_orphans
-
         while not stop.wait(conf.tunable("NF_REAPER_INTERVAL_SECONDS")):
             try:
                 interval = conf.tunable("NF_REAPER_INTERVAL_SECONDS")

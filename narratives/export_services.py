@@ -26,8 +26,7 @@ from narratives.models import Narrative, NarrativeExport
 
 log = logging.getLogger(__name__)
 
-# Bump when the export code changes what a file contains: every version renders anew.
-RENDER_VERSION = 1
+RENDER_VERSION = NarrativeExport.CURRENT_RENDER_VERSION
 SYNC_FORMATS = frozenset({"txt", "md"})
 RENDER_TASK = "narratives.tasks.render_export"
 # A render that has not finished after this long is presumed lost (its worker died) and may restart.

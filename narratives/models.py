@@ -140,6 +140,9 @@ class NarrativeExport(models.Model):
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
 
+    # Bump when the export code changes what a file contains: every version renders anew.
+    CURRENT_RENDER_VERSION = 1
+
     id = models.BigAutoField(primary_key=True)
     narrative = models.ForeignKey(Narrative, on_delete=models.DB_CASCADE, related_name="exports")
     fmt = models.CharField(max_length=10)

@@ -9,7 +9,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.shortcuts import get_object_or_404
 
 from narratives.models import Narrative, NarrativeExport, NarrativeSearch
 from narratives.search import lemma_tsquery
@@ -56,9 +55,9 @@ def narratives_for_user(*, user) -> QuerySet[Narrative]:
     return Narrative.objects.filter(user=user)
 
 
-def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
-    """The user's narrative or a 404 — another user's id is indistinguishable from a missing one."""
-    return get_object_or_404(Narrative.objects.select_related("project", "user"), pk=narrative_id, user=user)
+def narrative_of_user(*, user, narrative_id: str) -> Narrative | None:
+    """The user's narrative, or None (also for another user's id: the caller cannot tell them apart)."""
+    return Narrative.objects.select_related("project", "user").filter(pk=narrative_id, user=user).first()
 
 
 def narrative_library(
@@ -312,11 +311,9 @@ def narrative_family(*, narrative: Narrative) -> list[Narrative]:
 
 def narrative_export_current(*, narrative: Narrative, fmt: str) -> NarrativeExport | None:
     """The export row of this version (its current ``updated_at``) in this format, if one was asked for."""
-    from narratives.export_services import RENDER_VERSION  # noqa: PLC0415 - services import selectors
-
     return NarrativeExport.objects.filter(
         narrative_id=narrative.pk,
         fmt=fmt,
         source_updated_at=narrative.updated_at,
-        render_version=RENDER_VERSION,
+        render_version=NarrativeExport.CURRENT_RENDER_VERSION,
     ).first()

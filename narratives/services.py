@@ -16,7 +16,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from narraforge.errors import UserFacingError
-from narratives.models import Narrative
+from narratives.models import Narrative, NarrativeSearch
+from narratives.search import lemmas_of_text
 from projects.models import Project
 
 if TYPE_CHECKING:
@@ -181,9 +182,6 @@ def narrative_search_lemmatise(*, narrative_id: str) -> bool:
     made while the lemmas were computed: then nothing is written and the row
     stays pending for the next run. Non-Polish rows are only marked done.
     """
-    from narratives.models import NarrativeSearch
-    from narratives.search import lemmas_of_text
-
     row = NarrativeSearch.objects.filter(narrative_id=narrative_id).values("language", "revision").first()
     if row is None:
         return False
@@ -207,8 +205,6 @@ def narrative_search_lemmatise(*, narrative_id: str) -> bool:
 
 def narrative_search_lemmatise_pending(*, limit: int = 1000) -> int:
     """Lemmatise rows whose lemmas are not current (e.g. narratives written by plain SQL)."""
-    from narratives.models import NarrativeSearch
-
     ids = list(
         NarrativeSearch.objects.filter(lemmatised=False).values_list("narrative_id", flat=True)[:limit]
     )

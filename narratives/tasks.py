@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db import close_old_connections
 
+from narratives.export_services import narrative_export_render
+from narratives.services import narrative_search_lemmatise
+
 
 def lemmatise_narrative(narrative_id: str) -> bool:
-    from narratives.services import narrative_search_lemmatise
-
     close_old_connections()
     try:
         return narrative_search_lemmatise(narrative_id=narrative_id)
@@ -16,8 +17,6 @@ def lemmatise_narrative(narrative_id: str) -> bool:
 
 
 def render_export(export_id: int, attempt: int) -> str | None:
-    from narratives.export_services import narrative_export_render
-
     close_old_connections()
     try:
         export = narrative_export_render(export_id=export_id, attempt=attempt)

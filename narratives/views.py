@@ -15,23 +15,32 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from jobs.services import job_create_revision  # the web layer: revisions are jobs
+from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
 from narratives import selectors, services
 from narratives.diff import diff_texts
 from narratives.export_services import SYNC_FORMATS, exports_storage, narrative_export_request
 from narratives.exports import FORMATS, UnknownFormat, export_filename, export_narrative, get_format
 from narratives.forms import CompareForm, LibraryFilterForm, RenameForm, ReviseForm
+from narratives.models import Narrative
 from narratives.paging import CappedPaginator
 from narratives.reader import reader_body
+from projects.selectors import projects_for_user
 
 PAGE_SIZE = 20
+
+
+def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
+    """The user's narrative or a 404: another user's id is indistinguishable from a missing one."""
+    narrative = selectors.narrative_of_user(user=user, narrative_id=narrative_id)
+    if narrative is None:
+        raise Http404("No such narrative.")
+    return narrative
 
 
 @login_required
 @require_GET
 def library(request):
-    from projects.selectors import projects_for_user
-
     projects = list(projects_for_user(user=request.user).only("id", "name"))
     form = LibraryFilterForm(request.GET, projects=projects)
     filters = form.filters()
@@ -57,7 +66,7 @@ def library(request):
 @login_required
 @require_safe
 def detail(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     if services.narrative_record_view(narrative=narrative, viewer=request.user, method=request.method):
         narrative.view_count = (narrative.view_count or 0) + 1
     context = {
@@ -86,7 +95,7 @@ def _light_parent(narrative):
 @login_required
 @require_GET
 def versions(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     family = selectors.narrative_family(narrative=narrative)
     return render(
         request,
@@ -104,12 +113,12 @@ def versions(request, pk: str):
 @login_required
 @require_GET
 def diff(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     against_id = request.GET.get("against") or narrative.parent_narrative_id
     if not against_id:
         messages.info(request, "This is the first version: choose another version to compare with.")
         return redirect("narratives:versions", pk=narrative.pk)
-    other = selectors.narrative_get_for_user(user=request.user, narrative_id=against_id)
+    other = narrative_get_for_user(user=request.user, narrative_id=against_id)
     # Older on the left, newer on the right, whichever order they were picked in.
     old, new = sorted((other, narrative), key=lambda n: (n.version or 0, n.created_at))
     result = diff_texts(old.narrative_text, new.narrative_text)
@@ -131,17 +140,24 @@ def diff(request, pk: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def revise(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     form = ReviseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             job = job_create_revision(
-                user=request.user, narrative=narrative, instructions=form.cleaned_data["instructions"]
+                user=request.user,
+                narrative=narrative,
+                instructions=form.cleaned_data["instructions"],
+                submission_key=key_from_post(request.POST, request.path),
             )
         except UserFacingError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Revision started: its result will be the next version.")
+            replayed = getattr(job, "replayed", False)
+            messages.success(
+                request,
+                ALREADY_STARTED if replayed else "Revision started: its result will be the next version.",
+            )
             return redirect(reverse("jobs:detail", args=[job.pk]))
     status = 400 if request.method == "POST" else 200
     return render(request, "narratives/revise.html", {"narrative": narrative, "form": form}, status=status)
@@ -150,7 +166,7 @@ def revise(request, pk: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def rename(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     form = RenameForm(request.POST or None, initial={"title": narrative.title})
     if request.method == "POST" and form.is_valid():
         try:
@@ -167,7 +183,7 @@ def rename(request, pk: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     if request.method == "POST":
         title = str(narrative)
         orphaned = services.narrative_delete(narrative=narrative)
@@ -182,7 +198,7 @@ def delete(request, pk: str):
 @require_GET
 def download(request, pk: str, fmt: str):
     """TXT and Markdown are made here (milliseconds); other formats are files a worker made."""
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     try:
         spec = get_format(fmt)
     except UnknownFormat:
@@ -215,7 +231,7 @@ def download(request, pk: str, fmt: str):
 @require_http_methods(["GET", "POST"])
 def export(request, pk: str, fmt: str):
     """GET: where this version's file stands (htmx polls it); POST: ask a worker to make it."""
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     try:
         spec = get_format(fmt)
     except UnknownFormat:

@@ -315,7 +315,7 @@ def test_revise_starts_a_job_and_redirects_to_its_page(owner_client, owner, narr
     class FakeJob:
         pk = "job-123"
 
-    def fake_revise(*, user, narrative, instructions):
+    def fake_revise(*, user, narrative, instructions, submission_key=None):
         calls.append((user, narrative.pk, instructions))
         if "refuse" in instructions:
             raise JobError("You have used all 5 generations this month.")

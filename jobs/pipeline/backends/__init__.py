@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..config import EngineConfig
 from .base import LOCAL_WRITER, MODEL_API, Backend, Capabilities, Completion, Task
+from .offline import OfflineBackend
 
 BACKEND_NAMES: tuple[str, ...] = ("offline", "openai")
 # The registered backends' capabilities, for a backend class that does not declare its own.
@@ -22,11 +23,11 @@ def capabilities_of(backend: Backend | str) -> Capabilities:
 def get_backend(name: str, config: EngineConfig | None = None) -> Backend:
     config = config or EngineConfig()
     if name == "offline":
-        from .offline import OfflineBackend
-
         return OfflineBackend()
     if name == "openai":
-        from .openai_backend import OpenAIBackend
+        from .openai_backend import (
+            OpenAIBackend,  # the openai SDK takes seconds to import; only this needs it
+        )
 
         return OpenAIBackend(config)
     raise ValueError(f"unknown backend {name!r} (allowed: {', '.join(BACKEND_NAMES)})")
