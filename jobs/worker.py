@@ -27,8 +27,6 @@ from jobs import conf
 from jobs.queues import ensure_reaper_scheduled
 from jobs.reaper import reap_orphans
 from narraforge.logging import job_context
-from narratives.models import NarrativeSearch
-from narratives.search import preload_in_background
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +41,6 @@ def preload() -> None:
     """
     with contextlib.suppress(ImportError):
         import openai  # noqa: F401
-    try:
-        polish = NarrativeSearch.objects.filter(language="pl").exists()
-    finally:
-        connection.close()  # work horses are forked from this thread: they must not share its socket
-    if polish:
-        # The Polish lemma tables (~6 s, ~180 MB): loaded once here, shared by every work horse.
-        preload_in_background()
 
 
 class NarraForgeWorker(Worker):

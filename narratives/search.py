@@ -1,4 +1,4 @@
-"""Polish lemmas for full-text search: Morfeusz 2 (as the offline engine), pystempel for unknown words.
+"""Polish lemmas for full-text search, from Morfeusz 2 (the library the offline engine uses).
 
 PostgreSQL has no Polish text-search configuration, so the database parses
 Polish with 'simple' (words as written, lower-cased). This module adds the
@@ -8,27 +8,54 @@ inflection: every distinct word of a Polish narrative is mapped to its lemmas
 query becomes "the word or any of its lemmas", so any inflected form finds
 any other.
 
-Morfeusz (``morfeusz2``, the SGJP dictionary; ~0.3 s and ~50 MB to load) knows
-most words but not every derived noun: "przewoźniczki" is unknown to it. Such
-words go to pystempel's PoliMorf stemmer ("przewoźniczki", "przewoźniczkę" →
-"przewoźniczka"), which needs ~6 s and ~180 MB, so it is loaded once per
-process and only when a word Morfeusz does not know comes along (a worker
-preloads it on a background thread, see ``jobs.worker.preload``).
+Morfeusz (``morfeusz2``, the SGJP dictionary; ~0.3 s and ~50 MB to load, once
+per process) knows most words but not every derived noun: "przewoźniczki" is
+unknown to it. A query word it does not know matches by its stem as a prefix
+(the word without its inflectional ending: "przewoźniczkę" → przewoźniczk:*),
+so it still finds "przewoźniczka" and "przewoźniczki" as written in the text.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from functools import cache, lru_cache
 
 # Words as PostgreSQL's parser sees them closely enough: letters and digits.
 WORD = re.compile(r"[^\W_]+")
-MAX_WORD = 40  # longer tokens are not words; the analysers' cost grows with length
-
-_lock = threading.Lock()
-_stemmer = None
+MAX_WORD = 40  # longer tokens are not words; the analyser's cost grows with length
+# Polish inflectional endings, longest first, for words the dictionary does not know.
+ENDINGS = sorted(
+    [
+        "ościami",
+        "ami",
+        "ach",
+        "om",
+        "ów",
+        "owi",
+        "ego",
+        "emu",
+        "ych",
+        "ymi",
+        "ich",
+        "imi",
+        "iem",
+        "em",
+        "ej",
+        "ie",
+        "ią",
+        "ę",
+        "ą",
+        "y",
+        "i",
+        "a",
+        "e",
+        "o",
+        "u",
+    ],
+    key=len,
+    reverse=True,
+)
+MIN_STEM = 4  # a shorter prefix would match too much
 
 
 @cache
@@ -39,56 +66,28 @@ def _morfeusz():
     return morfeusz2.Morfeusz(generate=False, analyse=True)
 
 
-def _load_stemmer():
-    global _stemmer
-    with _lock:
-        if _stemmer is None:
-            os.environ.setdefault("DISABLE_TQDM", "1")  # pystempel's load progress bar, read at import
-            import importlib.resources
-
-            if not hasattr(importlib.resources, "Resource"):
-                # pystempel 2.0.0 imports this alias, removed in Python 3.13; it is only an annotation.
-                importlib.resources.Resource = str
-            from pystempel import Stemmer
-
-            _stemmer = Stemmer.polimorf()
-    return _stemmer
-
-
-def _after_fork_in_child() -> None:
-    # A fork during the background load would copy a held lock: the child starts afresh
-    # (it shares the parent's table if the load had finished).
-    global _lock
-    _lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def preload_in_background() -> threading.Thread:
-    def load() -> None:
-        _morfeusz()
-        _load_stemmer()
-
-    thread = threading.Thread(target=load, name="nf-polish-lemmas", daemon=True)
-    thread.start()
-    return thread
-
-
 @lru_cache(maxsize=200_000)
-def lemmas(word: str) -> tuple[str, ...]:
-    """The lower-case lemmas of one lower-case word (empty when it has none but itself)."""
+def analyse(word: str) -> tuple[bool, tuple[str, ...]]:
+    """(known to the dictionary, its lower-case lemmas other than the word itself) for a lower-case word."""
     if len(word) > MAX_WORD or word.isdigit():
-        return ()
+        return False, ()
     found = set()
     for start, _end, (_orth, lemma, tag, _kinds, _labels) in _morfeusz().analyse(word):
         if start == 0 and tag not in ("ign", "interp"):
             found.add(lemma.split(":", 1)[0].lower())  # "kot:Sm1" → "kot"
-    if not found:
-        stem = _load_stemmer()(word)
-        if stem:
-            found.add(stem.lower())
-    return tuple(sorted(w for w in found if w != word and WORD.fullmatch(w)))
+    return bool(found), tuple(sorted(w for w in found if w != word and WORD.fullmatch(w)))
+
+
+def lemmas(word: str) -> tuple[str, ...]:
+    return analyse(word)[1]
+
+
+def stem_prefix(word: str) -> str | None:
+    """The word without its inflectional ending, if at least MIN_STEM letters remain."""
+    for ending in ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            return word[: -len(ending)]
+    return None
 
 
 def lemmas_of_text(*parts: str) -> list[str]:
@@ -108,6 +107,8 @@ _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 def lemma_tsquery(query: str) -> str:
     """A ``to_tsquery('simple', …)`` text for a websearch query: each word becomes (word | lemmas).
 
+    A word the dictionary does not know becomes (word | stem:*) instead.
+
     Words are ANDed, ``or`` between two terms ORs them, ``-term`` negates and a
     quoted phrase contributes its words (the phrase itself is checked by the
     caller). Only ``WORD`` characters reach the output, each lexeme quoted, so
@@ -126,8 +127,11 @@ def lemma_tsquery(query: str) -> str:
             continue
         parts = []
         for word in words:
-            options = (word, *lemmas(word))
-            parts.append("(" + " | ".join(f"'{w}'" for w in options) + ")")
+            known, found = analyse(word)
+            options = [f"'{w}'" for w in (word, *found)]
+            if not known and (stem := stem_prefix(word)):
+                options.append(f"'{stem}':*")
+            parts.append("(" + " | ".join(options) + ")")
         term = " & ".join(parts)
         term = f"!({term})" if negate else f"({term})"
         if pending_or and terms:

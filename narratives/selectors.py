@@ -55,9 +55,15 @@ def narratives_for_user(*, user) -> QuerySet[Narrative]:
     return Narrative.objects.filter(user=user)
 
 
-def narrative_of_user(*, user, narrative_id: str) -> Narrative | None:
-    """The user's narrative, or None (also for another user's id: the caller cannot tell them apart)."""
-    return Narrative.objects.select_related("project", "user").filter(pk=narrative_id, user=user).first()
+def narrative_of_user(*, user, narrative_id: str, defer_text: bool = False) -> Narrative | None:
+    """The user's narrative, or None (also for another user's id: the caller cannot tell them apart).
+
+    ``defer_text`` leaves the text (megabytes for a saga) in the database until it is read.
+    """
+    qs = Narrative.objects.select_related("project", "user").filter(pk=narrative_id, user=user)
+    if defer_text:
+        qs = qs.defer("narrative_text")
+    return qs.first()
 
 
 def narrative_library(

@@ -30,9 +30,9 @@ from projects.selectors import projects_for_user
 PAGE_SIZE = 20
 
 
-def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
+def narrative_get_for_user(*, user, narrative_id: str, defer_text: bool = False) -> Narrative:
     """The user's narrative or a 404: another user's id is indistinguishable from a missing one."""
-    narrative = selectors.narrative_of_user(user=user, narrative_id=narrative_id)
+    narrative = selectors.narrative_of_user(user=user, narrative_id=narrative_id, defer_text=defer_text)
     if narrative is None:
         raise Http404("No such narrative.")
     return narrative
@@ -66,7 +66,8 @@ def library(request):
 @login_required
 @require_safe
 def detail(request, pk: str):
-    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
+    # The body usually comes from the cache (narratives.reader): the text is read only to build it.
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk, defer_text=True)
     if services.narrative_record_view(narrative=narrative, viewer=request.user, method=request.method):
         narrative.view_count = (narrative.view_count or 0) + 1
     context = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from narratives.exports import FORMATS
@@ -350,6 +352,11 @@ def test_the_reader_builds_a_versions_html_once_and_again_after_a_change(
     first = owner_client.get(url).content.decode()
     second = owner_client.get(url).content.decode()
     assert built == [narrative.pk]
+    with CaptureQueriesContext(connection) as ctx:
+        owner_client.get(url)
+    assert not [
+        q for q in ctx.captured_queries if "narrative_text" in q["sql"]
+    ]  # a cached body: no text read
     assert first.count("<p>") == second.count("<p>") > 5 and "Mara left the harbour" in second
     owner_client.post(reverse("narratives:rename", args=[narrative.pk]), {"title": "A New Title"})
     assert "A New Title" in owner_client.get(url).content.decode()
