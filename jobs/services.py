@@ -19,7 +19,7 @@ from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
 from jobs import queues
-from jobs.briefs import brief_validate, plan_validate
+from jobs.briefs import brief_validate, plan_check_bounds, plan_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
@@ -65,11 +65,20 @@ def _new_job(
     world_mode: str = "",
     estimated_cost_usd: float | None = None,
 ) -> GenerationJob:
-    """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock."""
-    estimate = engine_estimate_usd(brief) if estimated_cost_usd is None else estimated_cost_usd
-    usage_check_limits(
-        user=user, estimated_cost_usd=estimate, counts_as_generation=kind != JobRuntime.Kind.PLANNING
-    )
+    """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock.
+
+    Estimates use the words that will be written: the plan's for drafts and revisions, the brief's
+    target otherwise. A plan-review job reserves what its planning is estimated at, but is let in only
+    when the whole job (planning and writing) and one generation fit what the user has left: the
+    plan is for writing, and is refused up front rather than at "Write it" (README, Billing).
+    """
+    if estimated_cost_usd is not None:
+        estimate = check = estimated_cost_usd
+    elif kind == JobRuntime.Kind.PLANNING:
+        estimate, check = engine_estimate_usd(brief, part="planning"), engine_estimate_usd(brief)
+    else:
+        estimate = check = engine_estimate_usd(brief, plan=plan)
+    usage_check_limits(user=user, estimated_cost_usd=check, counts_as_generation=True)
     job = GenerationJob(
         user=user,
         project=project,
@@ -189,7 +198,7 @@ def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = N
         usage_check_limits(
             user=locked_user,
             estimated_cost_usd=still,
-            counts_as_generation=runtime.kind != JobRuntime.Kind.PLANNING and not counted,
+            counts_as_generation=not counted,  # a plan review holds a generation while it runs
         )
         reservation_open(job_id=row.pk, user_id=locked_user.pk, total_usd=billed + still)
         row.status = JobStatus.QUEUED
@@ -236,6 +245,7 @@ def job_draft_from_plan(
         if source.project_id is None:
             raise JobError("The planning job's project no longer exists.")
         brief = brief_validate({**source.production_brief, "review_plan": False})
+        plan_check_bounds(plan_dict, brief.production_type)
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
         draft = _new_job(
             user=locked,

@@ -182,7 +182,11 @@ def plan_review(request, job_id):
     base = job_plan(job) if job.status == JobStatus.COMPLETED else None
     if not base:
         raise Http404("This job has no plan to review.")
-    editor = PlanEditor(base, request.POST if request.method == "POST" else None)
+    editor = PlanEditor(
+        base,
+        request.POST if request.method == "POST" else None,
+        production_type=(job.production_brief or {}).get("production_type"),
+    )
     if request.method == "POST":
         op = request.POST.get("op", "")
         if op == "write":

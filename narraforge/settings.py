@@ -236,6 +236,9 @@ NF_MODEL_PRICES = env.json(
 NF_LLM_TIMEOUT_SECONDS = env.float("NF_LLM_TIMEOUT_SECONDS", default=120.0)
 NF_LLM_MAX_ATTEMPTS = env.int("NF_LLM_MAX_ATTEMPTS", default=6)
 NF_JOB_COST_CAP_USD = env.float("NF_JOB_COST_CAP_USD", default=25.0)
+# A fixed cost estimate for every brief instead of the engine's (None: the engine estimates).
+# A seam for tests and benches of the limits: the offline engine estimates $0.
+NF_FIXED_ESTIMATE_USD = None
 
 # --- security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

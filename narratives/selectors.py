@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from jobs.pipeline.quality import reference as quality_reference
 from narratives.models import Narrative, NarrativeExport, NarrativeSearch
 from narratives.search import lemma_tsquery
 from narratives.text import chapters_from_text, paragraphs
@@ -205,44 +206,40 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
             value, explanation = metric, ""
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        metrics.append({"name": _stage_label(name), "value": value, "explanation": str(explanation)})
+        metric = metric if isinstance(metric, dict) else {}
+        metrics.append(
+            {
+                "name": str(metric.get("label") or _stage_label(name)),
+                "value": value,
+                "display": str(metric.get("display") or ""),
+                "typical": str(metric.get("typical") or ""),
+                "explanation": str(explanation),
+            }
+        )
 
+    # The engine writes usage_by_stage and usage_by_tier as {key: {"tokens", "cost_usd", ...}}.
     usage = []
-    raw_usage = meta.get("usage_by_stage") or meta.get("model_usage") or meta.get("stage_usage") or {}
-    items = (
-        raw_usage.items()
-        if isinstance(raw_usage, dict)
-        else ((u.get("stage", ""), u) for u in _as_list(raw_usage) if isinstance(u, dict))
-    )
-    for stage, info in items:
+    for stage, info in _as_dict(meta.get("usage_by_stage")).items():
         info = _as_dict(info)
-        tokens = info.get("tokens")
-        if tokens is None:
-            tokens = (info.get("input_tokens") or info.get("prompt_tokens") or 0) + (
-                info.get("output_tokens") or info.get("completion_tokens") or 0
-            )
         usage.append(
             {
                 "stage": _stage_label(stage),
                 "model": info.get("model") or "",
                 "tier": info.get("tier") or "",
-                "tokens": tokens,
-                "cost_usd": info.get("cost_usd", info.get("cost")),
+                "tokens": info.get("tokens") or 0,
+                "cost_usd": info.get("cost_usd"),
             }
         )
 
     tiers = []
     for tier, info in _as_dict(meta.get("usage_by_tier")).items():
         info = _as_dict(info)
-        tokens = info.get("tokens")
-        if tokens is None:
-            tokens = (info.get("input_tokens") or 0) + (info.get("output_tokens") or 0)
         tiers.append(
             {
                 "tier": tier,
                 "model": info.get("model") or "",
-                "tokens": tokens,
-                "cost_usd": info.get("cost_usd", info.get("cost")),
+                "tokens": info.get("tokens") or 0,
+                "cost_usd": info.get("cost_usd"),
             }
         )
 
@@ -260,6 +257,7 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         "structure": structure,
         "acts": [a for a in _as_list(structure.get("acts")) if isinstance(a, dict)],
         "metrics": metrics,
+        "reference_source": quality_reference(str(meta.get("language") or "en")).get("source", ""),
         "usage": usage,
         "tiers": tiers,
     }

@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
+from jobs.engine_settings import backend_name
+from jobs.pipeline.backends import capabilities_of
 from jobs.services import job_create_revision  # the web layer: revisions are jobs
 from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
@@ -161,7 +163,13 @@ def revise(request, pk: str):
             )
             return redirect(reverse("jobs:detail", args=[job.pk]))
     status = 400 if request.method == "POST" else 200
-    return render(request, "narratives/revise.html", {"narrative": narrative, "form": form}, status=status)
+    context = {
+        "narrative": narrative,
+        "form": form,
+        # Said before the writer submits: the offline engine does not read free-text instructions.
+        "instructions_need_model": not capabilities_of(backend_name()).follows_instructions,
+    }
+    return render(request, "narratives/revise.html", context, status=status)
 
 
 @login_required

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from narratives.exports import FORMATS
 from narratives.models import Narrative
@@ -40,8 +41,9 @@ def test_anonymous_visitors_are_sent_to_login_everywhere(client, narrative):
     assert (narrative.title, narrative.view_count, narrative.download_count) == ("The Salt Road", 0, 0)
 
 
-def test_another_users_narrative_is_404_on_every_url_and_nothing_changes(client, other_user, narrative):
-    client.force_login(other_user)
+@pytest.mark.parametrize("persona", ["other_user", "staff"])
+def test_another_users_narrative_is_404_on_every_url_and_nothing_changes(client, persona, narrative, request):
+    client.force_login(request.getfixturevalue(persona))  # staff too: the admin is the staff's tool
     for method, url in _urls(narrative):
         response = getattr(client, method)(url, {"title": "Hacked", "instructions": "Rewrite it all please."})
         assert response.status_code == 404, (method, url)
@@ -136,15 +138,16 @@ def test_reader_shows_chapters_toc_and_side_panel(owner_client, narrative):
         assert f'id="ch-{number}"' in body
     assert POLISH in body
     assert "the &lt;old&gt; wells" in body  # escaped text
+    meta = narrative.metadata  # what a real offline run wrote (see conftest)
+    first_metric = next(iter(narrative.quality_metrics.values()))
     for expected in (
         "Offline engine",
-        "The Salt Coast",
-        "Mara",
-        "Setup",
-        "Coherence",
-        "Events follow from earlier events.",
+        escape(meta["world"]["name"]),
+        escape(meta["characters"][0]["name"]),
+        escape(meta["structure"]["acts"][0]["name"]),
+        escape(first_metric["explanation"]),
         "Sequential generation",
-        "2,300",
+        f"{meta['usage_by_tier']['gpt4']['tokens']:,}",
     ):
         assert expected in body, expected
 
@@ -308,33 +311,33 @@ def test_versions_page_shows_the_chain_and_diff_compares_two_versions(owner_clie
     assert response.context["old"].pk == v1.pk
 
 
-def test_revise_starts_a_job_and_redirects_to_its_page(owner_client, owner, narrative, monkeypatch):
-    from jobs.errors import JobError
-    from narratives import views
+def test_it_starts_a_revision_job_from_the_narratives_plan_and_opens_its_page(owner_client, owner, narrative):
+    from jobs.models import GenerationJob, JobRuntime
+    from projects.services import project_create
 
-    calls = []
-
-    class FakeJob:
-        pk = "job-123"
-
-    def fake_revise(*, user, narrative, instructions, submission_key=None):
-        calls.append((user, narrative.pk, instructions))
-        if "refuse" in instructions:
-            raise JobError("You have used all 5 generations this month.")
-        return FakeJob()
-
-    monkeypatch.setattr(views, "job_create_revision", fake_revise)
-    monkeypatch.setattr("narratives.views.reverse", lambda name, args=(): f"/jobs/{args[0]}/")
+    project = project_create(user=owner, name="Salt Coast")
+    Narrative.objects.filter(pk=narrative.pk).update(project=project)
     url = reverse("narratives:revise", args=[narrative.pk])
     response = owner_client.post(url, {"instructions": "Make the ending darker."})
-    assert response.status_code == 302 and response["Location"] == "/jobs/job-123/"
-    assert calls == [(owner, narrative.pk, "Make the ending darker.")]
+    job = GenerationJob.objects.get(user=owner)
+    assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
+    runtime = JobRuntime.objects.get(pk=job.pk)
+    assert runtime.kind == JobRuntime.Kind.REVISION and runtime.parent_narrative_id == narrative.pk
+    assert runtime.plan == narrative.metadata["plan"]  # the parent's plan, as the engine wrote it
+    assert job.production_brief["revision_instructions"] == "Make the ending darker."
 
-    response = owner_client.post(url, {"instructions": "please refuse this one"})
+
+def test_it_refuses_a_revision_the_service_refuses_and_starts_no_job(owner_client, owner, narrative):
+    from jobs.models import GenerationJob
+
+    # No project (it was deleted): the service refuses, the page says why, nothing is written.
+    url = reverse("narratives:revise", args=[narrative.pk])
+    response = owner_client.post(url, {"instructions": "Make the ending darker."})
     assert response.status_code == 400
-    assert "You have used all 5 generations this month." in response.content.decode()
+    assert "project no longer exists" in response.content.decode()
     response = owner_client.post(url, {"instructions": ""})
-    assert response.status_code == 400 and len(calls) == 2  # invalid form never reaches the service
+    assert response.status_code == 400
+    assert not GenerationJob.objects.exists()
 
 
 def test_the_reader_builds_a_versions_html_once_and_again_after_a_change(
