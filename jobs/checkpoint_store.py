@@ -6,7 +6,7 @@ segments, the model calls so far). Its growing lists — ``drafts``, ``styled``,
 ``generation_job_checkpoint_parts`` and written once each: a save writes the
 elements that are new (or changed) since this saver's last save, and a header
 (everything else, each list replaced by ``{"$rows": n}``, plus the spend per
-tier) in the same transaction. A saga's checkpoints are then linear in its
+tier) in the same statement. A saga's checkpoints are then linear in its
 length instead of quadratic. ``checkpoint_load`` reads a header and its parts
 back into the engine's dict; a header that still holds its lists inline (as
 ``job_fail`` stores the checkpoint an attempt ended with) is read as it is.
@@ -22,7 +22,7 @@ import json
 import time
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from jobs.db_retry import with_db_retry
@@ -32,10 +32,17 @@ from jobs.pipeline.usage import Ledger, ModelCall, Usage
 PART_KEYS = ("drafts", "styled", "model_calls")
 ROWS = "$rows"
 
-_UPSERT_PARTS = """
-INSERT INTO generation_job_checkpoint_parts (job_id, kind, index, body)
-SELECT %s, kind, index, body FROM unnest(%s::text[], %s::int[], %s::text[]) AS p(kind, index, body)
-ON CONFLICT (job_id, kind, index) DO UPDATE SET body = EXCLUDED.body
+# One statement, one round trip: the new parts and the header.
+_SAVE_SQL = """
+WITH parts AS (
+    INSERT INTO generation_job_checkpoint_parts (job_id, kind, index, body)
+    SELECT %(job)s, kind, index, body
+      FROM unnest(%(kinds)s::text[], %(indexes)s::int[], %(bodies)s::text[]) AS p(kind, index, body)
+    ON CONFLICT (job_id, kind, index) DO UPDATE SET body = EXCLUDED.body
+)
+UPDATE generation_job_runtime
+   SET checkpoint = %(header)s::json, checkpoint_stage = %(stage)s, checkpoint_saved_at = %(now)s
+ WHERE job_id = %(job)s
 """
 
 
@@ -61,7 +68,7 @@ def checkpoint_save(
     stage: str = "",
     written: dict[str, list[Any]] | None = None,
 ) -> dict[str, list[Any]]:
-    """Store a checkpoint: its new parts and its header, in one transaction.
+    """Store a checkpoint: its new parts and its header, in one statement.
 
     ``written`` is what this caller stored before (per part list, the elements
     by index); only elements that are new or differ from it are written.
@@ -84,15 +91,13 @@ def checkpoint_save(
             bodies.append(_dumps(item))
     header = _dumps(checkpoint_header(checkpoint))
 
+    params = {"job": job_id, "kinds": kinds, "indexes": indexes, "bodies": bodies, "header": header,
+              "stage": stage[:100], "now": timezone.now()}  # fmt: skip
+
     def _save() -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
-            if kinds:
-                cursor.execute(_UPSERT_PARTS, [job_id, kinds, indexes, bodies])
-            cursor.execute(
-                "UPDATE generation_job_runtime SET checkpoint = %s::json, checkpoint_stage = %s, "
-                "checkpoint_saved_at = %s WHERE job_id = %s",
-                [header, stage[:100], timezone.now(), job_id],
-            )
+        # One statement is atomic on its own: parts and header land together, in one round trip.
+        with connection.cursor() as cursor:
+            cursor.execute(_SAVE_SQL, params)
 
     with_db_retry(_save, what=f"checkpoint of job {job_id}")
     return {key: list(checkpoint[key]) for key in PART_KEYS if isinstance(checkpoint.get(key), list)}
