@@ -29,6 +29,11 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@touch $(BENCH_STAMP)
+
 run: install
 	NF_DEV=1 DEBUG=$${DEBUG:-1} $(SERVICES) $(PY) manage.py dev
 
@@ -41,6 +46,7 @@ screenshots: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(PY) bin/check-import-cycles
 
 migrate: install
 	DEBUG=1 $(SERVICES) $(PY) manage.py migrate
@@ -54,7 +60,7 @@ worker: install
 # Every bench runs (one run gives every figure); the exit status says whether any target was missed.
 # BENCH="bench/bench_narratives.py bench/bench_saga.py" runs a few.
 BENCH ?= $(wildcard bench/bench_*.py)
-bench: install
+bench: $(BENCH_STAMP)
 	@failed=""; for script in $(BENCH); do echo "== $$script"; \
 		DEBUG=1 $(SERVICES) $(PY) $$script || failed="$$failed $$script"; done; \
 	if [ -n "$$failed" ]; then echo "make bench: targets missed in:$$failed"; exit 1; fi

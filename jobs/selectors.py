@@ -11,8 +11,10 @@ from accounts.models import User
 from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
+from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import STAGES
+from narraforge.redaction import redact
 
 STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
 
@@ -79,7 +81,10 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "estimated_seconds_left": left,
         "can_cancel": job.status in ACTIVE_STATUSES,
         "can_resume": bool(job.can_resume) and job.status in (JobStatus.FAILED, JobStatus.CANCELLED),
-        "error_message": job.error_message if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
+        # Masked for rows written before errors were kept in plain words (jobs.failures).
+        "error_message": redact(job.error_message)
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) and job.error_message
+        else None,
         "narrative_id": narrative_id,
         "is_plan_review": planning,
         "plan_ready": planning and job.status == JobStatus.COMPLETED,
@@ -95,6 +100,21 @@ def job_plan(job: GenerationJob) -> dict[str, Any] | None:
     return output.get("plan") if output.get("kind") == "plan" else None
 
 
+def job_plan_estimate(job: GenerationJob, plan: dict[str, Any]) -> dict[str, Any] | None:
+    """What writing ``plan`` (as edited) is estimated at, and what the writer has left; None if unreadable."""
+    try:
+        brief = brief_validate({**(job.production_brief or {}), "review_plan": False})
+        estimate = engine_estimate_usd(brief, plan=plan)
+    except (JobError, TypeError, ValueError):
+        return None
+    pending = usage_pending(user=job.user)
+    return {
+        "estimated_cost_usd": estimate,
+        "remaining_cost_usd": remaining_cost_usd(job.user, pending),
+        "remaining_generations": remaining_generations(job.user, pending),
+    }
+
+
 def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
     """The cost estimate of a brief and what the user has left this month (None = unlimited).
 
@@ -106,4 +126,29 @@ def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
         "estimated_cost_usd": engine_estimate_usd(brief),
         "remaining_generations": remaining_generations(user, pending),
         "remaining_cost_usd": remaining_cost_usd(user, pending),
+    }
+
+
+_LIVE_VERBS = {
+    "sequential_generation": "Writing",
+    "coherence_validation": "Revising",
+    "language_stylization": "Polishing",
+}
+
+
+def job_live_prose(job: GenerationJob) -> dict[str, Any] | None:
+    """The passage a running job is writing right now (throttled, from Redis), or None."""
+    from jobs.live import live_prose_read  # reads Redis, which only this selector needs
+
+    if job.status != JobStatus.RUNNING:
+        return None
+    data = live_prose_read(job.pk, job.rq_job_id)
+    if not data or not data.get("text"):
+        return None
+    segment = data.get("segment")
+    return {
+        "verb": _LIVE_VERBS.get(data.get("stage"), "Writing"),
+        "segment": segment,
+        "paragraphs": [p.strip() for p in str(data["text"]).split("\n\n") if p.strip()],
+        "words": int(data.get("words") or 0),
     }

@@ -123,7 +123,18 @@ LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# Production: a writer confirms the address before signing in, hence before the
+# first job; development keeps it optional. With "mandatory" allauth's signup
+# answers a registered address exactly like a new one (and mails its owner).
+ACCOUNT_EMAIL_VERIFICATION = env.str(
+    "ACCOUNT_EMAIL_VERIFICATION", default="optional" if DEBUG or TESTING else "mandatory"
+)
+ACCOUNT_PREVENT_ENUMERATION = True
+# Jobs need a confirmed address (jobs.services, accounts/verification.py); on by
+# default exactly when verification is mandatory, settable on its own.
+NF_REQUIRE_VERIFIED_EMAIL = env.bool(
+    "NF_REQUIRE_VERIFIED_EMAIL", default=ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+)
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
@@ -204,8 +215,10 @@ STORAGES = {
 
 # --- email -----------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 in production;
-# development prints mail (verification links) to the console.
-_DEFAULT_EMAIL_URL = "consolemail://" if DEBUG or TESTING else "smtp://localhost:25"
+# development keeps every mail in the development mailbox, read at /dev/mail/
+# (narraforge/devmail.py). Tests get Django's in-memory outbox whatever this says.
+_DEFAULT_EMAIL_URL = "devmailbox://" if DEBUG or TESTING else "smtp://localhost:25"
+NF_DEV_MAILBOX_DIR = env.path("NF_DEV_MAILBOX_DIR", default=BASE_DIR / "var" / "mail")
 MAILERS = {"default": mailer_config(env.str("EMAIL_URL", default=_DEFAULT_EMAIL_URL))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NarraForge <noreply@narraforge.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -222,6 +235,8 @@ RQ_SHOW_ADMIN_LINK = True
 RQ = {"WORKER_CLASS": "jobs.worker.NarraForgeWorker"}
 
 # --- generation engine ----------------------------------------------------
+from jobs.pipeline.config import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_ATTEMPTS  # noqa: E402  (one default)
+
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
 # The offline engine is the default whenever no API key is configured.
@@ -233,8 +248,15 @@ NF_MODEL_PRICES = env.json(
     "NF_MODEL_PRICES",
     default={"gpt-4o-mini": [0.15, 0.60], "gpt-4o": [2.50, 10.00]},
 )
-NF_LLM_TIMEOUT_SECONDS = env.float("NF_LLM_TIMEOUT_SECONDS", default=120.0)
-NF_LLM_MAX_ATTEMPTS = env.int("NF_LLM_MAX_ATTEMPTS", default=6)
+# Seconds without a streamed token before an attempt is abandoned (an idle timeout, not a total cap).
+NF_LLM_TIMEOUT_SECONDS = env.float("NF_LLM_TIMEOUT_SECONDS", default=DEFAULT_IDLE_TIMEOUT)
+NF_LLM_MAX_ATTEMPTS = env.int("NF_LLM_MAX_ATTEMPTS", default=DEFAULT_MAX_ATTEMPTS)
+# The model's context window in tokens; unset: what GET /v1/models states, else 128k.
+NF_LLM_CONTEXT_WINDOW = env.int("NF_LLM_CONTEXT_WINDOW", default=0) or None
+# auto (detect and remember per endpoint), json_schema, json_object or prompt.
+NF_LLM_JSON_MODE = env.str("NF_LLM_JSON_MODE", default="auto")
+# Stream answers (live prose, idle timeout); off: whole answers (usage always server-reported).
+NF_LLM_STREAM = env.bool("NF_LLM_STREAM", default=True)
 NF_JOB_COST_CAP_USD = env.float("NF_JOB_COST_CAP_USD", default=25.0)
 # A fixed cost estimate for every brief instead of the engine's (None: the engine estimates).
 # A seam for tests and benches of the limits: the offline engine estimates $0.
