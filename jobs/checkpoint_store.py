@@ -30,11 +30,18 @@ from jobs.models import CheckpointPart, JobRuntime
 from jobs.pipeline.usage import Ledger, ModelCall, Usage
 
 PART_KEYS = ("drafts", "styled", "model_calls")
+# Written whole as one part, and only when it changed: the plan (~100 KB for a saga) is
+# fixed once planning is done, so it is not rewritten with every segment.
+WHOLE_KEYS = ("plan",)
 ROWS = "$rows"
+WHOLE = "$whole"
 
-# One statement, one round trip: the new parts and the header.
+# One statement, one round trip: the new parts and the header. It commits without waiting
+# for the WAL flush: a checkpoint guards against a lost *worker* (the spend is recorded
+# apart from it); only a PostgreSQL crash could drop the last fraction of a second of them.
 _SAVE_SQL = """
-WITH parts AS (
+WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+parts AS (
     INSERT INTO generation_job_checkpoint_parts (job_id, kind, index, body)
     SELECT %(job)s, kind, index, body
       FROM unnest(%(kinds)s::text[], %(indexes)s::int[], %(bodies)s::text[]) AS p(kind, index, body)
@@ -42,6 +49,7 @@ WITH parts AS (
 )
 UPDATE generation_job_runtime
    SET checkpoint = %(header)s::json, checkpoint_stage = %(stage)s, checkpoint_saved_at = %(now)s
+  FROM async_commit
  WHERE job_id = %(job)s
 """
 
@@ -52,10 +60,13 @@ def _dumps(value: Any) -> str:
 
 def checkpoint_header(checkpoint: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint without its part lists (counted instead), with its spend per tier."""
-    header = {k: v for k, v in checkpoint.items() if k not in PART_KEYS}
+    header = {k: v for k, v in checkpoint.items() if k not in PART_KEYS and k not in WHOLE_KEYS}
     for key in PART_KEYS:
         if isinstance(checkpoint.get(key), list):
             header[key] = {ROWS: len(checkpoint[key])}
+    for key in WHOLE_KEYS:
+        if key in checkpoint:
+            header[key] = {ROWS: 1, WHOLE: True}
     if isinstance(checkpoint.get("model_calls"), list) and "usage_by_tier" not in header:
         header["usage_by_tier"] = checkpoint_usage(checkpoint).to_dict()
     return header
@@ -78,10 +89,7 @@ def checkpoint_save(
     kinds: list[str] = []
     indexes: list[int] = []
     bodies: list[str] = []
-    for key in PART_KEYS:
-        items = checkpoint.get(key)
-        if not isinstance(items, list):
-            continue
+    for key, items in _part_lists(checkpoint).items():
         before = written.get(key, [])
         for i, item in enumerate(items):
             if i < len(before) and (before[i] is item or before[i] == item):
@@ -100,7 +108,13 @@ def checkpoint_save(
             cursor.execute(_SAVE_SQL, params)
 
     with_db_retry(_save, what=f"checkpoint of job {job_id}")
-    return {key: list(checkpoint[key]) for key in PART_KEYS if isinstance(checkpoint.get(key), list)}
+    return {key: list(items) for key, items in _part_lists(checkpoint).items()}
+
+
+def _part_lists(checkpoint: dict[str, Any]) -> dict[str, list[Any]]:
+    lists = {key: checkpoint[key] for key in PART_KEYS if isinstance(checkpoint.get(key), list)}
+    lists.update({key: [checkpoint[key]] for key in WHOLE_KEYS if key in checkpoint})
+    return lists
 
 
 def checkpoint_assemble(job_id: str, header: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -109,7 +123,7 @@ def checkpoint_assemble(job_id: str, header: dict[str, Any] | None) -> dict[str,
         return header
     counted = {
         key: value[ROWS]
-        for key in PART_KEYS
+        for key in (*PART_KEYS, *WHOLE_KEYS)
         if isinstance(value := header.get(key), dict) and isinstance(value.get(ROWS), int)
     }
     if not counted:
@@ -128,7 +142,8 @@ def checkpoint_assemble(job_id: str, header: dict[str, Any] | None) -> dict[str,
     for key, count in counted.items():
         if len(parts[key]) != count:
             raise ValueError(f"checkpoint of job {job_id}: {key} has {len(parts[key])} of {count} parts")
-        checkpoint[key] = parts[key]
+        whole = isinstance(header.get(key), dict) and header[key].get(WHOLE)
+        checkpoint[key] = parts[key][0] if whole else parts[key]
     return checkpoint
 
 

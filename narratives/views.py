@@ -21,7 +21,7 @@ from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
 from narratives import selectors, services
 from narratives.diff import diff_texts
-from narratives.export_services import SYNC_FORMATS, exports_storage, narrative_export_request
+from narratives.export_services import exports_storage, is_sync, narrative_export_request
 from narratives.exports import FORMATS, UnknownFormat, export_filename, export_narrative, get_format
 from narratives.forms import CompareForm, LibraryFilterForm, RenameCharacterForm, RenameForm, ReviseForm
 from narratives.models import Narrative
@@ -77,7 +77,7 @@ def detail(request, pk: str):
         "body": reader_body(narrative),
         "panel": selectors.reader_panel(narrative),
         "formats": FORMATS.values(),
-        "sync_formats": SYNC_FORMATS,
+        "sync_formats": [key for key in FORMATS if is_sync(key, narrative.word_count)],
         "parent": _light_parent(narrative),
         "children": list(narrative.children.only("id", "title", "version").order_by("version", "created_at")),
     }
@@ -232,12 +232,12 @@ def delete(request, pk: str):
 @require_GET
 def download(request, pk: str, fmt: str):
     """TXT and Markdown are made here (milliseconds); other formats are files a worker made."""
-    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk, defer_text=True)
     try:
         spec = get_format(fmt)
     except UnknownFormat:
         raise Http404("Unknown export format.")
-    if spec.key in SYNC_FORMATS:
+    if is_sync(spec.key, narrative.word_count):
         data, filename, spec = export_narrative(narrative, spec.key)
         services.narrative_record_download(narrative=narrative, fmt=spec.key)
         response = HttpResponse(data, content_type=spec.content_type)
@@ -265,12 +265,12 @@ def download(request, pk: str, fmt: str):
 @require_http_methods(["GET", "POST"])
 def export(request, pk: str, fmt: str):
     """GET: where this version's file stands (htmx polls it); POST: ask a worker to make it."""
-    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk, defer_text=True)
     try:
         spec = get_format(fmt)
     except UnknownFormat:
         raise Http404("Unknown export format.")
-    if spec.key in SYNC_FORMATS:
+    if is_sync(spec.key, narrative.word_count):
         return redirect("narratives:download", pk=narrative.pk, fmt=spec.key)
     if request.method == "POST":
         narrative_export_request(narrative=narrative, fmt=spec.key)

@@ -54,6 +54,8 @@ def test_each_part_is_written_once_and_a_resume_reads_the_same_checkpoint(job):
     assert checkpoint_load(job.pk) == _checkpoint(30)
     header = JobRuntime.objects.get(pk=job.pk).checkpoint
     assert header["drafts"] == {"$rows": 30} and "Segment" not in str(header)
+    assert header["plan"] == {"$rows": 1, "$whole": True}  # written once, not with every segment
+    assert CheckpointPart.objects.filter(job=job, kind="plan").count() == 1
     assert checkpoint_usage(header).cost_usd == pytest.approx(0.30)
 
 

@@ -154,3 +154,14 @@ def test_the_reader_offers_prepared_formats_as_forms(owner_client, narrative):
     body = owner_client.get(reverse("narratives:detail", args=[narrative.pk])).content.decode()
     assert f'action="{reverse("narratives:export", args=[narrative.pk, "pdf"])}"' in body
     assert f'href="{reverse("narratives:download", args=[narrative.pk, "txt"])}" download' in body
+
+
+@pytest.mark.django_db
+def test_a_novels_txt_goes_to_the_worker_too(owner_client, owner, make_narrative):
+    from narratives.export_services import SYNC_MAX_WORDS
+
+    long = make_narrative(owner, title="Long", word_count=SYNC_MAX_WORDS + 1)
+    response = owner_client.get(reverse("narratives:download", args=[long.pk, "txt"]))
+    assert response["Location"] == reverse("narratives:export", args=[long.pk, "txt"])
+    assert owner_client.post(reverse("narratives:export", args=[long.pk, "txt"])).status_code == 302
+    assert NarrativeExport.objects.get(narrative=long).fmt == "txt"
