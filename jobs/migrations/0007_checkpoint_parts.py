@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0005_job_submissions'),
+        ('jobs', '0006_job_position'),
     ]
 
     operations = [
