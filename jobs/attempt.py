@@ -25,6 +25,7 @@ from jobs.db_retry import with_db_retry
 from jobs.engine_settings import engine_backend, engine_config, job_cost_cap_usd
 from jobs.failures import staff_detail, writer_message
 from jobs.heartbeat import Heartbeat
+from jobs.live import LiveProse
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
@@ -104,6 +105,11 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     tracker.set_run_usage(ckpt_usage)
     saver = CheckpointSaver(job_id)
     heartbeat = Heartbeat(tracker)
+    live = LiveProse(job_id, rq_job_id)
+
+    def on_checkpoint(checkpoint: dict[str, Any]) -> None:
+        saver.offer(checkpoint)
+        live.flush()  # a finished passage reaches the page even when its last update was throttled
 
     def on_model_call(call: Any) -> None:
         tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
@@ -115,9 +121,10 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         on_stage_start=lambda stage, index: tracker.stage_start(_stage_key(stage)),
         on_stage_end=lambda stage, index: tracker.stage_end(_stage_key(stage)),
         on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
-        on_checkpoint=saver.offer,
+        on_checkpoint=on_checkpoint,
         on_model_call=on_model_call,
         should_cancel=heartbeat.should_cancel,
+        on_text=live.offer,
     )
     pipeline_seconds = 0.0
     try:
@@ -179,6 +186,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, INTERNAL_ERROR, saver=saver)
     finally:
         heartbeat.stop()
+        live.clear()
 
 
 def _cancel_message(tracker: ProgressTracker) -> str:

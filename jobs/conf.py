@@ -26,6 +26,8 @@ _DEFAULTS: dict[str, float] = {
     # A progress, checkpoint or ending write that loses its database connection (PostgreSQL
     # restarted, failed over) reconnects and retries for this long before the run gives up.
     "NF_DB_RETRY_SECONDS": 10.0,
+    # The passage being written reaches the job page at most this often (Redis writes).
+    "NF_LIVE_PROSE_SECONDS": 1.0,
 }
 
 # RQ job timeout per production type (seconds): long enough for a real LLM.
