@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from jobs.pipeline.usage import Ledger, ModelCall, TierUsage, Usage
 
 
@@ -53,7 +55,7 @@ def test_it_is_what_the_ledger_of_a_run_adds_up_to():
 
 def test_it_prices_and_routes_by_a_backends_capabilities_not_its_name():
     from jobs.pipeline import Brief, EngineConfig, estimate_cost, run_pipeline
-    from jobs.pipeline.backends.base import LOCAL_WRITER, MODEL_API, Capabilities
+    from jobs.pipeline.backends.base import LOCAL_WRITER, MODEL_API
     from jobs.pipeline.backends.offline import OfflineBackend
 
     class LocalWriter(OfflineBackend):
@@ -62,7 +64,7 @@ def test_it_prices_and_routes_by_a_backends_capabilities_not_its_name():
 
     class PricedWriter(OfflineBackend):  # writes like the offline engine, billed like a model API
         name = "priced-writer"
-        capabilities = Capabilities(priced=True, judges_coherence=False, label=MODEL_API.label)
+        capabilities = dataclasses.replace(LOCAL_WRITER, priced=True, label=MODEL_API.label)
 
     brief = Brief.from_dict(
         {
