@@ -36,6 +36,8 @@ SYNC_MAX_WORDS = 60_000
 def is_sync(fmt: str, word_count: int | None) -> bool:
     """Whether this format of a narrative this long is made in the request."""
     return fmt in SYNC_FORMATS and (word_count or 0) <= SYNC_MAX_WORDS
+
+
 RENDER_TASK = "narratives.tasks.render_export"
 # A render that has not finished after this long is presumed lost (its worker died) and may restart.
 STALE_AFTER = timedelta(minutes=15)
