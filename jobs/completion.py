@@ -21,6 +21,7 @@ from billing.models import OperationType
 from billing.services import usage_bill_job
 from jobs.checkpoints import checkpoint_stage_of, checkpoint_usage
 from jobs.models import GenerationJob, JobRuntime, JobStatus
+from narraforge.causes import Cause
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ OPERATION_FOR_KIND = {
     JobRuntime.Kind.PLANNING: OperationType.PLANNING,
 }
 
+
+CANCELLED_MESSAGE = "Cancelled by you; finished work is kept and the job can be resumed."
 
 _ENDING_FIELDS = [
     "status",
@@ -96,8 +99,13 @@ def job_complete(
     result: Any,
     usage_by_tier: dict[str, Any],
     timing: dict[str, float] | None = None,
+    checkpoint: dict[str, Any] | None = None,
 ) -> GenerationJob | None:
-    """One transaction: narrative (or plan), usage logs, project stats, user counters, job row."""
+    """One transaction: narrative (or plan), usage logs, project stats, user counters, job row.
+
+    Returns the ended job: ``completed``, or ``cancelled`` when a cancel committed first
+    (``checkpoint``, the run's last one, is then kept to resume from). None when not this attempt's.
+    """
     from narratives.services import narrative_create_from_job
     from projects.services import world_adopt_from_result, world_merge
 
@@ -107,6 +115,21 @@ def job_complete(
             log.info("Job %s is not this attempt's to complete (%s); skipped.", job_id, rq_job_id)
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
+        if runtime.cancel_requested_at is not None:
+            # job_cancel takes the same locks in the same order, so a cancel it accepted has committed
+            # before we got here: it wins. The run's work stays in its checkpoint; billed for what it spent.
+            log.info("Job %s was cancelled before its completion committed; ending it cancelled.", job_id)
+            return _end_locked(
+                job,
+                runtime,
+                message=CANCELLED_MESSAGE,
+                usage_by_tier=usage_by_tier,
+                checkpoint=checkpoint,
+                status=JobStatus.CANCELLED,
+                progress=None,
+                resumable=None,
+                cause=Cause.CANCELLED,
+            )
         now = timezone.now()
         tokens, cost = _usage_totals(usage_by_tier)
         output: dict[str, Any] = {
@@ -168,7 +191,10 @@ def job_complete(
         runtime.checkpoint_stage = ""
         runtime.usage = usage_by_tier
         runtime.cancel_requested_at = None
-        runtime.save(update_fields=["checkpoint", "checkpoint_stage", "usage", "cancel_requested_at"])
+        runtime.failure_cause = ""
+        runtime.save(
+            update_fields=["checkpoint", "checkpoint_stage", "usage", "cancel_requested_at", "failure_cause"]
+        )
         return job
 
 
@@ -183,53 +209,91 @@ def job_fail(
     progress: dict[str, Any] | None = None,
     resumable: bool | None = None,
     from_status: str = JobStatus.RUNNING,
+    cause: str = "",
 ) -> GenerationJob | None:
-    """End an attempt failed or cancelled: readable message, resumable with a checkpoint, billed once."""
+    """End an attempt failed or cancelled: readable message, resumable with a checkpoint, billed once.
+
+    ``cause`` is a ``narraforge.causes.Cause`` code, stored beside the job for the job page.
+    """
     with transaction.atomic():
         job = _locked_attempt(job_id, rq_job_id, from_status)
         if job is None:
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
-        if checkpoint is not None:
-            runtime.checkpoint = checkpoint
-            runtime.checkpoint_stage = checkpoint_stage_of(checkpoint)[:100]
-            runtime.checkpoint_saved_at = timezone.now()
-        if usage_by_tier is None:
-            # The worker is gone: its last progress write, but never less than its last checkpoint holds
-            # (checkpoints with new spend are saved at once, progress at most once per interval).
-            usage_by_tier = _usage_max(runtime.usage or {}, checkpoint_usage(runtime.checkpoint))
-        runtime.usage = usage_by_tier
-        runtime.save(update_fields=["checkpoint", "checkpoint_stage", "checkpoint_saved_at", "usage"])
-        usage_bill_job(
-            job=job,
+        return _end_locked(
+            job,
+            runtime,
+            message=message,
             usage_by_tier=usage_by_tier,
-            operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
+            checkpoint=checkpoint,
+            status=status,
+            progress=progress,
+            resumable=resumable,
+            cause=cause,
         )
-        now = timezone.now()
-        tokens, cost = _usage_totals(usage_by_tier)
-        job.status = status
-        job.error_message = message
-        if resumable is None:
-            # A checkpoint, or the plan a draft/revision starts from, is something to continue from.
-            resumable = runtime.checkpoint is not None or runtime.kind in (
-                JobRuntime.Kind.DRAFT,
-                JobRuntime.Kind.REVISION,
-            )
-        job.can_resume = resumable
-        job.completed_at = now
-        job.duration_seconds = _duration(job, now)
-        job.tokens_used = max(tokens, job.tokens_used or 0)
-        job.actual_cost_usd = max(cost, job.actual_cost_usd or 0.0)
-        if progress:
-            for field in ("current_stage", "completed_stages", "progress_percentage"):
-                if field in progress:
-                    setattr(job, field, progress[field])
-        job.save(update_fields=_ENDING_FIELDS)
-        return job
+
+
+def _end_locked(
+    job: GenerationJob,
+    runtime: JobRuntime,
+    *,
+    message: str,
+    usage_by_tier: dict[str, Any] | None,
+    checkpoint: dict[str, Any] | None,
+    status: str,
+    progress: dict[str, Any] | None,
+    resumable: bool | None,
+    cause: str,
+) -> GenerationJob:
+    """The failed/cancelled ending itself; the caller holds the user, job and runtime row locks."""
+    if checkpoint is not None:
+        runtime.checkpoint = checkpoint
+        runtime.checkpoint_stage = checkpoint_stage_of(checkpoint)[:100]
+        runtime.checkpoint_saved_at = timezone.now()
+    if usage_by_tier is None:
+        # The worker is gone: its last progress write, but never less than its last checkpoint holds
+        # (checkpoints with new spend are saved at once, progress at most once per interval).
+        usage_by_tier = _usage_max(runtime.usage or {}, checkpoint_usage(runtime.checkpoint))
+    runtime.usage = usage_by_tier
+    runtime.failure_cause = cause or (Cause.CANCELLED if status == JobStatus.CANCELLED else "")
+    runtime.save(
+        update_fields=["checkpoint", "checkpoint_stage", "checkpoint_saved_at", "usage", "failure_cause"]
+    )
+    usage_bill_job(
+        job=job,
+        usage_by_tier=usage_by_tier,
+        operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
+    )
+    now = timezone.now()
+    tokens, cost = _usage_totals(usage_by_tier)
+    job.status = status
+    job.error_message = message
+    if resumable is None:
+        # A checkpoint, or the plan a draft/revision starts from, is something to continue from.
+        resumable = runtime.checkpoint is not None or runtime.kind in (
+            JobRuntime.Kind.DRAFT,
+            JobRuntime.Kind.REVISION,
+        )
+    job.can_resume = resumable
+    job.completed_at = now
+    job.duration_seconds = _duration(job, now)
+    job.tokens_used = max(tokens, job.tokens_used or 0)
+    job.actual_cost_usd = max(cost, job.actual_cost_usd or 0.0)
+    if progress:
+        for field in ("current_stage", "completed_stages", "progress_percentage"):
+            if field in progress:
+                setattr(job, field, progress[field])
+    job.save(update_fields=_ENDING_FIELDS)
+    return job
 
 
 def job_finish_unfinished(
-    *, job_id: str, rq_job_id: str | None = None, reason: str, cancelled: bool | None = None
+    *,
+    job_id: str,
+    rq_job_id: str | None = None,
+    reason: str,
+    cancelled: bool | None = None,
+    cause: str = Cause.WORKER_LOST,
 ) -> GenerationJob | None:
     """End a running attempt whose worker is gone (reaper) or was killed (stop-job), from the DB."""
     runtime = JobRuntime.objects.filter(pk=job_id).first()
@@ -238,7 +302,8 @@ def job_finish_unfinished(
     return job_fail(
         job_id=job_id,
         rq_job_id=rq_job_id,
-        message="Cancelled by you; finished work is kept." if cancelled else reason,
+        message=CANCELLED_MESSAGE if cancelled else reason,
         usage_by_tier=None,
         status=JobStatus.CANCELLED if cancelled else JobStatus.FAILED,
+        cause=Cause.CANCELLED if cancelled else cause,
     )

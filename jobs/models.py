@@ -110,6 +110,9 @@ class JobRuntime(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True, default="")
+    failure_cause = models.CharField(
+        max_length=40, blank=True, default="", help_text="Why the job stopped (narraforge.causes.Cause)."
+    )
 
     class Meta:
         db_table = "generation_job_runtime"

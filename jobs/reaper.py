@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from jobs import conf, queues
 from jobs.completion import job_fail, job_finish_unfinished
 from jobs.models import GenerationJob, JobStatus
+from narraforge.causes import Cause
 
 log = logging.getLogger(__name__)
 
@@ -103,5 +104,6 @@ def _fail_queued(job_id: str, rq_id: str | None) -> bool:
         usage_by_tier=None,
         resumable=True,
         from_status=JobStatus.QUEUED,
+        cause=Cause.QUEUE_LOST,
     )
     return ended is not None

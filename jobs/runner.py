@@ -22,6 +22,7 @@ from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
+from jobs.pipeline.errors import BackendError
 from jobs.progress import (
     Heartbeat,
     ProgressTracker,
@@ -30,6 +31,7 @@ from jobs.progress import (
     usage_totals,
     with_db_retry,
 )
+from narraforge.causes import Cause, cause_for_backend
 from narraforge.logging import bind as bind_log_context
 
 log = logging.getLogger(__name__)
@@ -153,28 +155,75 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         }
         done = with_db_retry(
             lambda: job_complete(
-                job_id=job_id, rq_job_id=rq_job_id, result=result, usage_by_tier=usage, timing=timing
+                job_id=job_id,
+                rq_job_id=rq_job_id,
+                result=result,
+                usage_by_tier=usage,
+                timing=timing,
+                checkpoint=saver.pending,  # a cancel that wins keeps the latest checkpoint
             ),
             what=f"completion of job {job_id}",
         )
-        return "completed" if done is not None else "superseded"
+        return str(done.status) if done is not None else "superseded"
     except PipelineCancelled as exc:
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.CANCELLED, _cancel_message(tracker))
+        cause = Cause.SUPERSEDED if tracker.fenced else Cause.CANCELLED
+        return _end(
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.CANCELLED,
+            _cancel_message(tracker),
+            cause=cause,
+        )
     except BudgetExceeded as exc:
         message = (
             f"Stopped to stay within your budget: {exc}. Resume once you have room "
             "(the usage page shows your limits); finished work is kept."
         )
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message)
+        return _end(
+            job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message, cause=Cause.COST_CEILING
+        )
     except PipelineError as exc:
         log.warning("Job %s failed: %s", job_id, exc, exc_info=True)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, str(exc))
+        cause = cause_for_backend(getattr(exc, "cause", None)) if isinstance(exc, BackendError) else ""
+        return _end(
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.FAILED,
+            str(exc),
+            cause=cause or Cause.MODEL_ERROR,
+        )
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, DATABASE_LOST, saver=saver)
+        return _end(
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.FAILED,
+            DATABASE_LOST,
+            saver=saver,
+            cause=Cause.DATABASE_UNAVAILABLE,
+        )
     except Exception as exc:
         log.exception("Job %s crashed", job_id)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, INTERNAL_ERROR, saver=saver)
+        return _end(
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.FAILED,
+            INTERNAL_ERROR,
+            saver=saver,
+            cause=Cause.INTERNAL_ERROR,
+        )
     finally:
         heartbeat.stop()
 
@@ -185,7 +234,7 @@ def _cancel_message(tracker: ProgressTracker) -> str:
     return "Cancelled by you; finished work is kept and the job can be resumed."
 
 
-def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None) -> str:
+def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None, cause="") -> str:
     heartbeat.stop()
     checkpoint = getattr(exc, "checkpoint", None)
     if checkpoint is None and saver is not None and saver.pending is not None:
@@ -208,6 +257,7 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
             checkpoint=checkpoint,
             status=status,
             progress=progress,
+            cause=cause,
         ),
         seconds=max(conf.tunable("NF_DB_RETRY_SECONDS"), conf.tunable("NF_ORPHAN_AFTER_SECONDS")),
         what=f"ending of job {job_id}",

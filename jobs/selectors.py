@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import STAGES
+from narraforge.causes import cause_words
 
 STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
 
@@ -42,7 +43,10 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
     """Everything the progress panel shows, computed from the row (no Redis)."""
     done = set(job.completed_stages or [])
     running = job.current_stage if job.status == JobStatus.RUNNING else None
-    kind = JobRuntime.objects.filter(pk=job.pk).values_list("kind", flat=True).first()
+    kind, cause = JobRuntime.objects.filter(pk=job.pk).values_list("kind", "failure_cause").first() or (
+        "",
+        "",
+    )
     planning = kind == JobRuntime.Kind.PLANNING
     stages = []
     for stage in STAGES:
@@ -80,6 +84,8 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "can_cancel": job.status in ACTIVE_STATUSES,
         "can_resume": bool(job.can_resume) and job.status in (JobStatus.FAILED, JobStatus.CANCELLED),
         "error_message": job.error_message if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
+        "cause": cause if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else "",
+        "cause_words": cause_words(cause) if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
         "narrative_id": narrative_id,
         "is_plan_review": planning,
         "plan_ready": planning and job.status == JobStatus.COMPLETED,

@@ -24,6 +24,7 @@ from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief, BriefError, PipelineError
 from jobs.pipeline.plan import Plan
+from narraforge.causes import Cause
 from projects.models import Project
 
 log = logging.getLogger(__name__)
@@ -144,10 +145,12 @@ def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
     stop-job command) and the job is finished from what the database holds.
     """
     with transaction.atomic():
-        row = _job_for_update(user, job)
+        # The same locks in the same order as job_complete (user row, then job row): a cancel either
+        # commits before a completion starts (and the completion ends the job cancelled) or sees it done.
+        row = _job_for_update(_lock_user(user), job)
         if row.status not in ACTIVE_STATUSES:
             raise JobError(
-                f"This job is already {row.get_status_display().lower()}; there is nothing to cancel."
+                f"This job already finished ({row.get_status_display().lower()}); there is nothing to cancel."
             )
         if row.status == JobStatus.QUEUED:
             has_checkpoint = JobRuntime.objects.filter(pk=row.pk, checkpoint__isnull=False).exists()
@@ -157,6 +160,7 @@ def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
             row.can_resume = has_checkpoint or row.retry_count > 0
             row.error_message = "Cancelled before it started."
             row.save(update_fields=["status", "completed_at", "can_resume", "error_message", "updated_at"])
+            JobRuntime.objects.filter(pk=row.pk).update(failure_cause=Cause.CANCELLED)
             rq_id = row.rq_job_id
             transaction.on_commit(lambda: queues.remove_from_queue(rq_id))
         else:
@@ -209,7 +213,8 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
         )
         runtime.cancel_requested_at = None
         runtime.heartbeat_at = None
-        runtime.save(update_fields=["cancel_requested_at", "heartbeat_at"])
+        runtime.failure_cause = ""
+        runtime.save(update_fields=["cancel_requested_at", "heartbeat_at", "failure_cause"])
         queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
         return row
 

@@ -47,4 +47,5 @@ def on_generation_stopped(job, connection, *args, **kwargs) -> None:
         job_id=job_id,
         rq_job_id=job.id,
         reason="The job was stopped by an operator; finished work is kept and it can be resumed.",
+        cause="stopped_by_operator",  # narraforge.causes.Cause.STOPPED_BY_OPERATOR
     )
