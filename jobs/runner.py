@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from billing.services import job_budget_usd, usage_billed_for_job
 from jobs import conf
+from jobs.cancelling import CancelProbe
 from jobs.checkpoints import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
 from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
@@ -120,7 +121,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
         on_checkpoint=saver.offer,
         on_model_call=on_model_call,
-        should_cancel=heartbeat.should_cancel,
+        should_cancel=CancelProbe(job_id, rq_job_id, heartbeat=heartbeat, tracker=tracker),
     )
     pipeline_seconds = 0.0
     try:

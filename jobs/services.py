@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from billing.models import OperationType, UsageLog
 from billing.services import LimitExceeded, usage_check_limits
-from jobs import queues
+from jobs import conf, queues
 from jobs.completion import job_complete, job_fail, job_finish_unfinished  # noqa: F401 (re-exported)
 from jobs.engine import engine_estimate_usd
 from jobs.errors import JobError
@@ -168,6 +168,20 @@ def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
                 cancel_requested_at=timezone.now()
             )
         return row
+
+
+def cancel_message(job: GenerationJob) -> str:
+    """What a writer is told when ``job_cancel`` accepted a cancel: when it takes effect, what is kept."""
+    if job.status == JobStatus.CANCELLED:
+        if job.retry_count:
+            return "Cancelled before the resumed attempt started; nothing more was charged."
+        return "Cancelled before it started; nothing was charged."
+    grace = int(conf.tunable("NF_CANCEL_GRACE_SECONDS"))
+    return (
+        "Cancelling: the job stops before its next model call or step, within seconds "
+        f"(a model call already under way gets up to {grace} s to answer). "
+        "Work finished so far is kept and you are billed only for what it used."
+    )
 
 
 def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:

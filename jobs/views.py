@@ -19,7 +19,15 @@ from django_htmx.http import HttpResponseClientRedirect
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
 from jobs.models import FINISHED_STATUSES, JobStatus
 from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
-from jobs.services import JobError, LimitExceeded, job_cancel, job_create, job_draft_from_plan, job_resume
+from jobs.services import (
+    JobError,
+    LimitExceeded,
+    cancel_message,
+    job_cancel,
+    job_create,
+    job_draft_from_plan,
+    job_resume,
+)
 from narraforge.templatetags.nf_ui import narrative_url
 from projects.selectors import project_get_for_user, projects_for_user
 
@@ -124,11 +132,11 @@ def job_progress_view(request, job_id):
 def job_cancel_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
-        job_cancel(user=request.user, job=job)
+        job = job_cancel(user=request.user, job=job)
     except JobError as exc:
         messages.error(request, _refusal(exc))
     else:
-        messages.success(request, "Cancelling: the job stops after its current step.")
+        messages.success(request, cancel_message(job))
     return redirect("jobs:detail", job.id)
 
 

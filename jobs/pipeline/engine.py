@@ -57,16 +57,20 @@ class Engine:
     def _model(self, tier: str) -> str:
         return "offline" if self.backend.name == "offline" else self.config.model_for(tier)
 
-    def _before_call(
-        self, stage_key: str, model: str, messages: list[dict[str, str]], max_tokens: int
-    ) -> None:
+    def check_cancel(self, stage_key: str, what: str = "call") -> None:
+        """Raise PipelineCancelled if the caller asked to stop: before every call and every offline step."""
         cancel = self.callbacks.should_cancel
         if cancel is not None and cancel():
             raise PipelineCancelled(
-                f"Cancelled before a {stage_of(stage_key).label.lower()} call; "
+                f"Cancelled before a {stage_of(stage_key).label.lower()} {what}; "
                 "finished work is kept in the checkpoint.",
                 checkpoint=self.snapshot(),
             )
+
+    def _before_call(
+        self, stage_key: str, model: str, messages: list[dict[str, str]], max_tokens: int
+    ) -> None:
+        self.check_cancel(stage_key)
         if self.budget_usd is None:
             return
         prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
