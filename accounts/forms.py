@@ -1,7 +1,9 @@
-"""Profile form: the two fields a writer edits about themselves."""
+"""Profile form (the two fields a writer edits about themselves) and the reset-link check."""
 
+from allauth.account.forms import UserTokenForm
 from django import forms
 
+from accounts.adapters import url_to_user_id
 from accounts.models import User
 
 
@@ -27,3 +29,11 @@ class ProfileForm(forms.ModelForm):
         if url and not url.startswith("https://"):
             raise forms.ValidationError("Use an https:// address so the image loads securely.")
         return url or None
+
+
+class ResetTokenForm(UserTokenForm):
+    """allauth's reset-link check, reading the 32-hex uid our reset links carry (see adapters)."""
+
+    def _get_user(self, uidb36):
+        user_id = url_to_user_id(uidb36 or "")
+        return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None

@@ -158,6 +158,11 @@ if not DEBUG and not TESTING:
             "KEY_PREFIX": "nf",
         }
     }
+# Behind reverse proxies (README, Production): how many of them append to
+# X-Forwarded-For, so the rate limits key on the real client (narraforge/clientip.py).
+# 0 (the default) ignores the header: without a proxy anyone can write it.
+NF_TRUSTED_PROXY_COUNT = env.int("NF_TRUSTED_PROXY_COUNT", default=0)
+ACCOUNT_FORMS = {"user_token": "accounts.forms.ResetTokenForm"}
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from .backends import default_backend_name, get_backend
-from .brief import GENRES, LANGUAGES, PRODUCTION_TYPES, Brief, BriefError
+from .brief import GENRES, LANGUAGES, POVS, PRODUCTION_TYPES, STRUCTURES, TENSES, TONES, Brief, BriefError
 from .config import EngineConfig
 from .engine import Callbacks
 from .errors import PipelineError
@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inspiration", required=True)
     parser.add_argument("--title", default="")
     parser.add_argument("--language", default="en", choices=LANGUAGES)
+    parser.add_argument("--world-notes", default="")
+    parser.add_argument("--pov", default="third_limited", choices=POVS)
+    parser.add_argument("--tense", default="past", choices=TENSES)
+    parser.add_argument("--tone", default="neutral", choices=TONES)
+    parser.add_argument("--structure", default="three_act", choices=STRUCTURES)
     parser.add_argument("--words", type=int, default=None)
     parser.add_argument(
         "--backend",
@@ -148,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
                 "inspiration": args.inspiration,
                 "title": args.title,
                 "language": args.language,
+                "world_notes": args.world_notes,
+                "pov": args.pov,
+                "tense": args.tense,
+                "tone": args.tone,
+                "structure": args.structure,
                 "target_words": args.words,
             }
         )

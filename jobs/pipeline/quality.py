@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends.offline_lang import cliches as cliche_list
+from .backends.offline.lang import cliches as cliche_list
 from .plan import SegmentPlan
 from .text import words
 

@@ -13,6 +13,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.pipeline import GENRES, LANGUAGES, PRODUCTION_TYPES, Brief, BriefError, PipelineError
+from jobs.pipeline.brief import POVS, STRUCTURES, TENSES, TONES
 
 
 class Command(BaseCommand):
@@ -22,8 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("--type", dest="production_type", required=True, choices=PRODUCTION_TYPES)
         parser.add_argument("--genre", required=True, choices=GENRES)
         parser.add_argument("--inspiration", required=True)
-        parser.add_argument("--title", default="")
+        parser.add_argument(
+            "--title", default="", help="the writer's title (default: the engine proposes one)"
+        )
         parser.add_argument("--language", default="en", choices=LANGUAGES)
+        parser.add_argument("--world-notes", default="", help="people, places and rules of the world")
+        parser.add_argument("--pov", default="third_limited", choices=POVS, help="point of view")
+        parser.add_argument("--tense", default="past", choices=TENSES)
+        parser.add_argument("--tone", default="neutral", choices=TONES)
+        parser.add_argument("--structure", default="three_act", choices=STRUCTURES)
         parser.add_argument("--words", type=int, default=None, help="target words (the type's range)")
         parser.add_argument("--backend", choices=("offline", "openai"), default=None)
         parser.add_argument("--out", default="forge-output", help="output folder (in-process mode)")
@@ -40,6 +48,11 @@ class Command(BaseCommand):
             "inspiration": o["inspiration"],
             "title": o["title"],
             "language": o["language"],
+            "world_notes": o["world_notes"],
+            "pov": o["pov"],
+            "tense": o["tense"],
+            "tone": o["tone"],
+            "structure": o["structure"],
             "target_words": o["words"],
             "review_plan": o["review_plan"],
         }

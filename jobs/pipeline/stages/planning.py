@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict
 
 from .. import schema as schemas
-from ..backends.offline_lang import lang_data
+from ..backends.offline.lang import lang_data
 from ..brief import Brief
 from ..engine import Engine
 from ..plan import Act, Beat, Character, Interpretation, SegmentPlan, StructureDesign, WorldBible

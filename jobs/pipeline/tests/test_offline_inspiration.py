@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.pipeline import GENRES, chapters_from_text, run_pipeline
-from jobs.pipeline.backends.offline_inspire import analyse, read_notes
+from jobs.pipeline.backends.offline.inspire import analyse, read_notes
 
 from .conftest import make_brief
 

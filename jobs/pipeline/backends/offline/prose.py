@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ..text import count_words
-from .offline_inspire import analyse, slots
-from .offline_lang import Deck, LangData, capitalise, load_json, render
+from ...text import count_words
+from .inspire import analyse, slots
+from .lang import Deck, LangData, capitalise, load_json, render
 
 
 @cache

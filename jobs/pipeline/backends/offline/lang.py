@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z.,\-]*)\}")
 _TENSE_RE = re.compile(r"<([^<>|]*)\|([^<>]*)>")

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from .offline_lang import capitalise, load_json
+from .lang import capitalise, load_json
 
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|[.,;:!?—–()\"“”„]")
 _SENT_RE = re.compile(r"(?<=[.!?…])\s+")
