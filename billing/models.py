@@ -77,3 +77,28 @@ class MonthlyReset(models.Model):
 
     def __str__(self) -> str:
         return f"Reset of {self.month:%Y-%m}"
+
+
+class CostReservation(models.Model):
+    """What a job may spend, held against its owner's monthly cost limit while it is active.
+
+    Not one of the seed's tables. ``reserved_usd`` is the job's total over all
+    its attempts: its estimate when it is created (or resumed), grown before
+    every model call that could go past it. The rule that uses it lives in
+    ``billing.reservations``.
+    """
+
+    job = models.OneToOneField(
+        "jobs.GenerationJob", on_delete=models.DB_CASCADE, primary_key=True, related_name="cost_reservation"
+    )
+    user = models.ForeignKey("accounts.User", on_delete=models.DB_CASCADE, related_name="+", db_index=False)
+    reserved_usd = models.FloatField(default=0.0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "billing_cost_reservations"
+        # The ceiling sums one user's reservations on every check.
+        indexes = [models.Index(fields=["user"], name="idx_reservations_user_id")]
+
+    def __str__(self) -> str:
+        return f"${self.reserved_usd:.4f} for job {self.job_id[:8]}"

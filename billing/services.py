@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, F, FloatField, Q, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import OperationType, UsageLog
+from billing.reservations import reservations_held_usd
 from jobs.errors import JobError
 
 if TYPE_CHECKING:
@@ -81,23 +82,10 @@ def usage_pending(*, user: User, exclude_job_id: str | None = None) -> Pending:
             "pk",
             filter=~Q(production_brief__review_plan=True) & ~Q(pk__in=billed_jobs),
         ),
-        cost=Coalesce(
-            Sum(
-                Greatest(
-                    Coalesce("estimated_cost_usd", Value(0.0)),
-                    Coalesce("actual_cost_usd", Value(0.0)),
-                    output_field=FloatField(),
-                )
-            ),
-            Value(0.0),
-            output_field=FloatField(),
-        ),
     )
-    # What active jobs already billed (a resumed job's earlier attempts) is in the user's counters.
-    already = UsageLog.objects.filter(job__in=active.values("pk")).aggregate(
-        s=Coalesce(Sum("cost_usd"), Value(0.0), output_field=FloatField())
-    )["s"]
-    return Pending(generations=agg["generations"], cost_usd=max(agg["cost"] - already, 0.0))
+    # The cost side is the reservation rule (billing.reservations): what active jobs hold, unbilled.
+    held = reservations_held_usd(user_id=user.pk, exclude_job_id=exclude_job_id)
+    return Pending(generations=agg["generations"], cost_usd=held)
 
 
 def remaining_generations(user: User, pending: Pending | None = None) -> int | None:
@@ -323,13 +311,20 @@ def usage_recompute(*, fix: bool = False, users=None, now=None) -> list[CounterM
     )
     mismatches: list[CounterMismatch] = []
     for row in qs.order_by("email").values(
-        "pk", "email", "monthly_generations_used", "monthly_cost_used_usd",
-        "expected_monthly_generations_used", "expected_monthly_cost_used_usd",
+        "pk",
+        "email",
+        "monthly_generations_used",
+        "monthly_cost_used_usd",
+        "expected_monthly_generations_used",
+        "expected_monthly_cost_used_usd",
     ):
         gens, cost = row["expected_monthly_generations_used"], row["expected_monthly_cost_used_usd"]
         if row["monthly_generations_used"] != gens:
-            mismatches.append(CounterMismatch(row["pk"], row["email"], "monthly_generations_used",
-                                              row["monthly_generations_used"], gens))
+            mismatches.append(
+                CounterMismatch(
+                    row["pk"], row["email"], "monthly_generations_used", row["monthly_generations_used"], gens
+                )
+            )
         stored_cost = row["monthly_cost_used_usd"]
         if stored_cost is None or abs(stored_cost - cost) > 1e-6:
             mismatches.append(
@@ -339,4 +334,3 @@ def usage_recompute(*, fix: bool = False, users=None, now=None) -> list[CounterM
         with transaction.atomic():
             _lock_and_recount(User.objects.filter(pk__in={m.user_id for m in mismatches}), start, end)
     return mismatches
-

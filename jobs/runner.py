@@ -14,9 +14,10 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from billing.services import job_budget_usd, usage_billed_for_job
+from billing.services import usage_billed_for_job
 from jobs import conf
 from jobs.cancelling import CancelProbe
+from jobs.ceiling import CeilingGuard
 from jobs.checkpoints import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
 from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
@@ -71,14 +72,15 @@ def _stage_key(stage: Any) -> str:
 
 
 def _budget(job: GenerationJob, already_billed_usd: float, checkpoint_cost: float) -> float | None:
-    """The ledger's ceiling for this attempt: checkpoint spend + what the job and the month still allow."""
-    user_left = job_budget_usd(job.user)  # min(per-job cap, monthly cost left); None = unlimited
+    """The ledger's static ceiling for this attempt: checkpoint spend + what the per-job cap still allows.
+
+    The monthly limit is not a fixed number for a running job (other jobs of the
+    user spend at the same time): ``jobs.ceiling.CeilingGuard`` checks it before every call.
+    """
     cap = job_cost_cap_usd()
-    allowed: float | None = user_left
-    if cap is not None:
-        cap_left = max(cap - already_billed_usd, 0.0)
-        allowed = cap_left if allowed is None else min(allowed, cap_left)
-    return None if allowed is None else checkpoint_cost + allowed
+    if cap is None:
+        return None
+    return checkpoint_cost + max(cap - already_billed_usd, 0.0)
 
 
 def run_job(job_id: str, rq_job_id: str | None = None) -> str:
@@ -115,7 +117,9 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
         saver.spent_usd += call.cost_usd
 
+    guard = CeilingGuard(job_id=job_id, user_id=job.user_id, base_cost_usd=usage_totals(base_usage)[1])
     callbacks = Callbacks(
+        before_spend=guard,
         on_stage_start=lambda stage, index: tracker.stage_start(_stage_key(stage)),
         on_stage_end=lambda stage, index: tracker.stage_end(_stage_key(stage)),
         on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
@@ -179,10 +183,15 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             cause=cause,
         )
     except BudgetExceeded as exc:
-        message = (
-            f"Stopped to stay within your budget: {exc}. Resume once you have room "
-            "(the usage page shows your limits); finished work is kept."
-        )
+        if getattr(exc, "cause", "") == "ceiling":
+            message = str(exc)  # already in the writer's words (jobs.ceiling)
+        else:
+            message = (
+                "Paused before the next step: it could take this job past the "
+                f"${job_cost_cap_usd() or exc.budget_usd:,.2f} a single job may spend. "
+                "Everything written so far is kept; a shorter "
+                "length or a smaller plan fits within it."
+            )
         return _end(
             job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message, cause=Cause.COST_CEILING
         )

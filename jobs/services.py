@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import OperationType, UsageLog
+from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
 from jobs import conf, queues
 from jobs.completion import job_complete, job_fail, job_finish_unfinished  # noqa: F401 (re-exported)
@@ -93,6 +94,7 @@ def _new_job(
     JobRuntime.objects.create(
         job=job, kind=kind, plan=plan, parent_narrative_id=parent_narrative_id, world_mode=world_mode
     )
+    reservation_open(job_id=job.pk, user_id=user.pk, total_usd=estimate)
     queues.enqueue_on_commit(job, queue_name=queues.queue_name_for(user))
     return job
 
@@ -203,11 +205,13 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
             job=row, operation_type__in=(OperationType.GENERATION, OperationType.REVISION)
         ).exists()
         billed = sum(UsageLog.objects.filter(job=row).values_list("cost_usd", flat=True))
+        still = max((row.estimated_cost_usd or 0.0) - billed, 0.0)
         usage_check_limits(
             user=locked_user,
-            estimated_cost_usd=max((row.estimated_cost_usd or 0.0) - billed, 0.0),
+            estimated_cost_usd=still,
             counts_as_generation=runtime.kind != JobRuntime.Kind.PLANNING and not counted,
         )
+        reservation_open(job_id=row.pk, user_id=locked_user.pk, total_usd=billed + still)
         row.status = JobStatus.QUEUED
         row.retry_count = (row.retry_count or 0) + 1
         row.error_message = None

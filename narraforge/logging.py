@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from narraforge.redaction import configured_secrets, redact, redact_data
+
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "nf_log_context", default=None
 )
@@ -100,6 +102,39 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class RedactFilter(logging.Filter):
+    """Masks secrets (``narraforge.redaction``) in the message, its extras and its traceback.
+
+    The record is rendered here (message with its args, traceback as text), so
+    whatever formatter comes next only ever sees the redacted text.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            secrets = configured_secrets()
+            record.msg = redact(record.getMessage(), secrets=secrets)
+            record.args = None
+            if record.exc_info:
+                text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+                record.exc_text = redact(text, secrets=secrets)
+                record.exc_info = None
+            elif record.exc_text:
+                record.exc_text = redact(record.exc_text, secrets=secrets)
+            if record.stack_info:
+                record.stack_info = redact(record.stack_info, secrets=secrets)
+            for key, value in list(vars(record).items()):
+                if key not in _RESERVED and isinstance(value, str) and not key.startswith("_"):
+                    setattr(record, key, redact(value, secrets=secrets))
+        except Exception:  # never let an unredacted line through, never drop the record
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "[log line withheld: it could not be redacted]",
+                None,
+                None,
+                None,
+            )
+        return True
+
+
 class RequestContextMiddleware:
     """Makes the current request visible to ContextFilter (for the request's user id)."""
 
@@ -165,13 +200,20 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "narraforge.logging.ContextFilter"}},
+        "filters": {
+            "context": {"()": "narraforge.logging.ContextFilter"},
+            "redact": {"()": "narraforge.logging.RedactFilter"},
+        },
         "formatters": {
             "json": {"()": "narraforge.logging.JSONFormatter"},
             "plain": {"()": "narraforge.logging.PlainFormatter"},
         },
         "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": formatter, "filters": ["context"]},
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": formatter,
+                "filters": ["context", "redact"],
+            },
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
@@ -200,5 +242,12 @@ def init_sentry(dsn: str, *, environment: str, release: str | None = None, trace
         ],
         traces_sample_rate=traces_sample_rate,
         send_default_pii=False,
+        before_send=_sentry_redact,
+        before_breadcrumb=lambda crumb, hint: redact_data(crumb),
     )
     return True
+
+
+def _sentry_redact(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    """Sentry events carry exception messages, local variables and URLs: mask their secrets too."""
+    return redact_data(event)

@@ -33,6 +33,9 @@ class Callbacks:
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None
     on_model_call: Callable[[ModelCall], None] | None = None
     should_cancel: Callable[[], bool] | None = None
+    # Before a call that may cost money: (worst-case USD of the call, USD this run has spent) →
+    # None to go ahead, or a sentence for the writer to stop with (BudgetExceeded, cause "ceiling").
+    before_spend: Callable[[float, float], str | None] | None = None
 
 
 class Engine:
@@ -71,12 +74,23 @@ class Engine:
         self, stage_key: str, model: str, messages: list[dict[str, str]], max_tokens: int
     ) -> None:
         self.check_cancel(stage_key)
-        if self.budget_usd is None:
+        if self.budget_usd is None and self.callbacks.before_spend is None:
             return
         prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
         # Worst case: the model uses every token it is allowed.
         worst = self.config.cost(model, prompt, max_tokens)
-        if self.ledger.cost_usd + worst > self.budget_usd + 1e-12:
+        if self.callbacks.before_spend is not None and worst > 0:
+            # The caller's ceiling (the user's monthly limit shared with their other jobs).
+            refusal = self.callbacks.before_spend(worst, self.ledger.cost_usd)
+            if refusal:
+                raise BudgetExceeded(
+                    refusal,
+                    checkpoint=self.snapshot(),
+                    spent_usd=self.ledger.cost_usd,
+                    budget_usd=self.ledger.cost_usd,
+                    cause="ceiling",
+                )
+        if self.budget_usd is not None and self.ledger.cost_usd + worst > self.budget_usd + 1e-12:
             raise BudgetExceeded(
                 f"Stopped before a {stage_of(stage_key).label.lower()} call: it could cost up to "
                 f"${worst:.4f}, and ${self.ledger.cost_usd:.4f} of the "

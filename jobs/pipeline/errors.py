@@ -35,10 +35,12 @@ class BudgetExceeded(PipelineError):
         checkpoint: dict[str, Any] | None = None,
         spent_usd: float = 0.0,
         budget_usd: float = 0.0,
+        cause: str = "budget",
     ) -> None:
         super().__init__(message, checkpoint=checkpoint)
         self.spent_usd = spent_usd
         self.budget_usd = budget_usd
+        self.cause = cause  # "budget": the run's own budget; "ceiling": the caller's before_spend refused
 
 
 class BackendError(PipelineError):

@@ -134,8 +134,14 @@ class FakeChatServer:
     or the scripted HTTP status as a string.
     """
 
-    def __init__(self, api_key: str = "test-key", *, latency: float = 0.0) -> None:
+    def __init__(
+        self, api_key: str = "test-key", *, latency: float = 0.0, fill_max_tokens: bool = False
+    ) -> None:
         self.api_key = api_key
+        # A verbose model: every answer uses its whole max_tokens (prose runs on, JSON is padded with
+        # whitespace), so real cost runs above the estimate and only the worst-case check holds it.
+        self.fill_max_tokens = fill_max_tokens
+        self.usage: list[dict[str, Any]] = []  # what the "provider" reported (and would charge) per answer
         self.script: deque[tuple[Any, ...]] = deque()
         self.outage: tuple[Any, ...] | None = None
         self.latency = latency
@@ -174,6 +180,20 @@ class FakeChatServer:
             content = prose(int(m.group(1)) if m else 200)
         if tokens(content) > max_tokens:
             content, finish = content[: max_tokens * 4], "length"
+        elif self.fill_max_tokens and override is None:
+            if body.get("response_format", {}).get("type") == "json_schema":
+                content = content + " " * (max_tokens * 4 - len(content))
+            else:
+                content = (content + " " + prose(max_tokens))[: max_tokens * 4]
+        prompt_tokens = sum(tokens(m.get("content", "")) + 4 for m in messages)
+        with self.lock:
+            self.usage.append(
+                {
+                    "model": body.get("model", "fake"),
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": tokens(content),
+                }
+            )
         return {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -183,11 +203,26 @@ class FakeChatServer:
                 {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
             ],
             "usage": {
-                "prompt_tokens": sum(tokens(m.get("content", "")) + 4 for m in messages),
+                "prompt_tokens": prompt_tokens,
                 "completion_tokens": tokens(content),
-                "total_tokens": sum(tokens(m.get("content", "")) + 4 for m in messages) + tokens(content),
+                "total_tokens": prompt_tokens + tokens(content),
             },
         }
+
+    def reported_tokens(self) -> int:
+        """Every token the server reported in its answers' usage (what a provider bills)."""
+        with self.lock:
+            return sum(u["prompt_tokens"] + u["completion_tokens"] for u in self.usage)
+
+    def reported_cost(self, prices: dict[str, tuple[float, float]]) -> float:
+        """What the answers cost at ``prices`` (USD per 1M tokens, input and output, per model)."""
+        with self.lock:
+            usage = list(self.usage)
+        total = 0.0
+        for u in usage:
+            price_in, price_out = prices.get(u["model"], (0.0, 0.0))
+            total += (u["prompt_tokens"] * price_in + u["completion_tokens"] * price_out) / 1_000_000
+        return total
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
