@@ -37,8 +37,8 @@ WORKER_LOST = (
     "host). Finished work is kept: resume the job to continue without paying for it again."
 )
 QUEUE_LOST = (
-    "This job was lost from the queue before it started (the queue server restarted). "
-    "Resume it to queue it again; nothing was charged."
+    "This job was lost from the queue (the queue server restarted) after earlier work had been paid for. "
+    "Resume it to continue from its checkpoint; finished work is not paid for again."
 )
 
 
@@ -46,10 +46,11 @@ QUEUE_LOST = (
 class ReapReport:
     orphaned: list[str] = field(default_factory=list)
     lost_in_queue: list[str] = field(default_factory=list)
+    requeued: list[str] = field(default_factory=list)
     queue_unreachable: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.orphaned or self.lost_in_queue)
+        return bool(self.orphaned or self.lost_in_queue or self.requeued)
 
 
 def stale_running_jobs(stale_after: float, now=None):
@@ -86,6 +87,10 @@ def reap_orphans(
             for job_id, rq_id in waiting.values_list("pk", "rq_job_id"):
                 if queues.rq_job_status(rq_id) in queues.ALIVE_RQ_STATUSES:
                     continue
+                if requeue_lost(job_id, rq_id):
+                    log.warning("Job %s: its RQ job %s was gone from Redis; queued it again.", job_id, rq_id)
+                    report.requeued.append(job_id)
+                    continue
                 ended = _fail_queued(job_id, rq_id)
                 if ended:
                     log.warning("Job %s: its RQ job %s is gone from Redis; marked failed.", job_id, rq_id)
@@ -94,6 +99,35 @@ def reap_orphans(
             log.warning("Reaper could not reach Redis to check queued jobs: %s", exc)
             report.queue_unreachable = True
     return report
+
+
+def requeue_lost(job_id: str, rq_id: str | None) -> bool:
+    """Enqueue a lost queued job again under the same attempt id, if nothing of it ran or was paid.
+
+    The attempt id fences duplicates: should the old entry reappear, only one claim can succeed.
+    A job with a checkpoint or spend is left to ``_fail_queued`` (resumable, as before).
+    """
+    from django.db import transaction
+
+    from billing.models import UsageLog
+    from jobs.models import JobRuntime
+
+    if not rq_id:
+        return False
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().filter(pk=job_id, status=JobStatus.QUEUED).first()
+        if job is None or job.rq_job_id != rq_id:
+            return False
+        runtime = JobRuntime.objects.filter(pk=job_id).first()
+        spent = (job.actual_cost_usd or 0) > 0 or (job.tokens_used or 0) > 0
+        if spent or (runtime is not None and runtime.checkpoint is not None):
+            return False
+        if UsageLog.objects.filter(job_id=job_id).exists():
+            return False
+        job.save(update_fields=["updated_at"])  # the grace period starts again
+        user = job.user
+        queues.enqueue_on_commit(job, queue_name=queues.queue_name_for(user))
+    return True
 
 
 def _fail_queued(job_id: str, rq_id: str | None) -> bool:

@@ -32,7 +32,7 @@ def reap_orphans_task() -> dict:
     except Exception:  # scheduling the next run must not stop this one
         log.exception("Could not reschedule the reaper")
     report = reap_orphans()
-    return {"orphaned": report.orphaned, "lost_in_queue": report.lost_in_queue}
+    return {"orphaned": report.orphaned, "lost_in_queue": report.lost_in_queue, "requeued": report.requeued}
 
 
 def on_generation_stopped(job, connection, *args, **kwargs) -> None:

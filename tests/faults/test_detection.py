@@ -1,0 +1,82 @@
+"""Found 4: how fast a lost worker is noticed.
+
+* The worker's main process sees its work horse die (RQ's monitor loop) and
+  ends that job at once — failed, resumable, cause "worker lost" — instead of
+  leaving it to the reaper's stale-heartbeat rule (set to a minute here, so
+  only the immediate path can pass).
+* With every worker gone, the cron scheduler process (``manage.py rqcron
+  jobs.cron``) runs the reaper itself, so the running job still ends within a
+  minute (here: the test's 3 s orphan rule plus a reaper interval).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.services import job_create
+from jobs.tests.conftest import ROOT, _children
+from tests.faults.conftest import SHORT_BRIEF, billed_usd, finished, wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _running_with_a_checkpoint(job_id):
+    job = GenerationJob.objects.get(pk=job_id)
+    if job.status != JobStatus.RUNNING:
+        return None
+    return "brief_interpretation" in (JobRuntime.objects.get(pk=job_id).checkpoint or {}).get(
+        "completed_stages", []
+    )
+
+
+def test_a_dead_work_horse_fails_its_job_at_once_not_when_the_reaper_looks(
+    owner, project, workers, fake_llm, openai_settings
+):
+    fake_llm.latency = 0.3
+    worker = workers.start(env={**fake_llm.worker_env, "NF_ORPHAN_AFTER_SECONDS": "60"}, scheduler=False)
+    job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
+    wait_for(lambda: _running_with_a_checkpoint(job.pk), timeout=30, what="a running job with a checkpoint")
+    horses = _children(worker.pid)
+    assert len(horses) == 1, horses
+    os.kill(horses[0], signal.SIGKILL)  # the OOM killer's signal
+    killed_at = time.monotonic()
+    ended = wait_for(lambda: finished(job.pk), timeout=20, interval=0.02, what="the job to end")
+    detected_after = time.monotonic() - killed_at
+    assert ended.status == JobStatus.FAILED and ended.can_resume, (ended.status, ended.error_message)
+    assert JobRuntime.objects.get(pk=job.pk).failure_cause == "worker_lost"
+    assert detected_after < 3.0, f"detected after {detected_after:.1f}s"
+    assert billed_usd(job.pk) == pytest.approx(ended.actual_cost_usd, abs=1e-9)
+    assert worker.poll() is None  # the worker itself lives on and takes the next job
+
+
+def test_with_every_worker_gone_the_cron_process_ends_a_running_job_within_a_minute(
+    owner, project, workers, fake_llm, openai_settings
+):
+    fake_llm.latency = 0.3
+    worker = workers.start(env=fake_llm.worker_env)
+    job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
+    wait_for(lambda: _running_with_a_checkpoint(job.pk), timeout=30, what="a running job with a checkpoint")
+    workers.kill(worker)  # the whole host: worker, work horse, scheduler
+    killed_at = time.monotonic()
+    cron = subprocess.Popen(
+        [sys.executable, "manage.py", "rqcron", "jobs.cron"],
+        cwd=ROOT,
+        env=workers.env(fake_llm.worker_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    workers.procs.append(cron)
+    ended = wait_for(lambda: finished(job.pk), timeout=30, interval=0.1, what="the cron process to reap")
+    detected_after = time.monotonic() - killed_at
+    assert ended.status == JobStatus.FAILED and ended.can_resume
+    assert JobRuntime.objects.get(pk=job.pk).failure_cause == "worker_lost"
+    assert "worker" in ended.error_message.lower()
+    assert detected_after < 15.0, f"detected after {detected_after:.1f}s"
