@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 
-from jobs.models import GenerationJob
+from jobs.models import GenerationJob, JobRuntime
 from jobs.services import JobError, job_cancel, job_resume
 from narraforge.admin_utils import admin_link, money, pretty_json
+from narraforge.redaction import redact
 
 
 @admin.register(GenerationJob)
@@ -38,7 +39,13 @@ class GenerationJobAdmin(admin.ModelAdmin):
         "completed_at",
         "duration_seconds",
         "rq_job_id",
+        "error_detail",
     )
+
+    @admin.display(description="Error detail (staff only, secrets masked)")
+    def error_detail(self, obj: GenerationJob) -> str:
+        detail = JobRuntime.objects.filter(pk=obj.pk).values_list("error_detail", flat=True).first()
+        return redact(detail or "") or "—"
 
     @admin.display(description="Job", ordering="id")
     def short_id(self, obj: GenerationJob) -> str:

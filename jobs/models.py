@@ -110,6 +110,9 @@ class JobRuntime(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True, default="")
+    error_detail = models.TextField(
+        blank=True, default="", help_text="Staff only: the engine's account of the last stop, redacted."
+    )
     failure_cause = models.CharField(
         max_length=40, blank=True, default="", help_text="Why the job stopped (narraforge.causes.Cause)."
     )

@@ -5,6 +5,7 @@ The task itself (``jobs.tasks.run_generation_job``) only calls ``run_job``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -21,6 +22,7 @@ from jobs.ceiling import CeilingGuard
 from jobs.checkpoints import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
 from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
+from jobs.failures import staff_detail, writer_message
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
@@ -196,7 +198,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message, cause=Cause.COST_CEILING
         )
     except PipelineError as exc:
-        log.warning("Job %s failed: %s", job_id, exc, exc_info=True)
+        log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
         cause = cause_for_backend(getattr(exc, "cause", None)) if isinstance(exc, BackendError) else ""
         return _end(
             job_id,
@@ -205,7 +207,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             heartbeat,
             exc,
             JobStatus.FAILED,
-            str(exc),
+            writer_message(exc),
             cause=cause or Cause.MODEL_ERROR,
         )
     except (OperationalError, InterfaceError) as exc:
@@ -257,6 +259,10 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
     }
     if tracker.fenced:
         return "superseded"
+    if status == JobStatus.FAILED:
+        # Staff's account of the stop (admin); the writer's message above never carries it.
+        with contextlib.suppress(Exception):  # diagnostics must not keep a job from ending
+            JobRuntime.objects.filter(pk=job_id).update(error_detail=staff_detail(exc))
     # Retried across a database restart for as long as the reaper would wait before taking over.
     ended = with_db_retry(
         lambda: job_fail(

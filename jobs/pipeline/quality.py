@@ -13,7 +13,7 @@ from typing import Any
 
 from .backends.offline.lang import cliches as cliche_list
 from .plan import SegmentPlan
-from .text import words
+from .text import count_words, sentences, words
 
 _STOP = frozenset(
     [
@@ -138,6 +138,32 @@ def plan_coverage(segments: list[SegmentPlan], texts: list[str]) -> tuple[float,
             if not ok:
                 missing.append({"segment": seg.index, "event": event})
     return (found / total if total else 1.0), missing
+
+
+def sentence_repeats(text: str, min_words: int = 5) -> tuple[float, float, str]:
+    """Repetition of whole sentences of ``min_words``+ words.
+
+    Returns the share of such sentences that repeat an earlier one (case and
+    punctuation ignored), the most repeated sentence's count per 10,000 words
+    of ``text``, and that sentence.
+    """
+    counts: dict[str, int] = {}
+    first: dict[str, str] = {}
+    total = 0
+    for s in sentences(text):
+        ws = words(s.lower())
+        if len(ws) < min_words:
+            continue
+        key = " ".join(ws)
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, s)
+        total += 1
+    if not total:
+        return 0.0, 0.0, ""
+    repeats = total - len(counts)
+    top = max(counts, key=counts.__getitem__)
+    n_words = count_words(text) or 1
+    return repeats / total, counts[top] * 10_000 / n_words, first[top]
 
 
 def repeated_ngrams_per_1000(ids: list[int], n: int, vocab: int) -> float:

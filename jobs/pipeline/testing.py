@@ -18,6 +18,7 @@ import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 _ABOUT_RE = re.compile(r"about (\d+) words")
 _SENTENCES = [
@@ -147,6 +148,7 @@ class FakeChatServer:
         self.latency = latency
         self.served: list[str] = []
         self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []  # request paths with their query strings
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -252,7 +254,8 @@ class FakeChatServer:
                 with server.lock:
                     server.requests.append(body)
                     action = server.outage or (server.script.popleft() if server.script else None)
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                server.paths.append(self.path)
+                if urlsplit(self.path).path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 if self.headers.get("Authorization") != f"Bearer {server.api_key}":
                     return self._send(

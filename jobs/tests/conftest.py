@@ -89,8 +89,13 @@ class Workers:
         return env
 
     def start(
-        self, *queues: str, env: dict[str, str] | None = None, scheduler: bool = True
+        self,
+        *queues: str,
+        env: dict[str, str] | None = None,
+        scheduler: bool = True,
+        log_path: Path | None = None,
     ) -> subprocess.Popen:
+        """A worker process; ``log_path`` keeps its stdout and stderr (its log lines) in that file."""
         args = [
             sys.executable,
             "manage.py",
@@ -101,14 +106,17 @@ class Workers:
         ]
         if scheduler:
             args.append("--with-scheduler")
+        log_file = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115 (closed by the OS)
         proc = subprocess.Popen(
             args,
             cwd=ROOT,
             env=self.env(env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL if not os.environ.get("NF_TEST_WORKER_LOGS") else None,
+            stdout=log_file or subprocess.DEVNULL,
+            stderr=log_file or (subprocess.DEVNULL if not os.environ.get("NF_TEST_WORKER_LOGS") else None),
             start_new_session=True,  # its own process group: killpg takes the work horse too
         )
+        if log_file is not None:
+            log_file.close()  # the child has its own descriptor
         self.procs.append(proc)
         return proc
 

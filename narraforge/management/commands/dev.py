@@ -27,7 +27,7 @@ class Command(BaseCommand):
         children = [subprocess.Popen([*manage, "runserver", addrport, "--noreload"])]
         if not no_worker:
             children.append(subprocess.Popen([*manage, "rqworker", "high", "default", "--with-scheduler"]))
-            # The cron scheduler (billing's monthly reset and expiry, and the orphan reaper) is its own process.
+            # The cron scheduler (billing's monthly reset and expiry; the orphan reaper) is its own process.
             children.append(subprocess.Popen([*manage, "rqcron", "jobs.cron"]))
         self.stdout.write(self.style.SUCCESS(f"NarraForge is on http://{addrport}/ — Ctrl-C stops it."))
 

@@ -18,7 +18,8 @@ from ...text import estimate_tokens
 from ..base import Completion, Task
 from .inspire import Motif, analyse, fill, read_notes, slots
 from .lang import Deck, LangData, capitalise, lang_data, load_json
-from .prose import SegmentWriter, stylise
+from .prose import SegmentWriter
+from .style import stylise
 
 CAST_SIZE = {"short_story": 4, "novella": 5, "novel": 6, "epic_saga": 8}
 LOCATION_COUNT = {"short_story": 4, "novella": 5, "novel": 7, "epic_saga": 9}

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0003_job_runtime"),
+        ("jobs", "0004_runtime_error_detail"),
     ]
 
     operations = [

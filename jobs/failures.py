@@ -1,0 +1,68 @@
+"""What a writer reads when a job stops, and what staff read about the same stop.
+
+Writers get plain words and what to do — never an endpoint, a host, a
+credential, a provider's response body or an exception's text. Staff get the
+engine's own message, redacted (``narraforge.redaction``): it is stored in
+``generation_job_runtime.error_detail`` (the admin's job page) and logged.
+"""
+
+from __future__ import annotations
+
+from jobs.pipeline import BackendError, PipelineError
+from narraforge.redaction import redact
+
+_KEPT = "Everything written so far is kept, and finished work is not paid for again."
+
+BY_CAUSE = {
+    "auth": (
+        "The writing service did not accept NarraForge's credentials, so nothing more could be written. "
+        "This is on our side, not yours, and has been logged for the team. " + _KEPT + " Try resuming "
+        "the job later."
+    ),
+    "unreachable": (
+        "The writing service could not be reached. " + _KEPT + " Resume the job in a few minutes; if it "
+        "keeps happening, let us know."
+    ),
+    "timeout": (
+        "The writing service took too long to answer. " + _KEPT + " Resume the job in a few minutes."
+    ),
+    "rate_limited": (
+        "The writing service is busy right now and asked us to slow down. " + _KEPT + " Resume the job "
+        "in a few minutes."
+    ),
+    "server_error": (
+        "The writing service kept failing on its side. " + _KEPT + " Resume the job in a few minutes."
+    ),
+    "invalid_json": (
+        "The writing model twice gave an answer we could not use for this step. " + _KEPT + " Resume the "
+        "job to try the step again."
+    ),
+    "bad_response": (
+        "The writing service gave an answer we could not use. " + _KEPT + " Resume the job to try again."
+    ),
+    "bad_request": (
+        "The writing service turned down a request for this job. It has been logged for the team. "
+        + _KEPT
+        + " Try resuming it later, or start it again with a shorter inspiration."
+    ),
+}
+GENERIC = (
+    "The writing service stopped answering properly. It has been logged for the team. " + _KEPT + " Resume "
+    "the job in a few minutes."
+)
+
+
+def writer_message(exc: PipelineError) -> str:
+    """A sentence fit for the writer's job page: what happened and what to do."""
+    if isinstance(exc, BackendError):
+        return BY_CAUSE.get(getattr(exc, "cause", ""), GENERIC)
+    # The engine's other stops (a plan that does not fit, a stage that cannot go on) are written for
+    # writers; redacted all the same in case a library's text found its way in.
+    return redact(str(exc))
+
+
+def staff_detail(exc: BaseException) -> str:
+    """The engine's own account of the stop, for staff, with every secret masked."""
+    cause = getattr(exc, "cause", None)
+    head = f"{type(exc).__name__}" + (f" ({cause})" if cause else "")
+    return redact(f"{head}: {exc}")[:4000]
