@@ -21,6 +21,7 @@ from billing.models import OperationType
 from billing.services import usage_bill_job
 from jobs.checkpoints import checkpoint_stage_of, checkpoint_usage
 from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.spend import spend_total, spend_write
 from narraforge.causes import Cause
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,18 @@ def _locked_attempt(
     return job
 
 
+def _spend_so_far(
+    job_id: str, rq_job_id: str | None, attempt_usage: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Store the ending attempt's own spend, then the job's: the sum of every attempt's record.
+
+    None when no attempt ever recorded (then the caller's figure stands).
+    """
+    if attempt_usage is not None and rq_job_id:
+        spend_write(job_id, rq_job_id, attempt_usage, None)
+    return spend_total(job_id)
+
+
 def _duration(job: GenerationJob, now) -> int:
     this_attempt = (now - job.started_at).total_seconds() if job.started_at else 0
     earlier = job.duration_seconds if (job.retry_count or 0) > 0 else 0
@@ -100,6 +113,7 @@ def job_complete(
     usage_by_tier: dict[str, Any],
     timing: dict[str, float] | None = None,
     checkpoint: dict[str, Any] | None = None,
+    attempt_usage: dict[str, Any] | None = None,
 ) -> GenerationJob | None:
     """One transaction: narrative (or plan), usage logs, project stats, user counters, job row.
 
@@ -115,6 +129,7 @@ def job_complete(
             log.info("Job %s is not this attempt's to complete (%s); skipped.", job_id, rq_job_id)
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
+        usage_by_tier = _spend_so_far(job_id, rq_job_id, attempt_usage) or usage_by_tier
         if runtime.cancel_requested_at is not None:
             # job_cancel takes the same locks in the same order, so a cancel it accepted has committed
             # before we got here: it wins. The run's work stays in its checkpoint; billed for what it spent.
@@ -210,6 +225,7 @@ def job_fail(
     resumable: bool | None = None,
     from_status: str = JobStatus.RUNNING,
     cause: str = "",
+    attempt_usage: dict[str, Any] | None = None,
 ) -> GenerationJob | None:
     """End an attempt failed or cancelled: readable message, resumable with a checkpoint, billed once.
 
@@ -220,6 +236,8 @@ def job_fail(
         if job is None:
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
+        if attempt_usage is not None:
+            usage_by_tier = _spend_so_far(job_id, rq_job_id, attempt_usage) or usage_by_tier
         return _end_locked(
             job,
             runtime,
@@ -254,6 +272,8 @@ def _end_locked(
         # The worker is gone: its last progress write, but never less than its last checkpoint holds
         # (checkpoints with new spend are saved at once, progress at most once per interval).
         usage_by_tier = _usage_max(runtime.usage or {}, checkpoint_usage(runtime.checkpoint))
+        # Every attempt's recorded spend, a call in flight when the worker died included.
+        usage_by_tier = _usage_max(spend_total(job.pk) or {}, usage_by_tier)
     runtime.usage = usage_by_tier
     runtime.failure_cause = cause or (Cause.CANCELLED if status == JobStatus.CANCELLED else "")
     runtime.save(

@@ -67,13 +67,16 @@ def usage_sub_clamped(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[st
 
 
 def with_db_retry(fn, *, seconds: float | None = None, what: str = "database write"):
-    """Run ``fn()``; if the database connection is lost, reconnect and run it again, for a while.
+    """Run ``fn()``; if the database connection is lost, reconnect and run it again until it works.
 
-    For idempotent statements and whole transactions only (never inside an
-    atomic block): a PostgreSQL restart or failover of a few seconds then
-    costs a running job nothing. After NF_DB_RETRY_SECONDS the error is raised.
+    For idempotent or fenced statements and whole transactions only (never
+    inside an atomic block). There is no fixed window by default: an attempt's
+    writes are conditional on the row still being this attempt's, so waiting
+    out an outage of any length is safe, and giving up would lose paid work
+    (a 60 s outage once did). The RQ job timeout still bounds a run.
+    ``seconds`` bounds the wait for callers that must not block (the heartbeat).
     """
-    window = conf.tunable("NF_DB_RETRY_SECONDS") if seconds is None else seconds
+    window = float("inf") if seconds is None else seconds
     deadline = time.monotonic() + window
     delay = 0.1
     while True:
@@ -171,8 +174,12 @@ class ProgressTracker:
         if self._dirty and time.monotonic() - self._last_write >= self.interval:
             self.write()
 
-    def write(self, *, force: bool = False) -> bool:
-        """Write the current state if it changed; False when the row is no longer ours."""
+    def write(self, *, force: bool = False, retry_seconds: float | None = None) -> bool:
+        """Write the current state if it changed; False when the row is no longer ours.
+
+        The pipeline thread waits out a database outage (``retry_seconds`` None); the heartbeat
+        thread passes 0 so it keeps beating (in Redis) while the database is away.
+        """
         if self.fenced:
             return False
         with self._lock:
@@ -197,7 +204,12 @@ class ProgressTracker:
                 JobRuntime.objects.filter(pk=self.job_id).update(usage=usage, heartbeat_at=timezone.now())
             return updated
 
-        updated = with_db_retry(_write, what=f"progress of job {self.job_id}")
+        try:
+            updated = with_db_retry(_write, seconds=retry_seconds, what=f"progress of job {self.job_id}")
+        except (OperationalError, InterfaceError):
+            with self._lock:
+                self._dirty = True  # written by the next try
+            raise
         self.writes += 1
         self.write_seconds += time.perf_counter() - started
         if not updated:
@@ -241,8 +253,11 @@ class Heartbeat(threading.Thread):
 
     def beat(self) -> None:
         tracker = self.tracker
+        mark_alive(
+            tracker.rq_job_id
+        )  # first, and in Redis: the reaper's proof of life while PostgreSQL is away
         if tracker._dirty:
-            tracker.write()
+            tracker.write(retry_seconds=0)
         if tracker.fenced:
             self.cancel_requested.set()
             return
@@ -281,6 +296,33 @@ class Heartbeat(threading.Thread):
         self.tracker.write(force=True)
         log.warning("Job %s ignored its cancel for too long; stopping the work horse.", self.tracker.job_id)
         stop_rq_job(self.tracker.rq_job_id)
+
+
+ALIVE_KEY = "nf:alive:{}"
+
+
+def mark_alive(rq_job_id: str) -> None:
+    """A short-lived Redis key per running attempt, renewed by every beat (no database needed)."""
+    from jobs.queues import connection as redis_connection  # queues imports the task graph
+
+    with contextlib.suppress(Exception):  # Redis away: the database heartbeat still counts
+        redis_connection().set(
+            ALIVE_KEY.format(rq_job_id), "1", ex=max(int(conf.tunable("NF_ORPHAN_AFTER_SECONDS")), 1)
+        )
+
+
+def attempt_alive(rq_job_id: str | None) -> bool:
+    """True when the attempt beat in Redis within the orphan window; False when not or unknown."""
+    from redis.exceptions import RedisError
+
+    from jobs.queues import connection as redis_connection  # see mark_alive
+
+    if not rq_job_id:
+        return False
+    try:
+        return bool(redis_connection().exists(ALIVE_KEY.format(rq_job_id)))
+    except RedisError:
+        return False
 
 
 def touch_heartbeat(job_id: str) -> None:

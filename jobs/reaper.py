@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from jobs import conf, queues
 from jobs.completion import job_fail, job_finish_unfinished
 from jobs.models import GenerationJob, JobStatus
+from jobs.progress import attempt_alive
 from narraforge.causes import Cause
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ def reap_orphans(
     report = ReapReport()
     for job_id, rq_id in stale_running_jobs(stale_after).values_list("pk", "rq_job_id"):
         # Re-checked under the row lock inside job_fail: status and attempt must still match.
+        if attempt_alive(rq_id):
+            # Its heartbeat thread still beats in Redis: the database was away, not the worker.
+            continue
         if stale_running_jobs(stale_after).filter(pk=job_id).exists():
             ended = job_finish_unfinished(job_id=job_id, rq_job_id=rq_id, reason=WORKER_LOST)
             if ended is not None:

@@ -16,12 +16,11 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from billing.services import usage_billed_for_job
-from jobs import conf
 from jobs.cancelling import CancelProbe
 from jobs.ceiling import CeilingGuard
 from jobs.checkpoints import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
-from jobs.engine import engine_backend, engine_config, job_cost_cap_usd
+from jobs.engine import backend_name, engine_backend, engine_config, job_cost_cap_usd
 from jobs.failures import staff_detail, writer_message
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
@@ -35,6 +34,7 @@ from jobs.progress import (
     usage_totals,
     with_db_retry,
 )
+from jobs.spend import SpendRecorder, spend_settle_late, spend_write
 from narraforge.causes import Cause, cause_for_backend
 from narraforge.logging import bind as bind_log_context
 
@@ -115,7 +115,11 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     saver = CheckpointSaver(job_id)
     heartbeat = Heartbeat(tracker)
 
+    # Recorded first, before progress or checkpoints can fail: what the call was paid for.
+    recorder = SpendRecorder(job_id, rq_job_id, paid=backend_name() != "offline")
+
     def on_model_call(call: Any) -> None:
+        recorder.call_returned(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
         tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
         saver.spent_usd += call.cost_usd
 
@@ -127,6 +131,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
         on_checkpoint=saver.offer,
         on_model_call=on_model_call,
+        on_call_start=recorder.call_started,
         should_cancel=CancelProbe(job_id, rq_job_id, heartbeat=heartbeat, tracker=tracker),
     )
     pipeline_seconds = 0.0
@@ -168,10 +173,14 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
                 usage_by_tier=usage,
                 timing=timing,
                 checkpoint=saver.pending,  # a cancel that wins keeps the latest checkpoint
+                attempt_usage=recorder.usage,
             ),
             what=f"completion of job {job_id}",
         )
-        return str(done.status) if done is not None else "superseded"
+        if done is None:
+            _settle_superseded(job_id, rq_job_id, recorder)
+            return "superseded"
+        return str(done.status)
     except PipelineCancelled as exc:
         cause = Cause.SUPERSEDED if tracker.fenced else Cause.CANCELLED
         return _end(
@@ -183,6 +192,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             JobStatus.CANCELLED,
             _cancel_message(tracker),
             cause=cause,
+            recorder=recorder,
         )
     except BudgetExceeded as exc:
         if getattr(exc, "cause", "") == "ceiling":
@@ -195,7 +205,15 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
                 "length or a smaller plan fits within it."
             )
         return _end(
-            job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message, cause=Cause.COST_CEILING
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.FAILED,
+            message,
+            cause=Cause.COST_CEILING,
+            recorder=recorder,
         )
     except PipelineError as exc:
         log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
@@ -209,6 +227,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             JobStatus.FAILED,
             writer_message(exc),
             cause=cause or Cause.MODEL_ERROR,
+            recorder=recorder,
         )
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)
@@ -222,6 +241,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             DATABASE_LOST,
             saver=saver,
             cause=Cause.DATABASE_UNAVAILABLE,
+            recorder=recorder,
         )
     except Exception as exc:
         log.exception("Job %s crashed", job_id)
@@ -235,6 +255,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             INTERNAL_ERROR,
             saver=saver,
             cause=Cause.INTERNAL_ERROR,
+            recorder=recorder,
         )
     finally:
         heartbeat.stop()
@@ -246,8 +267,19 @@ def _cancel_message(tracker: ProgressTracker) -> str:
     return "Cancelled by you; finished work is kept and the job can be resumed."
 
 
-def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None, cause="") -> str:
+def _settle_superseded(job_id: str, rq_job_id: str, recorder: SpendRecorder) -> None:
+    """This attempt lost the job (reaper, resume): its spend is still a fact; bill what is missing."""
+    recorder.call_failed()
+    with_db_retry(lambda: spend_write(job_id, rq_job_id, recorder.usage, None), seconds=float("inf"))
+    with_db_retry(lambda: spend_settle_late(job_id=job_id, attempt=rq_job_id), seconds=float("inf"))
+
+
+def _end(
+    job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None, cause="", recorder=None
+) -> str:
     heartbeat.stop()
+    if recorder is not None:
+        recorder.call_failed()
     checkpoint = getattr(exc, "checkpoint", None)
     if checkpoint is None and saver is not None and saver.pending is not None:
         checkpoint = saver.pending
@@ -258,13 +290,15 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
         "progress_percentage": round(tracker.fraction * 100.0, 2),
     }
     if tracker.fenced:
+        if recorder is not None:
+            _settle_superseded(job_id, rq_job_id, recorder)
         return "superseded"
     if status == JobStatus.FAILED:
         # Staff's account of the stop (admin); the writer's message above never carries it.
         with contextlib.suppress(Exception):  # diagnostics must not keep a job from ending
             JobRuntime.objects.filter(pk=job_id).update(error_detail=staff_detail(exc))
     # Retried across a database restart for as long as the reaper would wait before taking over.
-    ended = with_db_retry(
+    ended = with_db_retry(  # the attempt's ending waits out a database outage (the spend is in it)
         lambda: job_fail(
             job_id=job_id,
             rq_job_id=rq_job_id,
@@ -274,8 +308,8 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
             status=status,
             progress=progress,
             cause=cause,
+            attempt_usage=recorder.usage if recorder is not None else None,
         ),
-        seconds=max(conf.tunable("NF_DB_RETRY_SECONDS"), conf.tunable("NF_ORPHAN_AFTER_SECONDS")),
         what=f"ending of job {job_id}",
     )
     return status if ended is not None else "superseded"

@@ -33,6 +33,9 @@ class Callbacks:
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None
     on_model_call: Callable[[ModelCall], None] | None = None
     should_cancel: Callable[[], bool] | None = None
+    # (tier, prompt_tokens, prompt_cost_usd) just before a request is sent: what a provider may bill
+    # even if the answer never arrives (the caller records it before the call can be lost).
+    on_call_start: Callable[[str, int, float], None] | None = None
     # Before a call that may cost money: (worst-case USD of the call, USD this run has spent) →
     # None to go ahead, or a sentence for the writer to stop with (BudgetExceeded, cause "ceiling").
     before_spend: Callable[[float, float], str | None] | None = None
@@ -77,6 +80,14 @@ class Engine:
         if self.budget_usd is None and self.callbacks.before_spend is None:
             return
         prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
+        self._check_budget(stage_key, model, prompt, max_tokens)
+
+    def _announce(self, stage_key: str, model: str, messages: list[dict[str, str]]) -> None:
+        if self.callbacks.on_call_start is not None:
+            prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
+            self.callbacks.on_call_start(stage_of(stage_key).tier, prompt, self.config.cost(model, prompt, 0))
+
+    def _check_budget(self, stage_key: str, model: str, prompt: int, max_tokens: int) -> None:
         # Worst case: the model uses every token it is allowed.
         worst = self.config.cost(model, prompt, max_tokens)
         if self.callbacks.before_spend is not None and worst > 0:
@@ -114,6 +125,7 @@ class Engine:
         tier = stage_of(stage_key).tier
         model = self._model(tier)
         self._before_call(stage_key, model, messages, max_tokens)
+        self._announce(stage_key, model, messages)
         started = time.perf_counter()
         completion = self.backend.complete(
             messages,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -282,6 +284,28 @@ class FakeChatServer:
                     time.sleep(action[1])
                 if action and action[0] == "content":
                     override = action[1]
+                if self._client_gone():
+                    # Like a provider that stops generating when the client hangs up: the prompt was
+                    # processed and is billed, no answer is produced. (``usage`` is the bill.)
+                    messages = body.get("messages", [])
+                    with server.lock:
+                        server.usage.append(
+                            {
+                                "model": body.get("model", "fake"),
+                                "prompt_tokens": sum(tokens(m.get("content", "")) + 4 for m in messages),
+                                "completion_tokens": 0,
+                                "abandoned": True,
+                            }
+                        )
+                    return None
                 self._send(200, server.answer(body, override))
+
+            def _client_gone(self) -> bool:
+                """True when the client closed the connection while we were "thinking"."""
+                try:
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
         return Handler
