@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.models import GenerationJob, JobStatus
+from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.services import job_create, job_resume
 from narratives.models import Narrative
 from tests.faults.conftest import SHORT_BRIEF, assert_settled_once, billed_usd, finished, wait_for
@@ -61,19 +61,20 @@ def test_transient_429_500_and_timeouts_are_retried_and_the_job_completes(
 
 
 @pytest.mark.parametrize(
-    "fault, readable",
+    "fault, readable, cause",
     [
-        (("status", 500), "kept failing: server error (HTTP 500), after 3 attempt(s)"),
+        (("status", 500), "kept failing: server error (HTTP 500), after 3 attempt(s)", "model_error"),
         (
             ("status", 429, {"Retry-After": "0"}),
             "kept rate-limiting: rate limited (HTTP 429), after 3 attempt(s)",
+            "model_error",
         ),
-        (("sleep", 3.0), "timed out: no answer within 1 s, after 3 attempt(s)"),
+        (("sleep", 3.0), "timed out: no answer within 1 s, after 3 attempt(s)", "model_unreachable"),
     ],
     ids=["500", "429", "timeout"],
 )
 def test_an_outage_longer_than_the_retries_fails_resumably_and_the_resume_completes_after_recovery(
-    owner, project, workers, fake_llm, openai_settings, fault, readable
+    owner, project, workers, fake_llm, openai_settings, fault, readable, cause
 ):
     # Five calls answer (stages 01-04 and more), then the endpoint is down for good.
     fake_llm.script.extend([OK] * 5 + [fault] * 1000)
@@ -81,8 +82,11 @@ def test_an_outage_longer_than_the_retries_fails_resumably_and_the_resume_comple
     job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
     failed = wait_for(lambda: finished(job.pk), timeout=45, interval=0.2, what="the outage to fail the job")
     assert failed.status == JobStatus.FAILED and failed.can_resume
-    assert readable in failed.error_message, failed.error_message
-    assert "Traceback" not in failed.error_message
+    runtime = JobRuntime.objects.get(pk=job.pk)
+    # The engine's account is for staff; the writer reads plain words, and the cause code says which.
+    assert readable in runtime.error_detail, runtime.error_detail
+    assert runtime.failure_cause == cause
+    assert "Traceback" not in failed.error_message and "127.0.0.1" not in failed.error_message
     assert not Narrative.objects.filter(job=job).exists()
     # What the five answered calls cost is billed now, once.
     assert billed_usd(job.pk) == pytest.approx(failed.actual_cost_usd, abs=1e-6) and billed_usd(job.pk) > 0
