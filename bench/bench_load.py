@@ -152,8 +152,8 @@ NOVEL = {"production_type": "novel", "genre": "fantasy", "target_words": 80000}
 
 def _generate(user, project, brief: dict) -> str:
     """One narrative through the real path: job_create, then the task body in this process."""
+    from jobs.attempt import run_job
     from jobs.models import GenerationJob
-    from jobs.runner import run_job
     from jobs.services import job_create
 
     job = job_create(user=user, project=project, brief=brief, new_world=True)

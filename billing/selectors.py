@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import (
     Count,
     F,
@@ -26,9 +27,23 @@ from django.db.models.functions import Coalesce, TruncDay, TruncMonth
 from django.utils import timezone
 
 from billing.models import OperationType, UsageLog
-from billing.services import COUNTED_OPERATIONS, month_start, remaining_cost_usd, remaining_generations
+from billing.reservations import reservations_held_usd
+from jobs.pipeline.usage import TierUsage, Usage
+from narraforge.choices import ACTIVE_STATUSES
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from jobs.models import GenerationJob
+
+COUNTED_OPERATIONS = (OperationType.GENERATION, OperationType.REVISION)
+TIERS = ("mini", "gpt4")
 
 # ---------- months ----------
+
+
+def month_start(now=None):
+    now = timezone.localtime(now or timezone.now())
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def add_months(start: dt.datetime, months: int) -> dt.datetime:
@@ -50,6 +65,86 @@ def parse_month(text: str) -> tuple[dt.datetime, dt.datetime]:
         raise ValueError(f"{text!r} is not a month; write it as YYYY-MM, e.g. 2026-11.") from None
     start = day.replace(tzinfo=dt.UTC)
     return start, add_months(start, 1)
+
+
+# ---------- limits: what is pending, what is left ----------
+
+
+@dataclass(frozen=True)
+class Pending:
+    generations: int
+    cost_usd: float
+
+
+def usage_pending(*, user: User, exclude_job_id: str | None = None) -> Pending:
+    """Queued and running work not billed yet: its generations and its estimated cost."""
+    active = user.jobs.filter(status__in=ACTIVE_STATUSES)  # generation_jobs rows, through the user
+    if exclude_job_id:
+        active = active.exclude(pk=exclude_job_id)
+    billed_jobs = UsageLog.objects.filter(
+        user=user, created_at__gte=month_start(), operation_type__in=COUNTED_OPERATIONS
+    ).values("job_id")
+    agg = active.aggregate(
+        generations=Count(
+            "pk",
+            filter=~Q(production_brief__review_plan=True) & ~Q(pk__in=billed_jobs),
+        ),
+    )
+    # The cost side is the reservation rule (billing.reservations): what active jobs hold, unbilled.
+    held = reservations_held_usd(user_id=user.pk, exclude_job_id=exclude_job_id)
+    return Pending(generations=agg["generations"], cost_usd=held)
+
+
+def remaining_generations(user: User, pending: Pending | None = None) -> int | None:
+    if user.monthly_generation_limit is None:
+        return None
+    pending = pending or usage_pending(user=user)
+    used = (user.monthly_generations_used or 0) + pending.generations
+    return max(user.monthly_generation_limit - used, 0)
+
+
+def remaining_cost_usd(user: User, pending: Pending | None = None) -> float | None:
+    if user.monthly_cost_limit_usd is None:
+        return None
+    pending = pending or usage_pending(user=user)
+    used = (user.monthly_cost_used_usd or 0.0) + pending.cost_usd
+    return max(round(user.monthly_cost_limit_usd - used, 6), 0.0)
+
+
+def job_budget_usd(user: User) -> float | None:
+    """What one job may spend: the per-job cap or the user's remaining monthly cost, whichever is less."""
+    cap = getattr(settings, "NF_JOB_COST_CAP_USD", None)
+    cap = None if cap in (None, "", 0) else float(cap)
+    left = None
+    if user.monthly_cost_limit_usd is not None:
+        left = max(user.monthly_cost_limit_usd - (user.monthly_cost_used_usd or 0.0), 0.0)
+    if cap is None:
+        return left
+    return cap if left is None else min(cap, left)
+
+
+@dataclass(frozen=True)
+class Billed:
+    usage: Usage  # the logs hold token totals only: they are counted as prompt tokens
+    rows: int
+
+
+def usage_billed_for_job(*, job: GenerationJob) -> Billed:
+    """What a job's usage logs already hold, per tier, and how many log rows it has."""
+    agg = UsageLog.objects.filter(job=job).aggregate(
+        mini_tokens=Coalesce(Sum("mini_tokens"), 0),
+        gpt4_tokens=Coalesce(Sum("gpt4_tokens"), 0),
+        mini_cost=Coalesce(Sum("mini_cost_usd"), Value(0.0), output_field=FloatField()),
+        gpt4_cost=Coalesce(Sum("gpt4_cost_usd"), Value(0.0), output_field=FloatField()),
+        rows=Count("pk"),
+    )
+    usage = Usage(
+        {
+            "mini": TierUsage(prompt_tokens=agg["mini_tokens"], cost_usd=agg["mini_cost"]),
+            "gpt4": TierUsage(prompt_tokens=agg["gpt4_tokens"], cost_usd=agg["gpt4_cost"]),
+        }
+    )
+    return Billed(usage=usage, rows=agg["rows"])
 
 
 # ---------- the counters' rule ----------
@@ -226,8 +321,6 @@ def usage_by_model_tier(user, now: dt.datetime | None = None) -> list[dict[str, 
 
 def usage_recent_jobs(user, limit: int = 10):
     """The user's latest jobs with what their usage logs billed."""
-    from jobs.models import GenerationJob
-
     billed = (
         UsageLog.objects.filter(job=OuterRef("pk"))
         .order_by()
@@ -236,7 +329,7 @@ def usage_recent_jobs(user, limit: int = 10):
         .values("s")
     )
     return (
-        GenerationJob.objects.filter(user_id=user.pk)
+        user.jobs.all()  # generation_jobs rows, through the user (billing sits below jobs)
         .select_related("project")
         .annotate(billed_usd=Coalesce(Subquery(billed, output_field=FloatField()), Value(0.0)))
         .order_by("-created_at")[:limit]

@@ -28,80 +28,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-from django.db.models import Count, F, FloatField, Q, Sum, Value
+from django.db import transaction
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import OperationType, UsageLog
-from billing.reservations import reservations_held_usd
-from jobs.errors import JobError
+from accounts.models import User
+from billing.models import MonthlyReset, UsageLog
+from billing.selectors import (
+    COUNTED_OPERATIONS,
+    TIERS,
+    counters_from_logs,
+    month_bounds,
+    month_start,
+    remaining_cost_usd,
+    remaining_generations,
+    usage_billed_for_job,
+    usage_pending,
+)
+from jobs.pipeline.usage import Usage
+from narraforge.errors import UserFacingError
+from projects.models import Project
 
 if TYPE_CHECKING:
-    from accounts.models import User
     from jobs.models import GenerationJob
 
 
-COUNTED_OPERATIONS = (OperationType.GENERATION, OperationType.REVISION)
-TIERS = ("mini", "gpt4")
 _EPS = 1e-9
 
 
-class LimitExceeded(JobError):
+class LimitExceeded(UserFacingError):
     """A monthly limit would be exceeded; the message is for the user."""
 
     def __init__(self, message: str, *, limit: str, remaining: float | int) -> None:
         super().__init__(message)
         self.limit = limit
         self.remaining = remaining
-
-
-@dataclass(frozen=True)
-class Pending:
-    generations: int
-    cost_usd: float
-
-
-def month_start(now=None):
-    now = timezone.localtime(now or timezone.now())
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def usage_pending(*, user: User, exclude_job_id: str | None = None) -> Pending:
-    """Queued and running work not billed yet: its generations and its estimated cost."""
-    from jobs.models import ACTIVE_STATUSES, GenerationJob
-
-    active = GenerationJob.objects.filter(user=user, status__in=ACTIVE_STATUSES)
-    if exclude_job_id:
-        active = active.exclude(pk=exclude_job_id)
-    billed_jobs = UsageLog.objects.filter(
-        user=user, created_at__gte=month_start(), operation_type__in=COUNTED_OPERATIONS
-    ).values("job_id")
-    agg = active.aggregate(
-        generations=Count(
-            "pk",
-            filter=~Q(production_brief__review_plan=True) & ~Q(pk__in=billed_jobs),
-        ),
-    )
-    # The cost side is the reservation rule (billing.reservations): what active jobs hold, unbilled.
-    held = reservations_held_usd(user_id=user.pk, exclude_job_id=exclude_job_id)
-    return Pending(generations=agg["generations"], cost_usd=held)
-
-
-def remaining_generations(user: User, pending: Pending | None = None) -> int | None:
-    if user.monthly_generation_limit is None:
-        return None
-    pending = pending or usage_pending(user=user)
-    used = (user.monthly_generations_used or 0) + pending.generations
-    return max(user.monthly_generation_limit - used, 0)
-
-
-def remaining_cost_usd(user: User, pending: Pending | None = None) -> float | None:
-    if user.monthly_cost_limit_usd is None:
-        return None
-    pending = pending or usage_pending(user=user)
-    used = (user.monthly_cost_used_usd or 0.0) + pending.cost_usd
-    return max(round(user.monthly_cost_limit_usd - used, 6), 0.0)
 
 
 def usage_check_limits(*, user: User, estimated_cost_usd: float, counts_as_generation: bool = True) -> None:
@@ -131,71 +93,25 @@ def usage_check_limits(*, user: User, estimated_cost_usd: float, counts_as_gener
         )
 
 
-def job_budget_usd(user: User) -> float | None:
-    """What one job may spend: the per-job cap or the user's remaining monthly cost, whichever is less."""
-    cap = getattr(settings, "NF_JOB_COST_CAP_USD", None)
-    cap = None if cap in (None, "", 0) else float(cap)
-    left = None
-    if user.monthly_cost_limit_usd is not None:
-        left = max(user.monthly_cost_limit_usd - (user.monthly_cost_used_usd or 0.0), 0.0)
-    if cap is None:
-        return left
-    return cap if left is None else min(cap, left)
-
-
-def usage_billed_for_job(job: GenerationJob) -> dict[str, dict[str, float]]:
-    """What a job's usage logs already hold, per tier."""
-    agg = UsageLog.objects.filter(job=job).aggregate(
-        mini_tokens=Coalesce(Sum("mini_tokens"), 0),
-        gpt4_tokens=Coalesce(Sum("gpt4_tokens"), 0),
-        mini_cost=Coalesce(Sum("mini_cost_usd"), Value(0.0), output_field=FloatField()),
-        gpt4_cost=Coalesce(Sum("gpt4_cost_usd"), Value(0.0), output_field=FloatField()),
-        rows=Count("pk"),
-    )
-    return {
-        "mini": {"tokens": agg["mini_tokens"], "cost_usd": agg["mini_cost"]},
-        "gpt4": {"tokens": agg["gpt4_tokens"], "cost_usd": agg["gpt4_cost"]},
-        "rows": {"tokens": agg["rows"], "cost_usd": 0.0},
-    }
-
-
-def _tier(usage_by_tier: dict[str, Any] | None, tier: str) -> tuple[int, float]:
-    entry = (usage_by_tier or {}).get(tier) or {}
-    tokens = entry.get("tokens")
-    if tokens is None:
-        tokens = int(entry.get("prompt_tokens", 0)) + int(entry.get("completion_tokens", 0))
-    return int(tokens), float(entry.get("cost_usd", 0.0))
-
-
 def usage_bill_job(
     *,
     job: GenerationJob,
-    usage_by_tier: dict[str, Any] | None,
+    usage: Usage | None,
     operation_type: str,
     record_zero: bool = False,
 ) -> UsageLog | None:
     """Bill what the job spent beyond what its usage logs already hold.
 
-    ``usage_by_tier`` is the job's *total* spend so far, all attempts included
-    ({"mini": {"tokens", "cost_usd", ...}, "gpt4": {...}}). Call it inside the
-    transaction that finishes the job; ``record_zero`` (a completed job) writes
-    a $0 row when the job has none yet, so the generation still counts.
+    ``usage`` is the job's *total* spend so far, all attempts included. Call it
+    inside the transaction that finishes the job; ``record_zero`` (a completed
+    job) writes a $0 row when the job has none yet, so the generation still counts.
     """
-    from accounts.models import User
-    from projects.models import Project
-
-    billed = usage_billed_for_job(job)
-    deltas: dict[str, tuple[int, float]] = {}
-    for tier in TIERS:
-        tokens, cost = _tier(usage_by_tier, tier)
-        deltas[tier] = (
-            max(tokens - int(billed[tier]["tokens"]), 0),
-            max(round(cost - billed[tier]["cost_usd"], 9), 0.0),
-        )
+    billed = usage_billed_for_job(job=job)
+    delta = (usage or Usage()) - billed.usage
+    deltas = {tier: (delta[tier].tokens, delta[tier].cost_usd) for tier in TIERS}
     total_tokens = sum(t for t, _ in deltas.values())
     total_cost = sum(c for _, c in deltas.values())
-    has_rows = billed["rows"]["tokens"] > 0
-    if total_tokens == 0 and total_cost <= 0.0 and (has_rows or not record_zero):
+    if total_tokens == 0 and total_cost <= 0.0 and (billed.rows > 0 or not record_zero):
         return None
 
     counts = operation_type in COUNTED_OPERATIONS and not (
@@ -257,9 +173,6 @@ def _lock_and_recount(users, start, end) -> int:
     sees every log whose billing transaction held a lock before ours; billing
     that comes after waits for our lock and then adds on top of the recount.
     """
-    from accounts.models import User
-    from billing.selectors import counters_from_logs
-
     locked = User.objects.select_for_update().filter(pk__in=users.values("pk"))
     ids = list(locked.values_list("pk", flat=True))
     if not ids:
@@ -275,12 +188,6 @@ def usage_reset_monthly(*, now=None) -> ResetResult:
     1st, and still right if a job was billed between midnight and the run, or
     if the run is a catch-up hours later. Later runs in the same month do nothing.
     """
-    from django.db import transaction
-
-    from accounts.models import User
-    from billing.models import MonthlyReset
-    from billing.selectors import month_bounds
-
     now = now or timezone.now()
     start, end = month_bounds(now)
     with transaction.atomic():
@@ -300,11 +207,6 @@ def usage_recompute(*, fix: bool = False, users=None, now=None) -> list[CounterM
     billing running at the same time is neither lost nor counted twice).
     ``users`` narrows the check to a queryset of users (the admin action).
     """
-    from django.db import transaction
-
-    from accounts.models import User
-    from billing.selectors import counters_from_logs, month_bounds
-
     start, end = month_bounds(now or timezone.now())
     qs = (users if users is not None else User.objects.all()).annotate(
         **{f"expected_{k}": v for k, v in counters_from_logs(start, end).items()}

@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 
 from jobs.models import GenerationJob, JobRuntime
-from jobs.services import JobError, job_cancel, job_resume
+from jobs.services import job_cancel, job_resume
 from narraforge.admin_utils import admin_link, money, pretty_json
+from narraforge.errors import UserFacingError
 from narraforge.redaction import redact
 
 
@@ -86,7 +87,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
             try:
                 service(user=job.user, job=job)
                 ok += 1
-            except JobError as exc:
+            except UserFacingError as exc:
                 refused.append(f"{job.id[:8]}: {exc}")
         if ok:
             self.message_user(request, f"{ok} job(s) {done}.", messages.SUCCESS)

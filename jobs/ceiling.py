@@ -9,7 +9,7 @@ reserved already (its estimate) cost no database round trip.
 from __future__ import annotations
 
 from billing.reservations import reservation_grow, reservation_of
-from jobs.progress import with_db_retry
+from jobs.db_retry import with_db_retry
 
 CEILING_MESSAGE = (
     "Paused before the next step to keep you within your monthly cost limit of {limit}: "

@@ -19,10 +19,14 @@ from django.utils import timezone
 from accounts.models import User
 from billing.models import OperationType
 from billing.services import usage_bill_job
-from jobs.checkpoints import checkpoint_stage_of, checkpoint_usage
+from jobs.checkpoint_store import checkpoint_stage_of, checkpoint_usage
 from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.pipeline import PipelineResult
+from jobs.pipeline.usage import Usage
 from jobs.spend import spend_total, spend_write
 from narraforge.causes import Cause
+from narratives.services import narrative_create_from_job
+from projects.services import world_record_narrative
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +73,8 @@ def _locked_attempt(
     return job
 
 
-def _spend_so_far(
-    job_id: str, rq_job_id: str | None, attempt_usage: dict[str, Any] | None
-) -> dict[str, Any] | None:
-    """Store the ending attempt's own spend, then the job's: the sum of every attempt's record.
+def _spend_so_far(job_id: str, rq_job_id: str | None, attempt_usage: Usage | None) -> Usage | None:
+    """Store the ending attempt's own spend, then return the job's: the sum of every attempt's record.
 
     None when no attempt ever recorded (then the caller's figure stands).
     """
@@ -87,49 +89,30 @@ def _duration(job: GenerationJob, now) -> int:
     return int(round((earlier or 0) + max(this_attempt, 0)))
 
 
-def _usage_totals(usage: dict[str, Any]) -> tuple[int, float]:
-    from jobs.progress import usage_totals
-
-    return usage_totals(usage)
-
-
-def _usage_max(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for tier in set(a) | set(b):
-        ea, eb = a.get(tier) or {}, b.get(tier) or {}
-        if not isinstance(ea, dict) or not isinstance(eb, dict):
-            continue
-        out[tier] = ea if float(ea.get("cost_usd", 0) or 0) >= float(eb.get("cost_usd", 0) or 0) else eb
-        if int(eb.get("tokens", 0) or 0) > int(out[tier].get("tokens", 0) or 0):
-            out[tier] = {**out[tier], "tokens": eb.get("tokens")}
-    return out
-
-
 def job_complete(
     *,
     job_id: str,
     rq_job_id: str | None,
-    result: Any,
-    usage_by_tier: dict[str, Any],
+    result: PipelineResult,
+    usage: Usage,
     timing: dict[str, float] | None = None,
     checkpoint: dict[str, Any] | None = None,
-    attempt_usage: dict[str, Any] | None = None,
+    attempt_usage: Usage | None = None,
 ) -> GenerationJob | None:
     """One transaction: narrative (or plan), usage logs, project stats, user counters, job row.
 
-    Returns the ended job: ``completed``, or ``cancelled`` when a cancel committed first
-    (``checkpoint``, the run's last one, is then kept to resume from). None when not this attempt's.
+    ``usage`` is the job's total spend, all attempts included — unless the attempts' spend
+    records (``attempt_usage``: this attempt's own, stored first) say otherwise. Returns the
+    ended job: ``completed``, or ``cancelled`` when a cancel committed first (``checkpoint``,
+    the run's latest, is then kept to resume from). None when the job is not this attempt's.
     """
-    from narratives.services import narrative_create_from_job
-    from projects.services import world_adopt_from_result, world_merge
-
     with transaction.atomic():
         job = _locked_attempt(job_id, rq_job_id)
         if job is None:
             log.info("Job %s is not this attempt's to complete (%s); skipped.", job_id, rq_job_id)
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
-        usage_by_tier = _spend_so_far(job_id, rq_job_id, attempt_usage) or usage_by_tier
+        usage = _spend_so_far(job_id, rq_job_id, attempt_usage) or usage
         if runtime.cancel_requested_at is not None:
             # job_cancel takes the same locks in the same order, so a cancel it accepted has committed
             # before we got here: it wins. The run's work stays in its checkpoint; billed for what it spent.
@@ -138,7 +121,7 @@ def job_complete(
                 job,
                 runtime,
                 message=CANCELLED_MESSAGE,
-                usage_by_tier=usage_by_tier,
+                usage=usage,
                 checkpoint=checkpoint,
                 status=JobStatus.CANCELLED,
                 progress=None,
@@ -146,33 +129,33 @@ def job_complete(
                 cause=Cause.CANCELLED,
             )
         now = timezone.now()
-        tokens, cost = _usage_totals(usage_by_tier)
         output: dict[str, Any] = {
-            "engine": (getattr(result, "metadata", None) or {}).get("engine"),
-            "usage_by_tier": usage_by_tier,
-            "model_calls": len(getattr(result, "model_calls", []) or []),
+            "engine": (result.metadata or {}).get("engine"),
+            "usage_by_tier": usage.to_dict(),
+            "model_calls": len(result.model_calls or []),
         }
         if timing:
             output["timing"] = timing
         if runtime.kind == JobRuntime.Kind.PLANNING:
-            output.update({"kind": "plan", "plan": result.plan, "title": getattr(result, "title", "") or ""})
+            output.update({"kind": "plan", "plan": result.plan, "title": result.title or ""})
         else:
             if job.narratives.exists():  # belt and braces: one narrative per job, ever
                 log.warning("Job %s already has a narrative; not creating another.", job_id)
                 narrative = job.narratives.order_by("created_at").first()
             else:
-                narrative = narrative_create_from_job(job=job, result=result)
-                project = job.project
-                if project is not None and runtime.world_mode != "revision":
-                    metadata = narrative.metadata or {}
-                    if project.world_id is None and runtime.world_mode in ("", "new", "given"):
-                        world_adopt_from_result(project, metadata)
-                    elif runtime.world_mode == "continue":
-                        from projects.models import World
-
-                        world = World.objects.select_for_update().filter(pk=project.world_id).first()
-                        if world is not None:
-                            world_merge(world, metadata)
+                revision = runtime.kind == JobRuntime.Kind.REVISION
+                narrative = narrative_create_from_job(
+                    job=job,
+                    result=result,
+                    parent_narrative_id=runtime.parent_narrative_id,
+                    revision_instructions=(
+                        (job.production_brief or {}).get("revision_instructions", "") if revision else None
+                    ),
+                )
+                if job.project is not None:
+                    world_record_narrative(
+                        project=job.project, world_mode=runtime.world_mode, metadata=narrative.metadata or {}
+                    )
             output.update(
                 {
                     "kind": "narrative",
@@ -185,7 +168,7 @@ def job_complete(
             )
         usage_bill_job(
             job=job,
-            usage_by_tier=usage_by_tier,
+            usage=usage,
             operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
             record_zero=True,
         )
@@ -195,16 +178,15 @@ def job_complete(
         job.duration_seconds = _duration(job, now)
         job.progress_percentage = 100.0
         job.current_stage = None
-        stages = list(getattr(result, "completed_stages", None) or job.completed_stages or [])
-        job.completed_stages = stages
-        job.tokens_used = tokens
-        job.actual_cost_usd = cost
+        job.completed_stages = list(result.completed_stages or job.completed_stages or [])
+        job.tokens_used = usage.tokens
+        job.actual_cost_usd = usage.cost_usd
         job.error_message = None
         job.can_resume = False
         job.save(update_fields=[*_ENDING_FIELDS, "output"])
         runtime.checkpoint = None
         runtime.checkpoint_stage = ""
-        runtime.usage = usage_by_tier
+        runtime.usage = usage.to_dict()
         runtime.cancel_requested_at = None
         runtime.failure_cause = ""
         runtime.save(
@@ -218,14 +200,14 @@ def job_fail(
     job_id: str,
     rq_job_id: str | None,
     message: str,
-    usage_by_tier: dict[str, Any] | None,
+    usage: Usage | None,
     checkpoint: dict[str, Any] | None = None,
     status: str = JobStatus.FAILED,
     progress: dict[str, Any] | None = None,
     resumable: bool | None = None,
     from_status: str = JobStatus.RUNNING,
     cause: str = "",
-    attempt_usage: dict[str, Any] | None = None,
+    attempt_usage: Usage | None = None,
 ) -> GenerationJob | None:
     """End an attempt failed or cancelled: readable message, resumable with a checkpoint, billed once.
 
@@ -237,12 +219,12 @@ def job_fail(
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
         if attempt_usage is not None:
-            usage_by_tier = _spend_so_far(job_id, rq_job_id, attempt_usage) or usage_by_tier
+            usage = _spend_so_far(job_id, rq_job_id, attempt_usage) or usage
         return _end_locked(
             job,
             runtime,
             message=message,
-            usage_by_tier=usage_by_tier,
+            usage=usage,
             checkpoint=checkpoint,
             status=status,
             progress=progress,
@@ -256,7 +238,7 @@ def _end_locked(
     runtime: JobRuntime,
     *,
     message: str,
-    usage_by_tier: dict[str, Any] | None,
+    usage: Usage | None,
     checkpoint: dict[str, Any] | None,
     status: str,
     progress: dict[str, Any] | None,
@@ -268,24 +250,23 @@ def _end_locked(
         runtime.checkpoint = checkpoint
         runtime.checkpoint_stage = checkpoint_stage_of(checkpoint)[:100]
         runtime.checkpoint_saved_at = timezone.now()
-    if usage_by_tier is None:
+    if usage is None:
         # The worker is gone: its last progress write, but never less than its last checkpoint holds
-        # (checkpoints with new spend are saved at once, progress at most once per interval).
-        usage_by_tier = _usage_max(runtime.usage or {}, checkpoint_usage(runtime.checkpoint))
-        # Every attempt's recorded spend, a call in flight when the worker died included.
-        usage_by_tier = _usage_max(spend_total(job.pk) or {}, usage_by_tier)
-    runtime.usage = usage_by_tier
+        # (checkpoints with new spend are saved at once, progress at most once per interval), nor
+        # than every attempt's spend records (a call in flight when the worker died included).
+        usage = Usage.from_dict(runtime.usage).max(checkpoint_usage(runtime.checkpoint))
+        usage = usage.max(spend_total(job.pk) or Usage())
+    runtime.usage = usage.to_dict()
     runtime.failure_cause = cause or (Cause.CANCELLED if status == JobStatus.CANCELLED else "")
     runtime.save(
         update_fields=["checkpoint", "checkpoint_stage", "checkpoint_saved_at", "usage", "failure_cause"]
     )
     usage_bill_job(
         job=job,
-        usage_by_tier=usage_by_tier,
+        usage=usage,
         operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
     )
     now = timezone.now()
-    tokens, cost = _usage_totals(usage_by_tier)
     job.status = status
     job.error_message = message
     if resumable is None:
@@ -297,8 +278,8 @@ def _end_locked(
     job.can_resume = resumable
     job.completed_at = now
     job.duration_seconds = _duration(job, now)
-    job.tokens_used = max(tokens, job.tokens_used or 0)
-    job.actual_cost_usd = max(cost, job.actual_cost_usd or 0.0)
+    job.tokens_used = max(usage.tokens, job.tokens_used or 0)
+    job.actual_cost_usd = max(usage.cost_usd, job.actual_cost_usd or 0.0)
     if progress:
         for field in ("current_stage", "completed_stages", "progress_percentage"):
             if field in progress:
@@ -323,7 +304,7 @@ def job_finish_unfinished(
         job_id=job_id,
         rq_job_id=rq_job_id,
         message=CANCELLED_MESSAGE if cancelled else reason,
-        usage_by_tier=None,
+        usage=None,
         status=JobStatus.CANCELLED if cancelled else JobStatus.FAILED,
         cause=Cause.CANCELLED if cancelled else cause,
     )

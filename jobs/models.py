@@ -6,19 +6,10 @@ job id lives in the seed's `celery_task_id` column.
 
 from django.db import models
 
+from narraforge.choices import ACTIVE_STATUSES, FINISHED_STATUSES, JobStatus
 from narraforge.models import SeedModel, choice_check
 
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
-FINISHED_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+__all__ = ["ACTIVE_STATUSES", "FINISHED_STATUSES", "GenerationJob", "JobRuntime", "JobStatus"]
 
 
 class GenerationJob(SeedModel):
@@ -122,6 +113,29 @@ class JobRuntime(models.Model):
 
     def __str__(self) -> str:
         return f"Runtime of job {self.job_id[:8]}"
+
+
+class JobSubmission(models.Model):
+    """One click, one job: the job a form submission started, found again by the form's one-time key.
+
+    Not one of the seed's tables. The form carries a key made when it was
+    rendered (``{% submission_field %}``); a second POST with the same key —
+    a double click, a retried request, the back button — gets the job the
+    first one started instead of a new one (``jobs.submissions``).
+    """
+
+    user = models.ForeignKey("accounts.User", on_delete=models.DB_CASCADE, related_name="+", db_index=False)
+    key = models.CharField(max_length=100)
+    job = models.ForeignKey(GenerationJob, on_delete=models.DB_CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "generation_job_submissions"
+        # The unique index serves the replay lookup (user, key).
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_job_submissions_user_key")]
+
+    def __str__(self) -> str:
+        return f"Submission {self.key[:12]} → job {self.job_id[:8]}"
 
 
 class JobSpend(models.Model):

@@ -27,8 +27,8 @@ from redis.exceptions import RedisError
 
 from jobs import conf, queues
 from jobs.completion import job_fail, job_finish_unfinished
+from jobs.liveness import attempt_alive
 from jobs.models import GenerationJob, JobStatus
-from jobs.progress import attempt_alive
 from narraforge.causes import Cause
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def _fail_queued(job_id: str, rq_id: str | None) -> bool:
         job_id=job_id,
         rq_job_id=rq_id,
         message=QUEUE_LOST,
-        usage_by_tier=None,
+        usage=None,
         resumable=True,
         from_status=JobStatus.QUEUED,
         cause=Cause.QUEUE_LOST,

@@ -9,6 +9,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
+from jobs.briefs import brief_validate
+from jobs.engine_settings import engine_estimate_usd
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import STAGES
 from narraforge.causes import cause_words
@@ -106,10 +109,6 @@ def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
 
     Raises JobError (naming the field) when the brief is not valid.
     """
-    from billing.services import remaining_cost_usd, remaining_generations, usage_pending
-    from jobs.engine import engine_estimate_usd
-    from jobs.services import brief_validate
-
     brief = brief_validate(brief_dict)
     pending = usage_pending(user=user)
     return {

@@ -3,7 +3,7 @@
 Views, commands and the admin call these. Each refuses bad input with a
 ``JobError`` whose message is for the user and writes nothing in that case.
 How a run ends (complete / fail / cancelled) lives in ``jobs.completion``; the
-task body in ``jobs.runner``; the queue side in ``jobs.queues``.
+task body in ``jobs.attempt``; the queue side in ``jobs.queues``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,17 @@ from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
 from jobs import conf, queues
-from jobs.completion import job_complete, job_fail, job_finish_unfinished  # noqa: F401 (re-exported)
-from jobs.engine import engine_estimate_usd
+from jobs.briefs import brief_validate, plan_validate
+from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
-from jobs.pipeline import Brief, BriefError, PipelineError
-from jobs.pipeline.plan import Plan
+from jobs.pipeline import Brief
+from jobs.pipeline.brief import MAX_NOTES
+from jobs.submissions import submission_record, submission_replay
 from narraforge.causes import Cause
+from narratives.models import Narrative
 from projects.models import Project
+from projects.selectors import world_for_project
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +40,8 @@ __all__ = [
     "job_cancel",
     "job_resume",
     "job_draft_from_plan",
-    "job_complete",
-    "job_fail",
+    "job_create_revision",
 ]
-
-
-def brief_validate(data: Any) -> Brief:
-    """A Brief from user input, or a JobError naming the field at fault."""
-    try:
-        return Brief.from_dict(data)
-    except BriefError as exc:
-        field = getattr(exc, "field", None) or "brief"
-        label = field.replace("_", " ")
-        detail = str(exc).split(": ", 1)[-1]
-        raise JobError(f"The brief's {label} is not valid: {detail}.", field=field) from None
 
 
 def _lock_user(user: User) -> User:
@@ -100,7 +91,12 @@ def _new_job(
 
 
 def job_create(
-    *, user: User, project: Project | str, brief: dict[str, Any] | Brief, new_world: bool = False
+    *,
+    user: User,
+    project: Project | str,
+    brief: dict[str, Any] | Brief,
+    new_world: bool = False,
+    submission_key: str | None = None,
 ) -> GenerationJob:
     """Validate, check limits under a lock on the user row, store a queued job, enqueue it on commit.
 
@@ -113,10 +109,10 @@ def job_create(
         brief = dict(brief)
         new_world = bool(brief.pop("new_world")) or new_world
     brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
-    from projects.services import world_for_project
-
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         project_obj = _check_project(locked, project)
         world_mode = "new" if new_world else ""
         if brief_obj.world is None and not new_world:
@@ -127,7 +123,9 @@ def job_create(
         elif brief_obj.world is not None:
             world_mode = "new" if project_obj.world_id is None or new_world else "given"
         kind = JobRuntime.Kind.PLANNING if brief_obj.review_plan else JobRuntime.Kind.GENERATION
-        return _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        job = _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job
 
 
 def _job_for_update(user: User, job: GenerationJob | str) -> GenerationJob:
@@ -186,10 +184,12 @@ def cancel_message(job: GenerationJob) -> str:
     )
 
 
-def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
+def job_resume(*, user: User, job: GenerationJob | str, submission_key: str | None = None) -> GenerationJob:
     """Continue a failed or cancelled job from its checkpoint, on the same row (retry_count + 1)."""
     with transaction.atomic():
         locked_user = _lock_user(user)
+        if (done := submission_replay(user_id=locked_user.pk, key=submission_key)) is not None:
+            return done
         row = _job_for_update(locked_user, job)
         if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
             raise JobError(
@@ -234,23 +234,19 @@ def job_resume(*, user: User, job: GenerationJob | str) -> GenerationJob:
         runtime.failure_cause = ""
         runtime.save(update_fields=["cancel_requested_at", "heartbeat_at", "failure_cause"])
         queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
+        submission_record(user_id=locked_user.pk, key=submission_key, job=row)
         return row
 
 
-def plan_validate(plan: Any) -> dict[str, Any]:
-    try:
-        return Plan.from_dict(plan).to_dict()
-    except PipelineError as exc:
-        raise JobError(str(exc), field="plan") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise JobError(f"The plan is malformed: {exc}.", field="plan") from None
-
-
-def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str, Any]) -> GenerationJob:
+def job_draft_from_plan(
+    *, user: User, job: GenerationJob | str, plan: dict[str, Any], submission_key: str | None = None
+) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
     plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
         source = GenerationJob.objects.filter(pk=getattr(job, "pk", job), user_id=locked.pk).first()
         if source is None:
             raise JobError("That job does not exist or is not yours.")
@@ -262,7 +258,7 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
             raise JobError("The planning job's project no longer exists.")
         brief = brief_validate({**source.production_brief, "review_plan": False})
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
-        return _new_job(
+        draft = _new_job(
             user=locked,
             project=source.project,
             brief=brief,
@@ -270,21 +266,58 @@ def job_draft_from_plan(*, user: User, job: GenerationJob | str, plan: dict[str,
             plan=plan_dict,
             world_mode=source_runtime.world_mode if source_runtime else "",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=draft)
+        return draft
 
 
 def job_create_revision(
-    *, user: User, project: Project, brief: Brief, plan: dict[str, Any], parent_narrative_id: str
+    *, user: User, narrative: Narrative | str, instructions: str, submission_key: str | None = None
 ) -> GenerationJob:
-    """Used by narratives.services.narrative_revise: a job that redrafts from the parent's plan."""
+    """Start a job that redrafts a narrative from its plan with the writer's instructions.
+
+    Its result is the next version (``parent_narrative`` = this one). Raises
+    JobError for another user's narrative, empty or over-long instructions,
+    or a narrative without a stored plan; nothing is written then.
+    """
+    narrative_id = getattr(narrative, "pk", narrative)
+    found = (
+        Narrative.objects.filter(pk=narrative_id, user_id=user.pk).select_related("project", "job").first()
+    )
+    if found is None:
+        raise JobError("That narrative does not exist or is not yours.")
+    text = (instructions or "").strip()
+    if not text:
+        raise JobError("Say what the revision should change.", field="revision_instructions")
+    if len(text) > MAX_NOTES:
+        raise JobError(
+            f"The revision instructions are {len(text)} characters long; at most {MAX_NOTES} are allowed.",
+            field="revision_instructions",
+        )
+    if found.project is None:
+        raise JobError("This narrative's project no longer exists.")
+    metadata = found.metadata or {}
+    plan = metadata.get("plan")
+    if not plan:
+        raise JobError("This narrative has no stored plan to revise from.")
+    base = dict(found.job.production_brief) if found.job is not None else dict(metadata.get("brief") or {})
+    base.setdefault("production_type", found.production_type)
+    base.setdefault("genre", found.genre)
+    base.update({"revision_instructions": text, "review_plan": False})
+    brief = brief_validate(base)
+    plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
-        project_obj = _check_project(locked, project)
-        return _new_job(
+        if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
+            return done
+        project_obj = _check_project(locked, found.project)
+        job = _new_job(
             user=locked,
             project=project_obj,
             brief=brief,
             kind=JobRuntime.Kind.REVISION,
-            plan=plan,
-            parent_narrative_id=parent_narrative_id,
+            plan=plan_dict,
+            parent_narrative_id=found.pk,
             world_mode="revision",
         )
+        submission_record(user_id=locked.pk, key=submission_key, job=job)
+        return job

@@ -26,63 +26,36 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 
-from jobs.pipeline.config import TIERS
+from jobs.pipeline.usage import TierUsage, Usage
 
 log = logging.getLogger(__name__)
 
 
-def _bucket() -> dict[str, Any]:
-    return {"prompt_tokens": 0, "completion_tokens": 0, "tokens": 0, "cost_usd": 0.0, "calls": 0}
-
-
-def empty_usage() -> dict[str, dict[str, Any]]:
-    return {tier: _bucket() for tier in TIERS}
-
-
-def _add(usage: dict[str, Any], tier: str, prompt: int, completion: int, cost: float, calls: int = 1) -> None:
-    bucket = usage.setdefault(tier, _bucket())
-    bucket["prompt_tokens"] += int(prompt)
-    bucket["completion_tokens"] += int(completion)
-    bucket["tokens"] += int(prompt) + int(completion)
-    bucket["cost_usd"] = round(float(bucket["cost_usd"]) + float(cost), 9)
-    bucket["calls"] = int(bucket.get("calls", 0)) + calls
-
-
-def spend_write(job_id: str, attempt: str, usage: dict[str, Any], in_flight: dict[str, Any] | None) -> None:
-    """Upsert one attempt's row (one statement, autocommit)."""
+def spend_write(job_id: str, attempt: str, usage: Usage, in_flight: dict[str, Any] | None) -> None:
+    """Upsert one attempt's row (one statement)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO generation_job_spend (job_id, attempt, usage, in_flight, updated_at)"
             " VALUES (%s, %s, %s::jsonb, %s::jsonb, now())"
             " ON CONFLICT (job_id, attempt) DO UPDATE"
             " SET usage = EXCLUDED.usage, in_flight = EXCLUDED.in_flight, updated_at = now()",
-            [job_id, attempt, json.dumps(usage), json.dumps(in_flight) if in_flight else None],
+            [job_id, attempt, json.dumps(usage.to_dict()), json.dumps(in_flight) if in_flight else None],
         )
 
 
-def spend_total(job_id: str) -> dict[str, dict[str, Any]] | None:
+def spend_total(job_id: str) -> Usage | None:
     """Every attempt's spend summed per tier, in-flight prompts included; None when no row exists."""
     from jobs.models import JobSpend
 
     rows = list(JobSpend.objects.filter(job_id=job_id).values_list("usage", "in_flight"))
     if not rows:
         return None
-    total = empty_usage()
+    total = Usage()
     for usage, in_flight in rows:
-        for tier, entry in (usage or {}).items():
-            if isinstance(entry, dict):
-                _add(
-                    total,
-                    tier,
-                    entry.get("prompt_tokens", 0),
-                    entry.get("completion_tokens", 0),
-                    entry.get("cost_usd", 0.0),
-                    entry.get("calls", 0),
-                )
+        total = total + Usage.from_dict(usage)
         if in_flight:  # the worker died mid-call: its prompt was sent, so it may have been billed
-            _add(
-                total, in_flight["tier"], in_flight.get("prompt_tokens", 0), 0, in_flight.get("cost_usd", 0.0)
-            )
+            sent = TierUsage(int(in_flight.get("prompt_tokens", 0)), 0, float(in_flight.get("cost_usd", 0.0)))
+            total = total + Usage({in_flight["tier"]: sent})
     return total
 
 
@@ -91,7 +64,7 @@ def spend_settle_late(*, job_id: str, attempt: str) -> bool:
     from accounts.models import User
     from billing.models import OperationType
     from billing.services import usage_bill_job
-    from jobs.completion import OPERATION_FOR_KIND
+    from jobs.completion import OPERATION_FOR_KIND  # completion imports this module
     from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime
 
     with transaction.atomic():
@@ -108,18 +81,14 @@ def spend_settle_late(*, job_id: str, attempt: str) -> bool:
         runtime = JobRuntime.objects.select_for_update().filter(pk=job_id).first()
         kind = runtime.kind if runtime else JobRuntime.Kind.GENERATION
         usage_bill_job(
-            job=job,
-            usage_by_tier=total,
-            operation_type=OPERATION_FOR_KIND.get(kind, OperationType.GENERATION),
+            job=job, usage=total, operation_type=OPERATION_FOR_KIND.get(kind, OperationType.GENERATION)
         )
-        tokens = sum(int(e.get("tokens", 0)) for e in total.values())
-        cost = round(sum(float(e.get("cost_usd", 0.0)) for e in total.values()), 9)
         GenerationJob.objects.filter(pk=job_id).update(
-            tokens_used=max(tokens, job.tokens_used or 0),
-            actual_cost_usd=max(cost, job.actual_cost_usd or 0.0),
+            tokens_used=max(total.tokens, job.tokens_used or 0),
+            actual_cost_usd=max(total.cost_usd, job.actual_cost_usd or 0.0),
         )
         if runtime is not None:
-            JobRuntime.objects.filter(pk=job_id).update(usage=total)
+            JobRuntime.objects.filter(pk=job_id).update(usage=total.to_dict())
     log.warning(
         "Job %s: attempt %s recorded spend after the job ended; billed the difference.", job_id, attempt
     )
@@ -133,7 +102,7 @@ class SpendRecorder:
         self.job_id = job_id
         self.attempt = attempt
         self.paid = paid  # write every report at once (a model backend) or at the ending (offline)
-        self.usage = empty_usage()
+        self.usage = Usage()
         self.in_flight: dict[str, Any] | None = None
         self.retry_pause = retry_pause
         self.writes = 0
@@ -146,7 +115,9 @@ class SpendRecorder:
         self.flush()
 
     def call_returned(self, tier: str, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
-        _add(self.usage, tier, prompt_tokens, completion_tokens, cost_usd)
+        self.usage = self.usage + Usage(
+            {tier: TierUsage(int(prompt_tokens), int(completion_tokens), cost_usd)}
+        )
         if not self.paid:
             return
         self.in_flight = None

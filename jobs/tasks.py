@@ -1,4 +1,4 @@
-"""RQ entry points: thin adapters over jobs.runner and jobs.reaper."""
+"""RQ entry points: thin adapters over jobs.attempt and jobs.reaper."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 
 
 def run_generation_job(job_id: str, rq_job_id: str | None = None) -> str:
-    from jobs.runner import run_job
+    from jobs.attempt import run_job
     from narraforge.logging import job_context
 
     close_old_connections()

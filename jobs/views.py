@@ -16,29 +16,29 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
 from jobs.models import FINISHED_STATUSES, JobStatus
 from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
-from jobs.services import (
-    JobError,
-    LimitExceeded,
-    cancel_message,
-    job_cancel,
-    job_create,
-    job_draft_from_plan,
-    job_resume,
-)
+from jobs.services import cancel_message, job_cancel, job_create, job_draft_from_plan, job_resume
+from jobs.submissions import ALREADY_STARTED, key_from_post
+from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
 from projects.selectors import project_get_for_user, projects_for_user
 
 JOBS_PER_PAGE = 25
 
 
-def _refusal(exc: JobError) -> str:
+def _refusal(exc: UserFacingError) -> str:
     """A refusal for the page; a limit refusal links to the usage page that explains it."""
     if isinstance(exc, LimitExceeded):
         return format_html('{} <a href="{}">Open your usage page</a>.', str(exc), reverse("billing:usage"))
     return str(exc)
+
+
+def _started(job, message: str) -> str:
+    """The success message, or "already started" when this POST repeated an earlier one."""
+    return ALREADY_STARTED if getattr(job, "replayed", False) else message
 
 
 def _awaiting_review(job, progress: dict) -> bool:
@@ -73,12 +73,17 @@ def job_create_view(request, project_id):
     form = GenerationForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
-            job = job_create(user=request.user, project=project, brief=form.brief)
-        except JobError as exc:
+            job = job_create(
+                user=request.user,
+                project=project,
+                brief=form.brief,
+                submission_key=key_from_post(request.POST, request.path),
+            )
+        except UserFacingError as exc:
             field = getattr(exc, "field", None)
             form.add_error(field if field in form.fields else None, _refusal(exc))
         else:
-            messages.success(request, "Your brief is queued. This page follows it live.")
+            messages.success(request, _started(job, "Your brief is queued. This page follows it live."))
             return redirect("jobs:detail", job.id)
     return render(request, "jobs/create.html", {"form": form, "project": project, **_estimate(request, form)})
 
@@ -133,7 +138,7 @@ def job_cancel_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
         job = job_cancel(user=request.user, job=job)
-    except JobError as exc:
+    except UserFacingError as exc:
         messages.error(request, _refusal(exc))
     else:
         messages.success(request, cancel_message(job))
@@ -145,11 +150,16 @@ def job_cancel_view(request, job_id):
 def job_resume_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
-        job_resume(user=request.user, job=job)
-    except JobError as exc:
+        resumed = job_resume(
+            user=request.user, job=job, submission_key=key_from_post(request.POST, request.path)
+        )
+    except UserFacingError as exc:
         messages.error(request, _refusal(exc))
     else:
-        messages.success(request, "Resumed from the last checkpoint; finished work is not paid for again.")
+        messages.success(
+            request,
+            _started(resumed, "Resumed from the last checkpoint; finished work is not paid for again."),
+        )
     return redirect("jobs:detail", job.id)
 
 
@@ -169,11 +179,16 @@ def plan_review(request, job_id):
         if op == "write":
             if editor.is_valid():
                 try:
-                    draft = job_draft_from_plan(user=request.user, job=job, plan=editor.plan)
-                except JobError as exc:
+                    draft = job_draft_from_plan(
+                        user=request.user,
+                        job=job,
+                        plan=editor.plan,
+                        submission_key=key_from_post(request.POST, request.path),
+                    )
+                except UserFacingError as exc:
                     editor.errors.append(_refusal(exc))
                 else:
-                    messages.success(request, "Writing from your plan.")
+                    messages.success(request, _started(draft, "Writing from your plan."))
                     return redirect("jobs:detail", draft.id)
         else:
             editor.apply(op)

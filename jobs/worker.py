@@ -22,7 +22,7 @@ import signal
 from django.db import close_old_connections, connection
 from rq import Worker
 
-from jobs.progress import with_db_retry
+from jobs.db_retry import with_db_retry
 from jobs.reaper_loop import start_reaper_thread, without_query_log
 from narraforge.causes import Cause
 
@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 def preload() -> None:
     """Import the task's modules once in the worker, so every forked work horse starts warm."""
+    import jobs.attempt  # noqa: F401
     import jobs.pipeline.backends.offline  # noqa: F401
-    import jobs.runner  # noqa: F401
     import jobs.tasks  # noqa: F401
     import narratives.services  # noqa: F401
     import projects.services  # noqa: F401

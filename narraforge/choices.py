@@ -23,3 +23,17 @@ class Genre(models.TextChoices):
     DRAMA = "drama", "Drama"
     ROMANCE = "romance", "Romance"
     HYBRID = "hybrid", "Hybrid"
+
+
+class JobStatus(models.TextChoices):
+    """A generation job's state (``generation_jobs.status``); billing counts active jobs as pending."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+FINISHED_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)

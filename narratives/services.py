@@ -1,9 +1,9 @@
 """Writes for narratives.
 
-The first two functions belong to the generation machinery (issue 4):
-``narrative_create_from_job`` runs inside a job's completion transaction and
-``narrative_revise`` starts the job that produces the next version. Further
-narrative writes (rename, delete, view/download counters) follow below them.
+``narrative_create_from_job`` runs inside a job's completion transaction
+(``jobs.completion``); revisions are started by ``jobs.services.job_create_revision``
+(jobs sit above narratives). Library writes (rename, delete, view/download
+counters) follow.
 """
 
 from __future__ import annotations
@@ -14,50 +14,55 @@ from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from narraforge.errors import UserFacingError
 from narratives.models import Narrative
+from projects.models import Project
 
 if TYPE_CHECKING:
-    from accounts.models import User
     from jobs.models import GenerationJob
+    from jobs.pipeline import PipelineResult
 
 
-def narrative_create_from_job(*, job: GenerationJob, result: Any) -> Narrative:
+def narrative_create_from_job(
+    *,
+    job: GenerationJob,
+    result: PipelineResult,
+    parent_narrative_id: str | None = None,
+    revision_instructions: str | None = None,
+) -> Narrative:
     """The narrative row of a finished job, plus the project's statistics (F() updates).
 
     Version 1, or the parent's version + 1 with ``parent_narrative`` for a
-    revision. Call inside the job's completion transaction.
+    revision (``revision_instructions`` are then kept in the metadata). Call
+    inside the job's completion transaction (``jobs.completion``).
     """
-    from jobs.models import JobRuntime
-    from projects.models import Project
-
-    runtime = JobRuntime.objects.filter(pk=job.pk).first()
     parent = None
-    if runtime is not None and runtime.parent_narrative_id:
-        parent = Narrative.objects.filter(pk=runtime.parent_narrative_id).first()
+    if parent_narrative_id:
+        parent = Narrative.objects.filter(pk=parent_narrative_id).first()
     brief = job.production_brief or {}
-    metadata = dict(getattr(result, "metadata", None) or {})
-    if getattr(result, "plan", None) is not None and "plan" not in metadata:
+    metadata = dict(result.metadata or {})
+    if result.plan is not None and "plan" not in metadata:
         metadata["plan"] = result.plan
-    metadata.setdefault("language", getattr(result, "language", brief.get("language", "en")))
+    metadata.setdefault("language", result.language or brief.get("language", "en"))
     metadata["brief"] = {k: v for k, v in brief.items() if k != "world"}
     metadata["job_id"] = job.pk
-    if runtime is not None and runtime.kind == JobRuntime.Kind.REVISION:
-        metadata["revision_instructions"] = brief.get("revision_instructions", "")
-    word_count = int(getattr(result, "word_count", 0) or 0)
+    if revision_instructions is not None:
+        metadata["revision_instructions"] = revision_instructions
+    word_count = int(result.word_count or 0)
     narrative = Narrative.objects.create(
         user_id=job.user_id,
         project_id=job.project_id,
         job=job,
-        title=(getattr(result, "title", "") or brief.get("title") or "")[:500] or None,
+        title=(result.title or brief.get("title") or "")[:500] or None,
         production_type=brief.get("production_type"),
         genre=brief.get("genre"),
         narrative_text=result.text,
         word_count=word_count,
         metadata=metadata,
-        quality_metrics=getattr(result, "quality_metrics", None),
-        overall_quality_score=getattr(result, "overall_quality_score", None),
-        generation_cost_usd=float(getattr(result, "cost_usd", 0.0) or 0.0),
-        tokens_used=int(getattr(result, "tokens_used", 0) or 0),
+        quality_metrics=result.quality_metrics,
+        overall_quality_score=result.overall_quality_score,
+        generation_cost_usd=float(result.cost_usd or 0.0),
+        tokens_used=int(result.tokens_used or 0),
         version=(parent.version or 1) + 1 if parent is not None else 1,
         parent_narrative=parent,
     )
@@ -69,51 +74,6 @@ def narrative_create_from_job(*, job: GenerationJob, result: Any) -> Narrative:
     return narrative
 
 
-def narrative_revise(*, user: User, narrative: Narrative | str, instructions: str) -> GenerationJob:
-    """Start a job that redrafts a narrative from its plan with the writer's instructions.
-
-    Its result is the next version (``parent_narrative`` = this one). Raises
-    JobError for another user's narrative, empty or over-long instructions,
-    or a narrative without a stored plan; nothing is written then.
-    """
-    from jobs.errors import JobError
-    from jobs.pipeline.brief import MAX_NOTES
-    from jobs.services import brief_validate, job_create_revision, plan_validate
-
-    narrative_id = getattr(narrative, "pk", narrative)
-    found = (
-        Narrative.objects.filter(pk=narrative_id, user_id=user.pk).select_related("project", "job").first()
-    )
-    if found is None:
-        raise JobError("That narrative does not exist or is not yours.")
-    text = (instructions or "").strip()
-    if not text:
-        raise JobError("Say what the revision should change.", field="revision_instructions")
-    if len(text) > MAX_NOTES:
-        raise JobError(
-            f"The revision instructions are {len(text)} characters long; at most {MAX_NOTES} are allowed.",
-            field="revision_instructions",
-        )
-    if found.project is None:
-        raise JobError("This narrative's project no longer exists.")
-    metadata = found.metadata or {}
-    plan = metadata.get("plan")
-    if not plan:
-        raise JobError("This narrative has no stored plan to revise from.")
-    base = dict(found.job.production_brief) if found.job is not None else dict(metadata.get("brief") or {})
-    base.setdefault("production_type", found.production_type)
-    base.setdefault("genre", found.genre)
-    base.update({"revision_instructions": text, "review_plan": False})
-    brief = brief_validate(base)
-    return job_create_revision(
-        user=user,
-        project=found.project,
-        brief=brief,
-        plan=plan_validate(plan),
-        parent_narrative_id=found.pk,
-    )
-
-
 # --- Library writes (narratives UI, issue 6) ----------------------------------
 
 TITLE_MAX_LENGTH = 500
@@ -121,12 +81,12 @@ TITLE_MAX_LENGTH = 500
 
 @transaction.atomic
 def narrative_rename(*, narrative: Narrative, title: str) -> Narrative:
-    """Set a new title (whitespace collapsed). Raises ValueError for an empty or over-long one."""
+    """Set a new title (whitespace collapsed). Raises UserFacingError for an empty or over-long one."""
     title = " ".join((title or "").split())
     if not title:
-        raise ValueError("A title cannot be empty.")
+        raise UserFacingError("A title cannot be empty.", field="title")
     if len(title) > TITLE_MAX_LENGTH:
-        raise ValueError(f"A title can be at most {TITLE_MAX_LENGTH} characters.")
+        raise UserFacingError(f"A title can be at most {TITLE_MAX_LENGTH} characters.", field="title")
     Narrative.objects.filter(pk=narrative.pk).update(title=title)
     narrative.title = title
     return narrative
@@ -150,8 +110,6 @@ def narrative_delete(*, narrative: Narrative) -> int:
     job and usage logs stay (billing history); the project's narrative and word
     totals go down, never below zero (its total cost does not: that was spent).
     """
-    from projects.models import Project
-
     orphaned = narrative.children.count()
     deleted, _ = Narrative.objects.filter(pk=narrative.pk).delete()
     if deleted and narrative.project_id:

@@ -15,6 +15,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from jobs.services import job_create_revision  # the web layer: revisions are jobs
+from jobs.submissions import ALREADY_STARTED, key_from_post
+from narraforge.errors import UserFacingError
 from narratives import selectors, services
 from narratives.diff import diff_texts
 from narratives.exports import FORMATS, UnknownFormat, export_narrative
@@ -128,16 +131,21 @@ def revise(request, pk: str):
     narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
     form = ReviseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        from jobs.errors import JobError
-
         try:
-            job = services.narrative_revise(
-                user=request.user, narrative=narrative, instructions=form.cleaned_data["instructions"]
+            job = job_create_revision(
+                user=request.user,
+                narrative=narrative,
+                instructions=form.cleaned_data["instructions"],
+                submission_key=key_from_post(request.POST, request.path),
             )
-        except JobError as exc:
+        except UserFacingError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Revision started: its result will be the next version.")
+            replayed = getattr(job, "replayed", False)
+            messages.success(
+                request,
+                ALREADY_STARTED if replayed else "Revision started: its result will be the next version.",
+            )
             return redirect(reverse("jobs:detail", args=[job.pk]))
     status = 400 if request.method == "POST" else 200
     return render(request, "narratives/revise.html", {"narrative": narrative, "form": form}, status=status)
@@ -149,9 +157,13 @@ def rename(request, pk: str):
     narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
     form = RenameForm(request.POST or None, initial={"title": narrative.title})
     if request.method == "POST" and form.is_valid():
-        services.narrative_rename(narrative=narrative, title=form.cleaned_data["title"])
-        messages.success(request, "Title saved.")
-        return redirect("narratives:detail", pk=narrative.pk)
+        try:
+            services.narrative_rename(narrative=narrative, title=form.cleaned_data["title"])
+        except UserFacingError as exc:
+            form.add_error("title", str(exc))
+        else:
+            messages.success(request, "Title saved.")
+            return redirect("narratives:detail", pk=narrative.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "narratives/rename.html", {"narrative": narrative, "form": form}, status=status)
 

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from projects.models import Project
+from projects.models import Project, World
 
 
 def projects_for_user(*, user: User) -> QuerySet[Project]:
@@ -16,3 +16,18 @@ def projects_for_user(*, user: User) -> QuerySet[Project]:
 def project_get_for_user(*, user: User, project_id: str) -> Project:
     """The user's project or a 404 — another user's id is indistinguishable from a missing one."""
     return get_object_or_404(Project, pk=project_id, user=user)
+
+
+def world_for_project(project: Project) -> dict | None:
+    """The project's world as a brief's ``world`` value ({"world": bible, "characters": [...]}), or None."""
+    if not project.world_id:
+        return None
+    world = World.objects.filter(pk=project.world_id).first()
+    if world is None:
+        return None
+    bible = dict(world.bible or {})
+    bible["name"] = (bible.get("name") or world.name or "").strip()
+    if not bible["name"]:
+        return None
+    characters = [c for c in world.characters or [] if isinstance(c, dict) and str(c.get("name", "")).strip()]
+    return {"world": bible, "characters": characters, "timeline": list(world.timeline or [])}

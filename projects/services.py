@@ -103,21 +103,6 @@ def _plan_parts(metadata: dict) -> tuple[dict, list, list]:
     return dict(bible), [dict(c) for c in characters if isinstance(c, dict) and c.get("name")], events
 
 
-def world_for_project(project: Project):
-    """The project's world as a brief's ``world`` value ({"world": bible, "characters": [...]}), or None."""
-    if not project.world_id:
-        return None
-    world = World.objects.filter(pk=project.world_id).first()
-    if world is None:
-        return None
-    bible = dict(world.bible or {})
-    bible["name"] = (bible.get("name") or world.name or "").strip()
-    if not bible["name"]:
-        return None
-    characters = [c for c in world.characters or [] if isinstance(c, dict) and str(c.get("name", "")).strip()]
-    return {"world": bible, "characters": characters, "timeline": list(world.timeline or [])}
-
-
 @transaction.atomic
 def world_adopt_from_result(project: Project, metadata: dict):
     """Make a narrative's world bible and cast the project's world (when it has none yet)."""
@@ -133,6 +118,24 @@ def world_adopt_from_result(project: Project, metadata: dict):
     Project.objects.filter(pk=locked.pk).update(world_id=world.pk)
     project.world_id = world.pk
     return world
+
+
+def world_record_narrative(*, project: Project, world_mode: str, metadata: dict) -> World | None:
+    """Series bookkeeping when a job in ``project`` produced a narrative (inside its completion).
+
+    ``world_mode`` is how the job's brief met the project's world: "" / "new" / "given"
+    adopt the narrative's world when the project has none yet, "continue" merges what it
+    added into the project's world, "revision" (a new version of a story) changes nothing.
+    """
+    if world_mode == "revision":
+        return None
+    if project.world_id is None and world_mode in ("", "new", "given"):
+        return world_adopt_from_result(project, metadata)
+    if world_mode == "continue":
+        world = World.objects.select_for_update().filter(pk=project.world_id).first()
+        if world is not None:
+            return world_merge(world, metadata)
+    return None
 
 
 @transaction.atomic

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 
 from accounts.services import user_set_tier
-from billing.services import LimitExceeded, job_budget_usd
+from billing.selectors import job_budget_usd
+from billing.services import LimitExceeded
 from billing.tests.helpers import complete, counters, end_after_spending
 
 

@@ -23,9 +23,8 @@ def logs_say(user) -> tuple[int, float]:
 
 
 def test_counters_equal_logs_after_every_kind_of_ending(owner, other_user, project, make_project, new_job):
-    from jobs.services import job_cancel, job_resume
+    from jobs.services import job_cancel, job_create_revision, job_resume
     from narratives.models import Narrative
-    from narratives.services import narrative_revise
 
     user_counts = []
     # A generation that completes ($0 offline: still one generation, one $0 log).
@@ -34,7 +33,7 @@ def test_counters_equal_logs_after_every_kind_of_ending(owner, other_user, proje
     user_counts.append(counters(owner))
     # A revision of that narrative, completed.
     narrative = Narrative.objects.get(job=first)
-    revision = narrative_revise(user=owner, narrative=narrative, instructions="Make the ending darker.")
+    revision = job_create_revision(user=owner, narrative=narrative, instructions="Make the ending darker.")
     complete(revision)
     # A failure that spent money, then resumed to completion: one generation, billed once.
     failed = new_job(owner, project)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import schema as schemas
+from .backends import capabilities_of
 from .backends.base import Backend, Task
 from .brief import Brief
 from .config import EngineConfig
@@ -59,9 +60,11 @@ class Engine:
         self.ledger = ledger
         self.budget_usd = budget_usd
         self.snapshot = snapshot  # the latest checkpoint, attached to errors
+        self.capabilities = capabilities_of(backend)
 
     def _model(self, tier: str) -> str:
-        return "offline" if self.backend.name == "offline" else self.config.model_for(tier)
+        # A local writer has no models to route to; its calls are recorded under its own name.
+        return self.config.model_for(tier) if self.capabilities.priced else self.backend.name
 
     def check_cancel(self, stage_key: str, what: str = "call") -> None:
         """Raise PipelineCancelled if the caller asked to stop: before every call and every offline step."""

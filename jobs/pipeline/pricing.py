@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .backends import Capabilities, capabilities_of
 from .brief import Brief
 from .config import EngineConfig
 from .context import SEGMENT_PROMPT_TOKENS
@@ -10,15 +11,17 @@ from .stages.planning import SEGMENT_BATCH, segment_count
 TOKENS_PER_WORD = {"en": 1.4, "pl": 1.9}  # prose tokens per word, typical BPE tokenizers
 
 
-def estimate_cost(brief: Brief, config: EngineConfig | None = None, backend_name: str = "openai") -> float:
-    """Expected USD for a full run from the target length (0.0 offline).
+def estimate_cost(
+    brief: Brief, config: EngineConfig | None = None, backend: str | Capabilities = "openai"
+) -> float:
+    """Expected USD for a full run from the target length ($0 for a backend whose calls are not priced).
 
     Counts what the pipeline actually sends: fixed planning calls, one
     planning call per batch of segments, for every segment a bounded drafting
     prompt plus its prose, a stylization pass over the prose, one coherence
     judgment and one editorial review.
     """
-    if backend_name == "offline":
+    if not (backend if isinstance(backend, Capabilities) else capabilities_of(backend)).priced:
         return 0.0
     config = config or EngineConfig()
     mini, gpt4 = config.model_for("mini"), config.model_for("gpt4")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from .stages.finishing import (
     validate_coherence,
 )
 from .stages.registry import PLANNING_KEYS, STAGES, Stage
-from .usage import Ledger, ModelCall
+from .usage import Ledger, ModelCall, Usage
 
 
 @dataclass
@@ -43,6 +44,7 @@ class PipelineResult:
     model_calls: list[ModelCall]
     plan: dict[str, Any]
     completed_stages: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)  # the typed form of usage_by_tier
 
 
 class _Run:
@@ -112,46 +114,64 @@ class _Run:
 
     # -- stages --------------------------------------------------------------
     def run_stage(self, stage: Stage) -> None:
-        b, e, p = self.brief, self.engine, self.state.plan
-        key = stage.key
-        if key == "brief_interpretation":
-            p["interpretation"] = asdict(planning.interpret_brief(e, b))
-        elif key == "world_architecture":
-            p["world"] = asdict(planning.architect_world(e, b, Interpretation.from_dict(p["interpretation"])))
-        elif key == "character_architecture":
-            cast = planning.architect_characters(
-                e, b, Interpretation.from_dict(p["interpretation"]), WorldBible.from_dict(p["world"])
+        STAGE_STEPS[stage.key](self, stage)
+
+    def interpret(self, stage: Stage) -> None:
+        self.state.plan["interpretation"] = asdict(planning.interpret_brief(self.engine, self.brief))
+
+    def architect_world(self, stage: Stage) -> None:
+        p = self.state.plan
+        interpretation = Interpretation.from_dict(p["interpretation"])
+        p["world"] = asdict(planning.architect_world(self.engine, self.brief, interpretation))
+
+    def architect_characters(self, stage: Stage) -> None:
+        p = self.state.plan
+        cast = planning.architect_characters(
+            self.engine,
+            self.brief,
+            Interpretation.from_dict(p["interpretation"]),
+            WorldBible.from_dict(p["world"]),
+        )
+        p["characters"] = [asdict(c) for c in cast]
+
+    def design_structure(self, stage: Stage) -> None:
+        p = self.state.plan
+        cast = [Character.from_dict(c) for c in p["characters"]]
+        p["structure"] = asdict(
+            planning.design_structure(
+                self.engine, self.brief, WorldBible.from_dict(p["world"]), cast, self.n_segments
             )
-            p["characters"] = [asdict(c) for c in cast]
-        elif key == "structure_design":
-            cast = [Character.from_dict(c) for c in p["characters"]]
-            p["structure"] = asdict(
-                planning.design_structure(e, b, WorldBible.from_dict(p["world"]), cast, self.n_segments)
-            )
-        elif key == "segment_planning":
-            cast = [Character.from_dict(c) for c in p["characters"]]
-            segs = planning.plan_segments(
-                e,
-                b,
-                WorldBible.from_dict(p["world"]),
-                cast,
-                StructureDesign.from_dict(p["structure"]),
-                self.n_segments,
-            )
-            p["segments"] = [asdict(s) for s in segs]
-            p["version"] = PLAN_VERSION
-        elif key == "sequential_generation":
-            self.draft(stage)
-        elif key == "coherence_validation":
-            plan = self.plan()
-            report = validate_coherence(
-                e, b, plan, story_bible(plan.world, plan.characters), self.state.drafts
-            )
-            self.state.coherence = report.to_dict()
-        elif key == "language_stylization":
-            self.stylise(stage)
-        elif key == "editorial_review":
-            self.state.review = review_editorial(e, b, self.plan(), self.state.styled).to_dict()
+        )
+
+    def plan_segments(self, stage: Stage) -> None:
+        p = self.state.plan
+        cast = [Character.from_dict(c) for c in p["characters"]]
+        segs = planning.plan_segments(
+            self.engine,
+            self.brief,
+            WorldBible.from_dict(p["world"]),
+            cast,
+            StructureDesign.from_dict(p["structure"]),
+            self.n_segments,
+        )
+        p["segments"] = [asdict(s) for s in segs]
+        p["version"] = PLAN_VERSION
+        self.n_segments = len(p["segments"])
+
+    def validate(self, stage: Stage) -> None:
+        plan = self.plan()
+        bible = story_bible(plan.world, plan.characters)
+        self.state.coherence = validate_coherence(
+            self.engine, self.brief, plan, bible, self.state.drafts
+        ).to_dict()
+
+    def review(self, stage: Stage) -> None:
+        self.state.review = review_editorial(
+            self.engine, self.brief, self.plan(), self.state.styled
+        ).to_dict()
+
+    def process_output(self, stage: Stage) -> None:
+        """Nothing to store: the output is assembled from the stored state by ``result``."""
 
     def draft(self, stage: Stage) -> None:
         plan = self.plan()
@@ -184,6 +204,7 @@ class _Run:
             cost_usd=round(ledger.cost_usd, 6),
             tokens_used=ledger.tokens,
             usage_by_tier=usage["usage_by_tier"],
+            usage=Usage.from_dict(usage["usage_by_tier"]),
             model_calls=list(ledger.calls),
             plan=dict(self.state.plan),
             completed_stages=list(self.state.completed),
@@ -228,6 +249,23 @@ class _Run:
         )
 
 
+# Stage key → the step that runs it. Every stage of the registry has exactly one step.
+STAGE_STEPS: dict[str, Callable[[_Run, Stage], None]] = {
+    "brief_interpretation": _Run.interpret,
+    "world_architecture": _Run.architect_world,
+    "character_architecture": _Run.architect_characters,
+    "structure_design": _Run.design_structure,
+    "segment_planning": _Run.plan_segments,
+    "sequential_generation": _Run.draft,
+    "coherence_validation": _Run.validate,
+    "language_stylization": _Run.stylise,
+    "editorial_review": _Run.review,
+    "output_processing": _Run.process_output,
+}
+if set(STAGE_STEPS) != {s.key for s in STAGES}:  # a stage added to the registry needs its step here
+    raise ImportError(f"stage steps {sorted(STAGE_STEPS)} do not match the stages {[s.key for s in STAGES]}")
+
+
 def run_pipeline(
     brief: Brief,
     *,
@@ -262,10 +300,7 @@ def run_pipeline(
             if callbacks.on_stage_start is not None:
                 callbacks.on_stage_start(stage, index)
             run.progress(stage, 0.0, stage.label)
-            if stage.key != "output_processing":
-                run.run_stage(stage)
-            if stage.key == "segment_planning":
-                run.n_segments = len(run.state.plan["segments"])
+            run.run_stage(stage)
             run.finish_stage(stage, index)
         if brief.review_plan:
             return run.result(finished=False)

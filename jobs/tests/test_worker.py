@@ -183,7 +183,7 @@ def test_running_the_task_twice_for_one_job_gives_one_narrative_and_one_set_of_u
     workers.start()
     wait_for(lambda: _finished(job.pk), timeout=30, what="the job")
     time.sleep(1.0)
-    from jobs.runner import run_job
+    from jobs.attempt import run_job
 
     assert run_job(job.pk, job.rq_job_id) == "skipped"  # and once more in this process
     assert Narrative.objects.filter(job=job).count() == 1
@@ -238,9 +238,9 @@ def test_a_second_narrative_reuses_the_first_ones_world_and_cast_and_a_revision_
     world.refresh_from_db()
     assert len(world.timeline) > 0
 
-    from narratives.services import narrative_revise
+    from jobs.services import job_create_revision
 
-    revision = narrative_revise(user=owner, narrative=n2, instructions="Make the ending quieter.")
+    revision = job_create_revision(user=owner, narrative=n2, instructions="Make the ending quieter.")
     revision = wait_for(lambda: _finished(revision.pk), timeout=30, what="the revision")
     assert revision.status == JobStatus.COMPLETED, revision.error_message
     n3 = Narrative.objects.get(job=revision)

@@ -55,7 +55,7 @@ def _snapshot(dbname: str) -> dict:
 @pytest.fixture
 def populated(transactional_db, make_user, settings):
     """Users, projects, jobs (completed and queued), narratives and usage logs, committed."""
-    from jobs.runner import run_job
+    from jobs.attempt import run_job
     from jobs.services import job_create
     from narratives.services import narrative_rename
     from projects.services import project_create

@@ -116,7 +116,7 @@ def test_web_lines_carry_the_signed_in_user(client, owner, captured):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_run_by_the_task_logs_its_ids(owner, monkeypatch):
-    import jobs.runner
+    import jobs.attempt
     from jobs.services import job_create
     from jobs.tasks import run_generation_job
     from projects.services import project_create
@@ -132,13 +132,13 @@ def test_a_job_run_by_the_task_logs_its_ids(owner, monkeypatch):
         },
     )
     captured: list[logging.LogRecord] = []
-    real_complete = jobs.runner.job_complete
+    real_complete = jobs.attempt.job_complete
 
     def complete_and_log(**kwargs):  # a line written deep inside the run, as real code does
         logging.getLogger("jobs.completion").info("completing")
         return real_complete(**kwargs)
 
-    monkeypatch.setattr(jobs.runner, "job_complete", complete_and_log)
+    monkeypatch.setattr(jobs.attempt, "job_complete", complete_and_log)
 
     class Keep(logging.Handler):
         def emit(self, record):
@@ -151,7 +151,7 @@ def test_a_job_run_by_the_task_logs_its_ids(owner, monkeypatch):
     old_level = root.level
     root.setLevel(logging.DEBUG)
     try:
-        logging.getLogger("jobs.runner").info("outside")
+        logging.getLogger("jobs.attempt").info("outside")
         job.refresh_from_db()
         assert run_generation_job(job.pk, job.rq_job_id) == "completed"
         assert run_generation_job(job.pk, job.rq_job_id) == "skipped"  # logs "nothing to do"

@@ -244,20 +244,20 @@ def test_versions_page_shows_the_chain_and_diff_compares_two_versions(owner_clie
 
 def test_revise_starts_a_job_and_redirects_to_its_page(owner_client, owner, narrative, monkeypatch):
     from jobs.errors import JobError
-    from narratives import services
+    from narratives import views
 
     calls = []
 
     class FakeJob:
         pk = "job-123"
 
-    def fake_revise(*, user, narrative, instructions):
+    def fake_revise(*, user, narrative, instructions, submission_key=None):
         calls.append((user, narrative.pk, instructions))
         if "refuse" in instructions:
             raise JobError("You have used all 5 generations this month.")
         return FakeJob()
 
-    monkeypatch.setattr(services, "narrative_revise", fake_revise)
+    monkeypatch.setattr(views, "job_create_revision", fake_revise)
     monkeypatch.setattr("narratives.views.reverse", lambda name, args=(): f"/jobs/{args[0]}/")
     url = reverse("narratives:revise", args=[narrative.pk])
     response = owner_client.post(url, {"instructions": "Make the ending darker."})

@@ -46,8 +46,8 @@ def test_restore_refuses_with_workers_then_stops_them_warns_and_bills_no_checkpo
 ):
     from rq import Worker
 
+    from jobs.attempt import run_job
     from jobs.reaper import reap_orphans
-    from jobs.runner import run_job
 
     a = job_create(user=owner, project=project, brief=SHORT_BRIEF)
     assert run_job(a.pk, a.rq_job_id) == "completed"

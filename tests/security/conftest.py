@@ -15,8 +15,8 @@ BRIEF = {
 
 
 def run_to_completion(job) -> None:
+    from jobs.attempt import run_job
     from jobs.models import GenerationJob
-    from jobs.runner import run_job
 
     job = GenerationJob.objects.get(pk=job.pk)
     assert run_job(job.pk, job.rq_job_id) == "completed"
@@ -31,8 +31,7 @@ def make_owned(
     instructions: str = "Make the keeper braver in the second act.",
 ) -> SimpleNamespace:
     """A project with a world, a completed job and its narrative, and a queued revision job."""
-    from jobs.services import job_create
-    from narratives.services import narrative_revise
+    from jobs.services import job_create, job_create_revision
     from projects.models import Project, World
     from projects.services import project_create
 
@@ -41,7 +40,7 @@ def make_owned(
     run_to_completion(job)
     job.refresh_from_db()
     narrative = job.narratives.get()
-    revision = narrative_revise(user=user, narrative=narrative, instructions=instructions)
+    revision = job_create_revision(user=user, narrative=narrative, instructions=instructions)
     project = Project.objects.get(pk=project.pk)
     assert project.world_id, "the first narrative should have given the project a world"
     return SimpleNamespace(

@@ -65,7 +65,7 @@ class Command(BaseCommand):
         self._in_process(data, o)
 
     def _in_process(self, data, o) -> None:
-        from jobs.engine import backend_name, engine_config
+        from jobs.engine_settings import backend_name, engine_config
         from jobs.pipeline.cli import run_forge
 
         try:
@@ -78,7 +78,8 @@ class Command(BaseCommand):
         from accounts.models import User
         from jobs.models import FINISHED_STATUSES, GenerationJob
         from jobs.selectors import job_progress
-        from jobs.services import JobError, job_create
+        from jobs.services import job_create
+        from narraforge.errors import UserFacingError
         from projects.models import Project
         from projects.services import project_create
 
@@ -91,7 +92,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Created project “{project.name}”.")
         try:
             job = job_create(user=user, project=project, brief=data)
-        except JobError as exc:
+        except UserFacingError as exc:
             raise CommandError(str(exc))
         self.stdout.write(f"Queued job {job.pk} (estimated ${job.estimated_cost_usd or 0:.4f}).")
         if not o["wait"]:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from ..config import EngineConfig
-from .base import Backend, Completion, Task
+from .base import LOCAL_WRITER, MODEL_API, Backend, Capabilities, Completion, Task
 
 BACKEND_NAMES: tuple[str, ...] = ("offline", "openai")
+# The registered backends' capabilities, for a backend class that does not declare its own.
+CAPABILITIES: dict[str, Capabilities] = {"offline": LOCAL_WRITER, "openai": MODEL_API}
+
+
+def capabilities_of(backend: Backend | str) -> Capabilities:
+    """A backend's (or a registered backend name's) capabilities; unknown ones are a paid model API."""
+    declared = getattr(backend, "capabilities", None)
+    if isinstance(declared, Capabilities):
+        return declared
+    name = backend if isinstance(backend, str) else getattr(backend, "name", "")
+    return CAPABILITIES.get(name, MODEL_API)
 
 
 def get_backend(name: str, config: EngineConfig | None = None) -> Backend:
@@ -26,4 +37,13 @@ def default_backend_name(config: EngineConfig) -> str:
     return "openai" if config.openai_api_key else "offline"
 
 
-__all__ = ["Backend", "Completion", "Task", "get_backend", "default_backend_name", "BACKEND_NAMES"]
+__all__ = [
+    "Backend",
+    "Capabilities",
+    "Completion",
+    "Task",
+    "capabilities_of",
+    "get_backend",
+    "default_backend_name",
+    "BACKEND_NAMES",
+]

@@ -28,8 +28,23 @@ class Task:
     schema_name: str = ""
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What the engine may expect of a backend, so no code branches on a backend's name."""
+
+    priced: bool  # calls go to the configured models at their prices (False: a local writer, always $0)
+    judges_coherence: bool  # it can answer stage 07's coherence judgement (else the local check stands)
+    label: str  # how exports and the reader name the engine that wrote a narrative
+
+
+# An unknown backend is treated like a paid HTTP model: priced, able to judge.
+MODEL_API = Capabilities(priced=True, judges_coherence=True, label="OpenAI-compatible model")
+LOCAL_WRITER = Capabilities(priced=False, judges_coherence=False, label="NarraForge offline engine")
+
+
 class Backend(Protocol):
     name: str  # "offline" or "openai": recorded as metadata["engine"]
+    # Optional ``capabilities: Capabilities`` attribute; see ``backends.capabilities_of``.
 
     def complete(
         self,

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .. import schema as schemas
+from ..backends import capabilities_of
 from ..brief import Brief
 from ..engine import Engine
 from ..plan import Plan
@@ -61,7 +62,7 @@ def validate_coherence(
 ) -> CoherenceReport:
     coverage, missing = plan_coverage(plan.segments, texts)
     report = CoherenceReport(round(coverage, 4), missing)
-    if engine.backend.name == "offline":
+    if not engine.capabilities.judges_coherence:
         return report  # no model to judge; the local check is the validation
     user = (
         "Judge the coherence of this narrative against its bible: continuity of characters, places and "
@@ -144,9 +145,7 @@ def build_metadata(
     plan_dict = plan.to_dict()
     return {
         "engine": engine_name,
-        "engine_label": "NarraForge offline engine"
-        if engine_name == "offline"
-        else "OpenAI-compatible model",
+        "engine_label": capabilities_of(engine_name).label,
         "title": plan.interpretation.title,
         "language": brief.language,
         "world": plan_dict["world"],

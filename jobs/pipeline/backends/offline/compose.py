@@ -20,7 +20,7 @@ from typing import Any
 
 from .decks import ProductDeck, RangeDeck
 from .inspire import Motif, slots
-from .lang import Deck, LangData, capitalise, load_json, render
+from .lang import _SLOT_RE, Deck, LangData, capitalise, load_json, render
 from .setting import allowed
 from .voice import Voice
 
@@ -220,6 +220,8 @@ class Composer:
             )
             if a.narrator:
                 free.update(self.voice.pronoun_slots(a.gender))
+        if any(not free.get(name, "x") for name in _SLOT_RE.findall(template)):
+            return ""  # a slot with nothing to put in it: leave the sentence out, never print a gap
         starts_with_a = template.startswith("{A} ")
         if starts_with_a and a is self.last_subject and not a.narrator and self.rng.random() < 0.75:
             # Same subject as the sentence before: a pronoun (English) or no

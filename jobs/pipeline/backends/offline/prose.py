@@ -208,7 +208,10 @@ class SegmentWriter:
             tag = self.c.take("tags") if self.rng.random() < 0.5 else None
             if tag is None:
                 line = self.say(self.quote, speaker, listener) or ""
-                paragraphs.append([line, self.act_sentence(speaker, listener)])
+                beat = self.act_sentence(speaker, listener)
+                if self.code == "pl" and beat:
+                    beat = "— " + beat  # Polish narration after a spoken line opens with its own dash
+                paragraphs.append([line, beat])
             else:
                 paragraphs.append(
                     [self.say(tag, speaker, listener) or self.say(self.quote, speaker, listener) or ""]

@@ -26,6 +26,10 @@ def features(language: str, genre: str, *texts: str) -> frozenset[str]:
     for feature, cues in d["cues"].items():
         if any(w.startswith(c) if language == "pl" else w == c or w == c + "s" for w in words for c in cues):
             found.add(feature)
+    if "river" in found and "sea" in found:
+        strong = [c for c in d["cues"]["sea"] if c not in d.get("weak_sea", [])]
+        if not any(w.startswith(c) if language == "pl" else w == c for w in words for c in strong):
+            found.discard("sea")  # a lighthouse on the Vistula: still a river world
     years = [int(y) for y in _YEAR_RE.findall(low)]
     if genre in d["old_genres"] or (years and min(years) < d["old_before_year"]):
         found.add("old")

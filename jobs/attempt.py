@@ -1,6 +1,7 @@
 """The body of the RQ task: claim the row, run the pipeline, end the attempt.
 
 The task itself (``jobs.tasks.run_generation_job``) only calls ``run_job``.
+(Not to be confused with ``jobs.pipeline.runner``, the framework-free stage runner.)
 """
 
 from __future__ import annotations
@@ -15,25 +16,21 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from billing.services import usage_billed_for_job
+from billing.selectors import usage_billed_for_job
 from jobs.cancelling import CancelProbe
 from jobs.ceiling import CeilingGuard
-from jobs.checkpoints import CheckpointSaver, checkpoint_usage
+from jobs.checkpoint_store import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
-from jobs.engine import backend_name, engine_backend, engine_config, job_cost_cap_usd
+from jobs.db_retry import with_db_retry
+from jobs.engine_settings import backend_name, engine_backend, engine_config, job_cost_cap_usd
 from jobs.failures import staff_detail, writer_message
+from jobs.heartbeat import Heartbeat
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
 from jobs.pipeline.errors import BackendError
-from jobs.progress import (
-    Heartbeat,
-    ProgressTracker,
-    usage_add,
-    usage_sub_clamped,
-    usage_totals,
-    with_db_retry,
-)
+from jobs.pipeline.usage import Usage
+from jobs.progress import ProgressTracker
 from jobs.spend import SpendRecorder, spend_settle_late, spend_write
 from narraforge.causes import Cause, cause_for_backend
 from narraforge.logging import bind as bind_log_context
@@ -95,16 +92,12 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     runtime: JobRuntime = job.runtime
     rq_job_id = rq_job_id or job.rq_job_id
     checkpoint = runtime.checkpoint
-    if job.retry_count or checkpoint:
-        billed = usage_billed_for_job(job)
-        billed_usage = {t: billed[t] for t in ("mini", "gpt4")}
-    else:
-        # A first attempt has no usage rows: they are written only when an attempt ends, and every
-        # later attempt is a resume (retry_count + 1). One query less per job.
-        billed_usage = {t: {"tokens": 0, "cost_usd": 0.0} for t in ("mini", "gpt4")}
+    # A first attempt has no usage rows: they are written only when an attempt ends, and every
+    # later attempt is a resume (retry_count + 1). One query less per job.
+    billed_usage = usage_billed_for_job(job=job).usage if job.retry_count or checkpoint else Usage()
     ckpt_usage = checkpoint_usage(checkpoint)
     # Spend of earlier attempts that the checkpoint does not carry (calls after its last save).
-    base_usage = usage_sub_clamped(billed_usage, ckpt_usage)
+    base_usage = billed_usage - ckpt_usage
     tracker = ProgressTracker(
         job_id,
         rq_job_id,
@@ -123,7 +116,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
         saver.spent_usd += call.cost_usd
 
-    guard = CeilingGuard(job_id=job_id, user_id=job.user_id, base_cost_usd=usage_totals(base_usage)[1])
+    guard = CeilingGuard(job_id=job_id, user_id=job.user_id, base_cost_usd=base_usage.cost_usd)
     callbacks = Callbacks(
         before_spend=guard,
         on_stage_start=lambda stage, index: tracker.stage_start(_stage_key(stage)),
@@ -140,9 +133,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         plan = runtime.plan or None  # a reviewed plan or a revision's parent plan: starts at stage 06
         config = engine_config()
         backend = engine_backend(config)
-        _, ckpt_cost = usage_totals(ckpt_usage)
-        _, billed_cost = usage_totals(billed_usage)
-        budget = _budget(job, billed_cost, ckpt_cost)
+        budget = _budget(job, billed_usage.cost_usd, ckpt_usage.cost_usd)
         heartbeat.start()
         pipeline_started = time.perf_counter()
         try:
@@ -157,8 +148,8 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             )
         finally:
             pipeline_seconds = time.perf_counter() - pipeline_started
-        tracker.set_run_usage(result.usage_by_tier)
-        usage = usage_add(base_usage, result.usage_by_tier)
+        tracker.set_run_usage(result.usage)
+        usage = base_usage + result.usage
         heartbeat.stop()
         timing = {
             "pipeline_seconds": round(pipeline_seconds, 6),
@@ -170,7 +161,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
                 job_id=job_id,
                 rq_job_id=rq_job_id,
                 result=result,
-                usage_by_tier=usage,
+                usage=usage,
                 timing=timing,
                 checkpoint=saver.pending,  # a cancel that wins keeps the latest checkpoint
                 attempt_usage=recorder.usage,
@@ -183,17 +174,8 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         return str(done.status)
     except PipelineCancelled as exc:
         cause = Cause.SUPERSEDED if tracker.fenced else Cause.CANCELLED
-        return _end(
-            job_id,
-            rq_job_id,
-            tracker,
-            heartbeat,
-            exc,
-            JobStatus.CANCELLED,
-            _cancel_message(tracker),
-            cause=cause,
-            recorder=recorder,
-        )
+        message = _cancel_message(tracker)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.CANCELLED, message, cause, recorder)
     except BudgetExceeded as exc:
         if getattr(exc, "cause", "") == "ceiling":
             message = str(exc)  # already in the writer's words (jobs.ceiling)
@@ -212,25 +194,18 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             exc,
             JobStatus.FAILED,
             message,
-            cause=Cause.COST_CEILING,
-            recorder=recorder,
+            Cause.COST_CEILING,
+            recorder,
         )
     except PipelineError as exc:
         log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
-        cause = cause_for_backend(getattr(exc, "cause", None)) if isinstance(exc, BackendError) else ""
+        cause = cause_for_backend(exc.cause) if isinstance(exc, BackendError) else Cause.MODEL_ERROR
         return _end(
-            job_id,
-            rq_job_id,
-            tracker,
-            heartbeat,
-            exc,
-            JobStatus.FAILED,
-            writer_message(exc),
-            cause=cause or Cause.MODEL_ERROR,
-            recorder=recorder,
+            job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, writer_message(exc), cause, recorder
         )
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)
+        cause = Cause.DATABASE_UNAVAILABLE
         return _end(
             job_id,
             rq_job_id,
@@ -239,12 +214,13 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             exc,
             JobStatus.FAILED,
             DATABASE_LOST,
-            saver=saver,
-            cause=Cause.DATABASE_UNAVAILABLE,
-            recorder=recorder,
+            cause,
+            recorder,
+            saver,
         )
     except Exception as exc:
         log.exception("Job %s crashed", job_id)
+        cause = Cause.INTERNAL_ERROR
         return _end(
             job_id,
             rq_job_id,
@@ -253,9 +229,9 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
             exc,
             JobStatus.FAILED,
             INTERNAL_ERROR,
-            saver=saver,
-            cause=Cause.INTERNAL_ERROR,
-            recorder=recorder,
+            cause,
+            recorder,
+            saver,
         )
     finally:
         heartbeat.stop()
@@ -270,16 +246,13 @@ def _cancel_message(tracker: ProgressTracker) -> str:
 def _settle_superseded(job_id: str, rq_job_id: str, recorder: SpendRecorder) -> None:
     """This attempt lost the job (reaper, resume): its spend is still a fact; bill what is missing."""
     recorder.call_failed()
-    with_db_retry(lambda: spend_write(job_id, rq_job_id, recorder.usage, None), seconds=float("inf"))
-    with_db_retry(lambda: spend_settle_late(job_id=job_id, attempt=rq_job_id), seconds=float("inf"))
+    with_db_retry(lambda: spend_write(job_id, rq_job_id, recorder.usage, None), what="late spend")
+    with_db_retry(lambda: spend_settle_late(job_id=job_id, attempt=rq_job_id), what="late spend billing")
 
 
-def _end(
-    job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None, cause="", recorder=None
-) -> str:
+def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, cause, recorder, saver=None) -> str:
     heartbeat.stop()
-    if recorder is not None:
-        recorder.call_failed()
+    recorder.call_failed()
     checkpoint = getattr(exc, "checkpoint", None)
     if checkpoint is None and saver is not None and saver.pending is not None:
         checkpoint = saver.pending
@@ -290,25 +263,24 @@ def _end(
         "progress_percentage": round(tracker.fraction * 100.0, 2),
     }
     if tracker.fenced:
-        if recorder is not None:
-            _settle_superseded(job_id, rq_job_id, recorder)
+        _settle_superseded(job_id, rq_job_id, recorder)
         return "superseded"
     if status == JobStatus.FAILED:
         # Staff's account of the stop (admin); the writer's message above never carries it.
         with contextlib.suppress(Exception):  # diagnostics must not keep a job from ending
             JobRuntime.objects.filter(pk=job_id).update(error_detail=staff_detail(exc))
-    # Retried across a database restart for as long as the reaper would wait before taking over.
-    ended = with_db_retry(  # the attempt's ending waits out a database outage (the spend is in it)
+    # Waits out a database outage of any length: the attempt's spend and checkpoint are in it.
+    ended = with_db_retry(
         lambda: job_fail(
             job_id=job_id,
             rq_job_id=rq_job_id,
             message=message,
-            usage_by_tier=usage,
+            usage=usage,
             checkpoint=checkpoint,
             status=status,
             progress=progress,
             cause=cause,
-            attempt_usage=recorder.usage if recorder is not None else None,
+            attempt_usage=recorder.usage,
         ),
         what=f"ending of job {job_id}",
     )

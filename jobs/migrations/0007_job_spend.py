@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0005_runtime_failure_cause"),
+        ("jobs", "0006_runtime_failure_cause"),
     ]
 
     operations = [

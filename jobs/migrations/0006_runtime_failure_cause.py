@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0004_runtime_error_detail"),
+        ("jobs", "0005_job_submissions"),
     ]
 
     operations = [

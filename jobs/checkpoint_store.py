@@ -17,13 +17,12 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from jobs.db_retry import with_db_retry
 from jobs.models import JobRuntime
-from jobs.pipeline.usage import Ledger, ModelCall
+from jobs.pipeline.usage import Ledger, ModelCall, Usage
 
 
 def checkpoint_save(job_id: str, checkpoint: dict[str, Any], *, stage: str = "") -> None:
-    from jobs.progress import with_db_retry
-
     blob = json.dumps(checkpoint, ensure_ascii=False, separators=(",", ":"))
 
     def _save() -> None:
@@ -45,14 +44,14 @@ def checkpoint_exists(job_id: str) -> bool:
     return JobRuntime.objects.filter(pk=job_id, checkpoint__isnull=False).exists()
 
 
-def checkpoint_usage(checkpoint: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+def checkpoint_usage(checkpoint: dict[str, Any] | None) -> Usage:
     """The spend a checkpoint carries (its model calls), per tier."""
     if not checkpoint:
-        return Ledger().by_tier()
+        return Usage()
     if isinstance(checkpoint.get("usage_by_tier"), dict):
-        return checkpoint["usage_by_tier"]
+        return Usage.from_dict(checkpoint["usage_by_tier"])
     calls = checkpoint.get("calls") or checkpoint.get("model_calls") or []
-    return Ledger([c if isinstance(c, ModelCall) else ModelCall.from_dict(c) for c in calls]).by_tier()
+    return Ledger([c if isinstance(c, ModelCall) else ModelCall.from_dict(c) for c in calls]).usage()
 
 
 def checkpoint_stage_of(checkpoint: dict[str, Any]) -> str:

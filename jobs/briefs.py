@@ -1,0 +1,33 @@
+"""Checks of the brief and plan a person submits: a ``Brief`` / plan dict, or a ``JobError``.
+
+Pure (no database): the job services validate before they write, the estimate
+selector validates before it prices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobs.errors import JobError
+from jobs.pipeline import Brief, BriefError, PipelineError
+from jobs.pipeline.plan import Plan
+
+
+def brief_validate(data: Any) -> Brief:
+    """A Brief from user input, or a JobError naming the field at fault."""
+    try:
+        return Brief.from_dict(data)
+    except BriefError as exc:
+        field = getattr(exc, "field", None) or "brief"
+        label = field.replace("_", " ")
+        detail = str(exc).split(": ", 1)[-1]
+        raise JobError(f"The brief's {label} is not valid: {detail}.", field=field) from None
+
+
+def plan_validate(plan: Any) -> dict[str, Any]:
+    try:
+        return Plan.from_dict(plan).to_dict()
+    except PipelineError as exc:
+        raise JobError(str(exc), field="plan") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JobError(f"The plan is malformed: {exc}.", field="plan") from None
