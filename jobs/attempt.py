@@ -13,6 +13,7 @@ import socket
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
@@ -22,9 +23,16 @@ from jobs.ceiling import CeilingGuard
 from jobs.checkpoint_store import CheckpointSaver, checkpoint_usage
 from jobs.completion import job_complete, job_fail
 from jobs.db_retry import with_db_retry
-from jobs.engine_settings import backend_name, engine_backend, engine_config, job_cost_cap_usd
+from jobs.engine_settings import (
+    backend_name,
+    call_deadline_seconds,
+    engine_backend,
+    engine_config,
+    job_cost_cap_usd,
+)
 from jobs.failures import staff_detail, writer_message
 from jobs.heartbeat import Heartbeat
+from jobs.model_wait import ModelWait
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
@@ -110,9 +118,20 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
 
     # Recorded first, before progress or checkpoints can fail: what the call was paid for.
     recorder = SpendRecorder(job_id, rq_job_id, paid=backend_name() != "offline")
+    waiting = ModelWait(
+        job_id,
+        rq_job_id,
+        attempts=int(settings.NF_LLM_MAX_ATTEMPTS),
+        deadline_seconds=call_deadline_seconds(),
+    )
+
+    def on_call_start(tier: str, prompt_tokens: int, prompt_cost_usd: float) -> None:
+        recorder.call_started(tier, prompt_tokens, prompt_cost_usd)
+        waiting.call_started()
 
     def on_model_call(call: Any) -> None:
         recorder.call_returned(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
+        waiting.call_ended()
         tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
         saver.spent_usd += call.cost_usd
 
@@ -124,7 +143,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
         on_checkpoint=saver.offer,
         on_model_call=on_model_call,
-        on_call_start=recorder.call_started,
+        on_call_start=on_call_start,
         should_cancel=CancelProbe(job_id, rq_job_id, heartbeat=heartbeat, tracker=tracker),
     )
     pipeline_seconds = 0.0
@@ -132,7 +151,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         brief = Brief.from_dict(job.production_brief)
         plan = runtime.plan or None  # a reviewed plan or a revision's parent plan: starts at stage 06
         config = engine_config()
-        backend = engine_backend(config)
+        backend = engine_backend(config, **({"sleep": waiting.sleep} if recorder.paid else {}))
         budget = _budget(job, billed_usage.cost_usd, ckpt_usage.cost_usd)
         heartbeat.start()
         pipeline_started = time.perf_counter()

@@ -107,6 +107,9 @@ class JobRuntime(models.Model):
     failure_cause = models.CharField(
         max_length=40, blank=True, default="", help_text="Why the job stopped (narraforge.causes.Cause)."
     )
+    notice = models.CharField(
+        max_length=200, blank=True, default="", help_text="What a running job waits for (a model retry)."
+    )
 
     class Meta:
         db_table = "generation_job_runtime"

@@ -46,10 +46,9 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
     """Everything the progress panel shows, computed from the row (no Redis)."""
     done = set(job.completed_stages or [])
     running = job.current_stage if job.status == JobStatus.RUNNING else None
-    kind, cause = JobRuntime.objects.filter(pk=job.pk).values_list("kind", "failure_cause").first() or (
-        "",
-        "",
-    )
+    kind, cause, notice = JobRuntime.objects.filter(pk=job.pk).values_list(
+        "kind", "failure_cause", "notice"
+    ).first() or ("", "", "")
     planning = kind == JobRuntime.Kind.PLANNING
     stages = []
     for stage in STAGES:
@@ -87,6 +86,7 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "can_cancel": job.status in ACTIVE_STATUSES,
         "can_resume": bool(job.can_resume) and job.status in (JobStatus.FAILED, JobStatus.CANCELLED),
         "error_message": job.error_message if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
+        "notice": notice if job.status == JobStatus.RUNNING else "",
         "cause": cause if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else "",
         "cause_words": cause_words(cause) if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
         "narrative_id": narrative_id,

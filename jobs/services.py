@@ -232,7 +232,8 @@ def job_resume(*, user: User, job: GenerationJob | str, submission_key: str | No
         runtime.cancel_requested_at = None
         runtime.heartbeat_at = None
         runtime.failure_cause = ""
-        runtime.save(update_fields=["cancel_requested_at", "heartbeat_at", "failure_cause"])
+        runtime.notice = ""
+        runtime.save(update_fields=["cancel_requested_at", "heartbeat_at", "failure_cause", "notice"])
         queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
         submission_record(user_id=locked_user.pk, key=submission_key, job=row)
         return row

@@ -225,6 +225,9 @@ NF_MODEL_PRICES = env.json(
 )
 NF_LLM_TIMEOUT_SECONDS = env.float("NF_LLM_TIMEOUT_SECONDS", default=120.0)
 NF_LLM_MAX_ATTEMPTS = env.int("NF_LLM_MAX_ATTEMPTS", default=6)
+# A model call's total deadline (attempts, backoff and Retry-After waits): no retry starts past it,
+# so a hung endpoint ends the job (resumable, cause "model unreachable") instead of hiding for minutes.
+NF_LLM_CALL_DEADLINE_SECONDS = env.float("NF_LLM_CALL_DEADLINE_SECONDS", default=300.0)
 NF_JOB_COST_CAP_USD = env.float("NF_JOB_COST_CAP_USD", default=25.0)
 
 # --- security ----------------------------------------------------------------

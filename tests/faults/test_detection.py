@@ -80,3 +80,34 @@ def test_with_every_worker_gone_the_cron_process_ends_a_running_job_within_a_min
     assert JobRuntime.objects.get(pk=job.pk).failure_cause == "worker_lost"
     assert "worker" in ended.error_message.lower()
     assert detected_after < 15.0, f"detected after {detected_after:.1f}s"
+
+
+def test_a_hung_endpoint_is_bounded_by_the_call_deadline_and_the_page_says_it_is_waiting(
+    client, owner, project, workers, fake_llm, openai_settings
+):
+    from django.urls import reverse
+
+    fake_llm.script.extend([("ok",)] * 3 + [("sleep", 30.0)] * 100)  # answers, then hangs for good
+    env = {
+        **fake_llm.worker_env,
+        "NF_LLM_TIMEOUT_SECONDS": "1",
+        "NF_LLM_MAX_ATTEMPTS": "6",
+        "NF_LLM_CALL_DEADLINE_SECONDS": "6",
+    }
+    workers.start(env=env)
+    job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
+    client.force_login(owner)
+    wait_for(lambda: len(fake_llm.requests) >= 4, timeout=30, interval=0.02, what="the first hung request")
+    hung_at = time.monotonic()
+
+    def page_says_waiting():
+        html = client.get(reverse("jobs:progress", args=[job.pk])).content.decode()
+        return "Waiting for the model, retry 2 of 6" in html and html
+
+    wait_for(page_says_waiting, timeout=15, interval=0.1, what="the job page to say it is waiting")
+    ended = wait_for(lambda: finished(job.pk), timeout=40, interval=0.1, what="the deadline")
+    took = time.monotonic() - hung_at
+    assert ended.status == JobStatus.FAILED and ended.can_resume
+    assert JobRuntime.objects.get(pk=job.pk).failure_cause == "model_unreachable"
+    # The 6 s deadline plus the attempt under way (1 s), not 6 attempts of 1 s plus their backoff.
+    assert took < 9.0, f"ended {took:.1f}s after the endpoint hung"
