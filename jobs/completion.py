@@ -101,8 +101,8 @@ def job_complete(
 ) -> GenerationJob | None:
     """One transaction: narrative (or plan), usage logs, project stats, user counters, job row.
 
-    ``usage`` is the job's total spend, all attempts included — unless the attempts' spend
-    records (``attempt_usage``: this attempt's own, stored first) say otherwise. Returns the
+    ``usage`` is the job's total spend, all attempts included, raised to what the attempts' spend
+    records say (``attempt_usage``: this attempt's own, stored first) where they hold more. Returns the
     ended job: ``completed``, or ``cancelled`` when a cancel committed first (``checkpoint``,
     the run's latest, is then kept to resume from). None when the job is not this attempt's.
     """
@@ -112,7 +112,7 @@ def job_complete(
             log.info("Job %s is not this attempt's to complete (%s); skipped.", job_id, rq_job_id)
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
-        usage = _spend_so_far(job_id, rq_job_id, attempt_usage) or usage
+        usage = usage.max(_spend_so_far(job_id, rq_job_id, attempt_usage) or Usage())
         if runtime.cancel_requested_at is not None:
             # job_cancel takes the same locks in the same order, so a cancel it accepted has committed
             # before we got here: it wins. The run's work stays in its checkpoint; billed for what it spent.
@@ -219,7 +219,7 @@ def job_fail(
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
         if attempt_usage is not None:
-            usage = _spend_so_far(job_id, rq_job_id, attempt_usage) or usage
+            usage = (usage or Usage()).max(_spend_so_far(job_id, rq_job_id, attempt_usage) or Usage())
         return _end_locked(
             job,
             runtime,

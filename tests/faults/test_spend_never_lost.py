@@ -114,3 +114,20 @@ def test_a_worker_killed_mid_call_is_billed_for_the_prompt_it_sent(
     wait_for(lambda: not _a_call_in_flight(fake_llm), timeout=10, what="the server to see the hang-up")
     assert fake_llm.usage[-1].get("abandoned"), "the killed call should have been abandoned"
     assert billed_tokens(job.pk) == provider_tokens(fake_llm)
+
+
+def test_requests_abandoned_on_timeout_are_billed_as_possibly_billed(
+    owner, project, workers, fake_llm, openai_settings
+):
+    # Three answers, then two requests the server answers only after the client's 1 s timeout: the
+    # server bills their prompts (it stops generating when the client hangs up); so must we.
+    fake_llm.script.extend([("ok",)] * 3 + [("sleep", 2.0)] * 2)
+    env = {**fake_llm.worker_env, "NF_LLM_TIMEOUT_SECONDS": "1", "NF_LLM_MAX_ATTEMPTS": "4"}
+    workers.start(env=env)
+    job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
+    done = wait_for(lambda: finished(job.pk), timeout=90, interval=0.2, what="the job")
+    assert done.status == JobStatus.COMPLETED, done.error_message
+    wait_for(
+        lambda: sum(1 for u in fake_llm.usage if u.get("abandoned")) == 2, timeout=10, what="two hang-ups"
+    )
+    assert billed_tokens(job.pk) == provider_tokens(fake_llm) == done.tokens_used
