@@ -15,7 +15,15 @@ import pytest
 
 from jobs.models import GenerationJob, JobStatus
 from jobs.services import job_cancel, job_create
-from tests.faults.conftest import SHORT_BRIEF, billed_usd, finished, wait_for
+from tests.faults.conftest import (
+    SHORT_BRIEF,
+    billed_tokens,
+    billed_usd,
+    finished,
+    provider_tokens,
+    report,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +50,7 @@ def test_a_cancel_during_coherence_validation_stops_before_the_next_offline_step
     cancelled_at = time.monotonic()
     ended = wait_for(lambda: finished(job.pk), timeout=30, interval=0.05, what="the cancel")
     stopped_after = time.monotonic() - cancelled_at
+    report("19 cancel during coherence validation (offline saga)", stopped_after_s=round(stopped_after, 2))
     assert ended.status == JobStatus.CANCELLED, ended.status
     ran_on = [key for key in LATER_STAGES if key in (ended.completed_stages or [])]
     assert ran_on == [], f"stages run after the cancel: {ran_on}"
@@ -60,6 +69,12 @@ def test_a_cancel_during_a_model_call_lets_no_further_request_reach_the_model(
     requests_at_cancel = len(fake_llm.requests)
     ended = wait_for(lambda: finished(job.pk), timeout=30, interval=0.05, what="the cancel")
     assert ended.status == JobStatus.CANCELLED, ended.status
+    report(
+        "19 cancel during a model call",
+        requests_after_cancel=len(fake_llm.requests) - requests_at_cancel,
+        provider=provider_tokens(fake_llm),
+        billed=billed_tokens(job.pk),
+    )
     # The call in flight when the cancel committed may finish; none may start after it.
     assert len(fake_llm.requests) == requests_at_cancel
     assert billed_usd(job.pk) == pytest.approx(ended.actual_cost_usd, abs=1e-9)

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from jobs.models import GenerationJob, JobStatus
 from jobs.services import JobError, job_cancel, job_create
 from narratives.models import Narrative
-from tests.faults.conftest import SHORT_BRIEF, billed_usd, finished, wait_for
+from tests.faults.conftest import SHORT_BRIEF, billed_usd, finished, report, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -100,6 +100,9 @@ def test_a_cancel_arriving_while_the_completion_waits_for_its_locks_wins_or_is_r
         holder.join(10)
     canceller.join(30)
     wait_for(lambda: finished(job.pk), timeout=30, what="the job to end")
+    report(
+        "2 cancel arriving in the completion window", cancel=result[0][:40], status=finished(job.pk).status
+    )
     _assert_cancel_won_or_was_refused(result[0], job.pk, owner)
 
 
@@ -116,6 +119,7 @@ def test_a_cancel_committed_before_the_completion_commits_makes_the_job_cancelle
         holder.join(10)
     assert holder.cancel_outcome == "accepted"
     wait_for(lambda: finished(job.pk), timeout=30, what="the job to end")
+    report("2 cancel committed before the completion", cancel="accepted", status=finished(job.pk).status)
     _assert_cancel_won_or_was_refused("accepted", job.pk, owner)
     job = GenerationJob.objects.get(pk=job.pk)
     assert job.can_resume and "Cancelled" in job.error_message

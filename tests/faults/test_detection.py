@@ -22,7 +22,15 @@ import pytest
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.services import job_create
 from jobs.tests.conftest import ROOT, _children
-from tests.faults.conftest import SHORT_BRIEF, billed_usd, finished, wait_for
+from tests.faults.conftest import (
+    SHORT_BRIEF,
+    billed_tokens,
+    billed_usd,
+    finished,
+    provider_tokens,
+    report,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -51,8 +59,16 @@ def test_a_dead_work_horse_fails_its_job_at_once_not_when_the_reaper_looks(
     detected_after = time.monotonic() - killed_at
     assert ended.status == JobStatus.FAILED and ended.can_resume, (ended.status, ended.error_message)
     assert JobRuntime.objects.get(pk=job.pk).failure_cause == "worker_lost"
+    wait_for(lambda: not len(fake_llm.requests) > len(fake_llm.usage), timeout=10, what="the hang-up")
+    report(
+        "4 work horse SIGKILLed",
+        provider=provider_tokens(fake_llm),
+        billed=billed_tokens(job.pk),
+        detection_s=round(detected_after, 2),
+    )
     assert detected_after < 3.0, f"detected after {detected_after:.1f}s"
     assert billed_usd(job.pk) == pytest.approx(ended.actual_cost_usd, abs=1e-9)
+    assert billed_tokens(job.pk) == provider_tokens(fake_llm)
     assert worker.poll() is None  # the worker itself lives on and takes the next job
 
 
@@ -79,7 +95,15 @@ def test_with_every_worker_gone_the_cron_process_ends_a_running_job_within_a_min
     assert ended.status == JobStatus.FAILED and ended.can_resume
     assert JobRuntime.objects.get(pk=job.pk).failure_cause == "worker_lost"
     assert "worker" in ended.error_message.lower()
+    wait_for(lambda: not len(fake_llm.requests) > len(fake_llm.usage), timeout=10, what="the hang-up")
+    report(
+        "4 every worker gone (cron process reaps; test orphan rule 3 s)",
+        provider=provider_tokens(fake_llm),
+        billed=billed_tokens(job.pk),
+        detection_s=round(detected_after, 1),
+    )
     assert detected_after < 15.0, f"detected after {detected_after:.1f}s"
+    assert billed_tokens(job.pk) == provider_tokens(fake_llm)
 
 
 def test_a_hung_endpoint_is_bounded_by_the_call_deadline_and_the_page_says_it_is_waiting(
@@ -107,6 +131,12 @@ def test_a_hung_endpoint_is_bounded_by_the_call_deadline_and_the_page_says_it_is
     wait_for(page_says_waiting, timeout=15, interval=0.1, what="the job page to say it is waiting")
     ended = wait_for(lambda: finished(job.pk), timeout=40, interval=0.1, what="the deadline")
     took = time.monotonic() - hung_at
+    report(
+        "4 hung endpoint (1 s timeout, 6 attempts, 6 s call deadline)",
+        provider=provider_tokens(fake_llm),
+        billed=billed_tokens(job.pk),
+        detection_s=round(took, 1),
+    )
     assert ended.status == JobStatus.FAILED and ended.can_resume
     assert JobRuntime.objects.get(pk=job.pk).failure_cause == "model_unreachable"
     # The 6 s deadline plus the attempt under way (1 s), not 6 attempts of 1 s plus their backoff.

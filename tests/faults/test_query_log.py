@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from rq.job import Job
 
-from tests.faults.conftest import wait_for
+from tests.faults.conftest import report, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -30,4 +30,5 @@ def test_a_worker_started_with_debug_keeps_no_queries_in_memory(workers, redis_c
         what="the probe task",
     )
     assert job.get_status() == "finished", job.latest_result()
+    report("7 worker started with DEBUG=1", queries_kept=job.return_value()["kept"], of=200)
     assert job.return_value()["kept"] == 0, job.return_value()

@@ -13,13 +13,14 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.services import job_create
 from narratives.models import Narrative
-from tests.faults.conftest import SHORT_BRIEF, finished, wait_for
+from tests.faults.conftest import SHORT_BRIEF, finished, report, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -106,7 +107,13 @@ def test_jobs_queued_when_redis_restarts_empty_are_queued_again_and_complete(
             seen[job.pk].add(GenerationJob.objects.get(pk=job.pk).status)
         return all(finished(job.pk) for job in [*jobs, spent])
 
+    restarted_at = time.monotonic()
     wait_for(all_ended, timeout=90, interval=0.1, what="the five jobs to end")
+    report(
+        "3 Redis restarted empty with 4 jobs queued (+1 with spend)",
+        requeued_and_completed=sum(finished(j.pk).status == JobStatus.COMPLETED for j in jobs),
+        all_ended_after_s=round(time.monotonic() - restarted_at, 1),
+    )
     for job in jobs:
         row = GenerationJob.objects.get(pk=job.pk)
         assert row.status == JobStatus.COMPLETED, (row.status, row.error_message)

@@ -21,7 +21,7 @@ from billing.models import UsageLog
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.services import job_create
 from narratives.models import Narrative
-from tests.faults.conftest import SHORT_BRIEF, wait_for
+from tests.faults.conftest import SHORT_BRIEF, report, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -90,6 +90,12 @@ def test_restore_refuses_with_workers_then_stops_them_warns_and_bills_no_checkpo
     assert _tokens_billed(b.pk) == 900  # the dump's checkpoint spend, once
     reap_orphans(stale_after=0, queued_grace=0)
     assert _tokens_billed(b.pk) == 900
+    report(
+        "6 restore with a worker connected",
+        checkpoint_tokens=900,
+        billed=_tokens_billed(b.pk),
+        refused_first=True,
+    )
     owner.refresh_from_db()
     assert owner.monthly_cost_used_usd == pytest.approx(
         sum(UsageLog.objects.filter(user=owner).values_list("cost_usd", flat=True)), abs=1e-9

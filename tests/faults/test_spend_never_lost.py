@@ -19,22 +19,12 @@ import time
 import pytest
 from django.db import connection
 
-from billing.models import UsageLog
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.services import job_create
-from tests.faults.conftest import SHORT_BRIEF, finished, wait_for
+from tests.faults.conftest import SHORT_BRIEF, billed_tokens, finished, provider_tokens, report, wait_for
 from tests.faults.test_postgres_restart import own_postgres  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def provider_tokens(fake_llm) -> int:
-    with fake_llm.lock:
-        return sum(u["prompt_tokens"] + u["completion_tokens"] for u in fake_llm.usage)
-
-
-def billed_tokens(job_id) -> int:
-    return sum(UsageLog.objects.filter(job_id=job_id).values_list("tokens_used", flat=True))
 
 
 def test_postgres_away_a_minute_mid_drafting_loses_no_paid_token_and_the_job_completes(
@@ -64,8 +54,16 @@ def test_postgres_away_a_minute_mid_drafting_loses_no_paid_token_and_the_job_com
     pg.stop()
     time.sleep(8.0)
     pg.start()
+    back_at = time.monotonic()
     connection.close()
     ended = wait_for(lambda: finished(job.pk), timeout=60, interval=0.2, what="the job to end")
+    report(
+        "1 PostgreSQL away 8 s mid-drafting",
+        provider=provider_tokens(fake_llm),
+        billed=billed_tokens(job.pk),
+        outcome=f"{ended.status} without a resume",
+        after_db_back_s=round(time.monotonic() - back_at, 1),
+    )
     assert ended.status == JobStatus.COMPLETED, (ended.status, ended.error_message)
     assert ended.retry_count == 0
     assert billed_tokens(job.pk) == provider_tokens(fake_llm) == ended.tokens_used
@@ -95,6 +93,11 @@ def test_a_call_answered_after_its_attempt_was_fenced_is_still_billed(
         what=f"billed tokens to reach the provider's {provider_tokens(fake_llm)}",
     )
     time.sleep(1.5)  # and the fenced attempt starts no further call
+    report(
+        "5 call answered after its attempt was fenced",
+        provider=provider_tokens(fake_llm),
+        billed=billed_tokens(job.pk),
+    )
     assert billed_tokens(job.pk) == provider_tokens(fake_llm)
     assert GenerationJob.objects.get(pk=job.pk).status == JobStatus.FAILED
 
@@ -107,11 +110,19 @@ def test_a_worker_killed_mid_call_is_billed_for_the_prompt_it_sent(
     job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
     wait_for(lambda: _a_call_in_flight(fake_llm), timeout=40, interval=0.02, what="a call in flight")
     workers.kill(worker)
+    killed_at = time.monotonic()
     fake_llm.latency = 0.0
     workers.start(env=fake_llm.worker_env)  # its reaper finds the orphan
     ended = wait_for(lambda: finished(job.pk), timeout=30, interval=0.2, what="the reaper")
+    detected = time.monotonic() - killed_at
     assert ended.status == JobStatus.FAILED and ended.can_resume
     wait_for(lambda: not _a_call_in_flight(fake_llm), timeout=10, what="the server to see the hang-up")
+    report(
+        "5 worker killed mid-call (whole host)",
+        provider=provider_tokens(fake_llm),
+        billed=billed_tokens(job.pk),
+        detection_s=round(detected, 1),
+    )
     assert fake_llm.usage[-1].get("abandoned"), "the killed call should have been abandoned"
     assert billed_tokens(job.pk) == provider_tokens(fake_llm)
 
