@@ -75,18 +75,20 @@ def restore_survey(taken_at: datetime | None) -> RestoreSurvey:
 def restore_stop_workers(*, timeout: float = 60.0) -> list[str]:
     """Kill every work horse, shut every worker down, wait until Redis lists none. Returns their names."""
     conn = queues.connection()
-    stopped = []
-    for worker in _workers():
-        stopped.append(worker.name)
-        if worker.get_current_job_id():
-            send_kill_horse_command(conn, worker.name)
-        send_shutdown_command(conn, worker.name)
+    stopped: list[str] = []
     deadline = time.monotonic() + timeout
-    while _workers():
+    while workers := _workers():
         if time.monotonic() > deadline:
-            left = ", ".join(w.name for w in _workers())
+            left = ", ".join(w.name for w in workers)
             raise TimeoutError(f"workers still connected after {timeout:g} s: {left}")
-        time.sleep(0.2)
+        # Sent again every round: a worker still starting up is not yet listening to its channel.
+        for worker in workers:
+            if worker.name not in stopped:
+                stopped.append(worker.name)
+            if worker.get_current_job_id():
+                send_kill_horse_command(conn, worker.name)
+            send_shutdown_command(conn, worker.name)
+        time.sleep(1.0)
     return stopped
 
 
