@@ -13,7 +13,7 @@ help:
 	@echo "make run       set everything up and serve http://127.0.0.1:8000 with a worker"
 	@echo "make test      run the whole suite on real PostgreSQL and Redis"
 	@echo "make screenshots  refresh docs/screenshots from the browser tests"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff and the import-layer contract (.importlinter)"
 	@echo "make bench     print the performance figures"
 	@echo "make services-up / services-down / services-status   the embedded PostgreSQL and Redis"
 	@echo "make backup    dump the database to var/backups/ (OUT=file to choose)"
@@ -40,6 +40,7 @@ screenshots: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 migrate: install
 	DEBUG=1 $(SERVICES) $(PY) manage.py migrate

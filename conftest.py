@@ -1,6 +1,15 @@
-"""Fixtures shared by every app's tests: the three people of every story."""
+"""Fixtures shared by every app's tests: the three people of every story.
+
+With NF_REQUIRE_ALL_SUITES=1 (set by .ci/run) a test that would be skipped — no
+Chromium for the browser suite, no redis-server or embedded PostgreSQL for the
+fault tests — fails instead, so CI cannot be green without them.
+"""
+
+import os
 
 import pytest
+
+REQUIRE_ALL_SUITES = os.environ.get("NF_REQUIRE_ALL_SUITES") == "1"
 
 
 @pytest.fixture
@@ -45,3 +54,16 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's session event loop would otherwise make every
     later synchronous database test fail with "cannot call this from an async context"."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_ALL_SUITES and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = (
+            f"NF_REQUIRE_ALL_SUITES=1 and this test would be skipped: {reason}. "
+            "Install what it needs (.ci/run shows how) instead of skipping it."
+        )

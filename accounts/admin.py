@@ -3,6 +3,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts.models import User
+from accounts.services import user_set_tier
+from billing.services import usage_recompute
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -77,7 +79,6 @@ class UserAdmin(BaseUserAdmin):
     actions = ("set_tier_free", "set_tier_pro", "set_tier_enterprise", "reset_usage")
 
     def _set_tier(self, request, queryset, tier: str) -> None:
-        from accounts.services import user_set_tier
 
         users = list(queryset)
         for user in users:
@@ -98,7 +99,6 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Reset usage: recount this month's counters from the usage logs")
     def reset_usage(self, request, queryset) -> None:
-        from billing.services import usage_recompute
 
         users = queryset.count()
         fixed = usage_recompute(fix=True, users=queryset)

@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        # Signal handlers import models, which exist only once the app registry is ready.
         from accounts import signals  # noqa: F401

@@ -71,7 +71,7 @@ def user_set_tier(
     return locked
 
 
-def users_expire_subscriptions(now: dt.datetime | None = None) -> list[User]:
+def users_expire_subscriptions(*, now: dt.datetime | None = None) -> list[User]:
     """Return every user whose paid subscription has ended to the free tier; the users changed.
 
     Idempotent: an expired user is on free with no end date, so a second run

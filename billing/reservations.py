@@ -29,18 +29,16 @@ A ``NULL`` limit (enterprise) only keeps the per-job cap.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F, FloatField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from accounts.models import User
 from billing.models import CostReservation, UsageLog
+from narraforge.choices import ACTIVE_STATUSES
 
-if TYPE_CHECKING:
-    from accounts.models import User
-
-ACTIVE = ("queued", "running")  # jobs.models.ACTIVE_STATUSES: billing sits below jobs and names them here
+ACTIVE = ACTIVE_STATUSES
 _EPS = 1e-9
 
 
@@ -106,8 +104,6 @@ def reservation_grow(
     ``spent_total_usd`` is the job's spend over all its attempts, ``worst_usd``
     the next call's worst case, ``cap_total_usd`` the per-job cap on the total.
     """
-    from accounts.models import User  # billing sits above accounts; a model import kept local to the call
-
     need = spent_total_usd + worst_usd
     with transaction.atomic():
         user = (

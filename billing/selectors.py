@@ -87,7 +87,9 @@ def usage_pending(*, user: User, exclude_job_id: str | None = None) -> Pending:
     agg = active.aggregate(
         generations=Count(
             "pk",
-            filter=~Q(production_brief__review_plan=True) & ~Q(pk__in=billed_jobs),
+            # Plan reviews too: a plan is made to be written, so it holds a generation while it runs
+            # (it never takes one: only generation and revision logs count).
+            filter=~Q(pk__in=billed_jobs),
         ),
     )
     # The cost side is the reservation rule (billing.reservations): what active jobs hold, unbilled.

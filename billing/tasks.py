@@ -12,11 +12,13 @@ import logging
 
 from django.db import close_old_connections
 
+from accounts.services import users_expire_subscriptions
+from billing.services import usage_reset_monthly
+
 log = logging.getLogger(__name__)
 
 
 def reset_monthly_usage_task() -> dict:
-    from billing.services import usage_reset_monthly
 
     close_old_connections()
     try:
@@ -29,7 +31,6 @@ def reset_monthly_usage_task() -> dict:
 
 
 def expire_subscriptions_task() -> dict:
-    from accounts.services import users_expire_subscriptions
 
     close_old_connections()
     try:

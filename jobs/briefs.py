@@ -11,6 +11,7 @@ from typing import Any
 from jobs.errors import JobError
 from jobs.pipeline import Brief, BriefError, PipelineError
 from jobs.pipeline.plan import Plan
+from jobs.pipeline.plan_bounds import plan_bound_problems
 
 
 def brief_validate(data: Any) -> Brief:
@@ -31,3 +32,10 @@ def plan_validate(plan: Any) -> dict[str, Any]:
         raise JobError(str(exc), field="plan") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise JobError(f"The plan is malformed: {exc}.", field="plan") from None
+
+
+def plan_check_bounds(plan: dict[str, Any], production_type: str) -> None:
+    """Refuse a plan that orders more or less than its production type allows (pipeline.plan_bounds)."""
+    problems = plan_bound_problems(plan, production_type)
+    if problems:
+        raise JobError(" ".join(p.message for p in problems), field="plan")

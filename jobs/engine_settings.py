@@ -39,9 +39,16 @@ def call_deadline_seconds() -> float:
     return float(settings.NF_LLM_CALL_DEADLINE_SECONDS)
 
 
-def engine_estimate_usd(brief: Brief) -> float:
-    """The pipeline's cost estimate for a brief with the configured backend and prices."""
-    estimate = estimate_cost(brief, engine_config(), backend_name())
+def engine_estimate_usd(brief: Brief, *, plan: dict[str, Any] | None = None, part: str = "all") -> float:
+    """The pipeline's cost estimate with the configured backend and prices.
+
+    ``plan``: the words a reviewed plan or a revision will write (not the brief's target);
+    ``part``: "planning" for a plan-review job's stages 01–05 (see ``estimate_cost``).
+    """
+    fixed = getattr(settings, "NF_FIXED_ESTIMATE_USD", None)
+    if fixed is not None:  # the settings seam for tests and benches of the limits
+        return round(float(fixed), 6)
+    estimate = estimate_cost(brief, engine_config(), backend_name(), plan=plan, part=part)
     if isinstance(estimate, dict):  # tolerate a breakdown; the total is what limits need
         estimate = estimate.get("total_usd", estimate.get("cost_usd", 0.0))
     return round(float(getattr(estimate, "total_usd", estimate)), 6)

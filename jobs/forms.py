@@ -25,6 +25,7 @@ from jobs.pipeline import (
     Plan,
 )
 from jobs.pipeline.brief import MAX_INSPIRATION, MAX_NOTES, MAX_TITLE
+from jobs.pipeline.plan_bounds import MAX_SEGMENTS, max_segments, plan_bound_problems, plan_words_range
 from narraforge.choices import Genre, ProductionType
 
 INSPIRATION_PLACEHOLDER = (
@@ -177,8 +178,6 @@ def estimate_brief(data) -> tuple[dict[str, Any] | None, str]:
 
 # --------------------------------------------------------------------------- plan review
 
-MAX_SEGMENTS = 400
-
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -193,8 +192,9 @@ class PlanEditor:
     ``is_valid()`` checks each field, then the engine's own Plan rules.
     """
 
-    def __init__(self, base: dict[str, Any], data=None) -> None:
+    def __init__(self, base: dict[str, Any], data=None, *, production_type: str | None = None) -> None:
         self.base = base
+        self.production_type = production_type  # the brief's: bounds the plan's words and segments
         self.data = data
         self.plan = copy.deepcopy(base)
         self.segment_errors: dict[int, dict[str, str]] = {}
@@ -259,8 +259,13 @@ class PlanEditor:
         except ValueError:
             return False
         if kind == "add":
-            if len(segs) >= MAX_SEGMENTS:
-                self.errors.append(f"A plan holds at most {MAX_SEGMENTS} segments.")
+            limit = (
+                max_segments(self.production_type)
+                if self.production_type in PRODUCTION_TYPES
+                else MAX_SEGMENTS
+            )
+            if len(segs) >= limit:
+                self.errors.append(f"This plan holds at most {limit} segments.")
                 return True
             after = pos if pos is not None and 0 <= pos < len(segs) else len(segs) - 1
             ref = segs[after] if segs else {}
@@ -341,6 +346,12 @@ class PlanEditor:
                 problems["target_words"] = "At most 50,000 words per segment."
             if problems:
                 self.segment_errors[i] = problems
+        if self.production_type in PRODUCTION_TYPES:
+            for problem in plan_bound_problems(self.plan, self.production_type):
+                self.errors.append(problem.message)
+                if problem.segment is not None:
+                    seg_errors = self.segment_errors.setdefault(problem.segment, {})
+                    seg_errors.setdefault("target_words", problem.segment_message)
         for i, act in enumerate(self.plan.get("structure", {}).get("acts", [])):
             if not act.get("name") or not act.get("purpose"):
                 self.errors.append(f"Act {i + 1} needs a name and a purpose.")
@@ -388,4 +399,12 @@ class PlanEditor:
             "acts": self._acts(),
             "plan_errors": self.errors,
             "total_words": self.total_words(),
+            "bounds": self.bounds(),
         }
+
+    def bounds(self) -> dict[str, int] | None:
+        """What this plan may total and how many segments it may hold (shown beside the totals)."""
+        if self.production_type not in PRODUCTION_TYPES:
+            return None
+        low, high = plan_words_range(self.production_type)
+        return {"low": low, "high": high, "segments": max_segments(self.production_type)}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
@@ -28,11 +27,9 @@ def jobs_for_user(user: User, status: str | None = None, project=None) -> QueryS
     return qs
 
 
-def job_get_for_user(user: User, job_id: str) -> GenerationJob:
-    job = GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
-    if job is None:
-        raise Http404("No such job.")
-    return job
+def job_of_user(*, user: User, job_id: str) -> GenerationJob | None:
+    """The user's job, or None (also for another user's id: the caller cannot tell them apart)."""
+    return GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
 
 
 def _stage_label(key: str | None) -> str | None:

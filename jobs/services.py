@@ -19,7 +19,7 @@ from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
 from jobs import conf, queues
-from jobs.briefs import brief_validate, plan_validate
+from jobs.briefs import brief_validate, plan_check_bounds, plan_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
@@ -48,9 +48,8 @@ def _lock_user(user: User) -> User:
     return User.objects.select_for_update().get(pk=user.pk)
 
 
-def _check_project(user: User, project: Project | str) -> Project:
-    project_id = project.pk if isinstance(project, Project) else project
-    found = Project.objects.filter(pk=project_id, user_id=user.pk).first()
+def _check_project(user: User, project: Project) -> Project:
+    found = Project.objects.filter(pk=project.pk, user_id=user.pk).first()
     if found is None:
         raise JobError("That project does not exist or is not yours.", field="project")
     return found
@@ -67,11 +66,20 @@ def _new_job(
     world_mode: str = "",
     estimated_cost_usd: float | None = None,
 ) -> GenerationJob:
-    """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock."""
-    estimate = engine_estimate_usd(brief) if estimated_cost_usd is None else estimated_cost_usd
-    usage_check_limits(
-        user=user, estimated_cost_usd=estimate, counts_as_generation=kind != JobRuntime.Kind.PLANNING
-    )
+    """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock.
+
+    Estimates use the words that will be written: the plan's for drafts and revisions, the brief's
+    target otherwise. A plan-review job reserves what its planning is estimated at, but is let in only
+    when the whole job (planning and writing) and one generation fit what the user has left: the
+    plan is for writing, and is refused up front rather than at "Write it" (README, Billing).
+    """
+    if estimated_cost_usd is not None:
+        estimate = check = estimated_cost_usd
+    elif kind == JobRuntime.Kind.PLANNING:
+        estimate, check = engine_estimate_usd(brief, part="planning"), engine_estimate_usd(brief)
+    else:
+        estimate = check = engine_estimate_usd(brief, plan=plan)
+    usage_check_limits(user=user, estimated_cost_usd=check, counts_as_generation=True)
     job = GenerationJob(
         user=user,
         project=project,
@@ -93,7 +101,7 @@ def _new_job(
 def job_create(
     *,
     user: User,
-    project: Project | str,
+    project: Project,
     brief: dict[str, Any] | Brief,
     new_world: bool = False,
     submission_key: str | None = None,
@@ -128,19 +136,20 @@ def job_create(
         return job
 
 
-def _job_for_update(user: User, job: GenerationJob | str) -> GenerationJob:
-    job_id = job.pk if isinstance(job, GenerationJob) else job
-    found = GenerationJob.objects.select_for_update().filter(pk=job_id, user_id=user.pk).first()
+def _job_for_update(user: User, job: GenerationJob) -> GenerationJob:
+    found = GenerationJob.objects.select_for_update().filter(pk=job.pk, user_id=user.pk).first()
     if found is None:
         raise JobError("That job does not exist or is not yours.")
     return found
 
 
-def job_cancel(*, user: User, job: GenerationJob | str) -> GenerationJob:
+def job_cancel(*, user: User, job: GenerationJob) -> GenerationJob:
     """Cancel a queued job (it leaves the queue) or ask a running one to stop.
 
-    A running job stops at the pipeline's next cancellation check and ends
-    ``cancelled`` with its partial usage billed; if a model call keeps it busy
+    A running job stops before its next model call or offline step (the pipeline reads the
+    request from the row, ``jobs.cancelling``) and ends ``cancelled`` with its partial usage
+    billed — or, if its completion got the locks first, the cancel is refused as already
+    finished. If a model call keeps it busy
     past the grace period its worker is told to kill the work horse (RQ's
     stop-job command) and the job is finished from what the database holds.
     """
@@ -184,7 +193,7 @@ def cancel_message(job: GenerationJob) -> str:
     )
 
 
-def job_resume(*, user: User, job: GenerationJob | str, submission_key: str | None = None) -> GenerationJob:
+def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = None) -> GenerationJob:
     """Continue a failed or cancelled job from its checkpoint, on the same row (retry_count + 1)."""
     with transaction.atomic():
         locked_user = _lock_user(user)
@@ -209,7 +218,7 @@ def job_resume(*, user: User, job: GenerationJob | str, submission_key: str | No
         usage_check_limits(
             user=locked_user,
             estimated_cost_usd=still,
-            counts_as_generation=runtime.kind != JobRuntime.Kind.PLANNING and not counted,
+            counts_as_generation=not counted,  # a plan review holds a generation while it runs
         )
         reservation_open(job_id=row.pk, user_id=locked_user.pk, total_usd=billed + still)
         row.status = JobStatus.QUEUED
@@ -240,7 +249,7 @@ def job_resume(*, user: User, job: GenerationJob | str, submission_key: str | No
 
 
 def job_draft_from_plan(
-    *, user: User, job: GenerationJob | str, plan: dict[str, Any], submission_key: str | None = None
+    *, user: User, job: GenerationJob, plan: dict[str, Any], submission_key: str | None = None
 ) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
     plan_dict = plan_validate(plan)
@@ -248,7 +257,7 @@ def job_draft_from_plan(
         locked = _lock_user(user)
         if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
             return done
-        source = GenerationJob.objects.filter(pk=getattr(job, "pk", job), user_id=locked.pk).first()
+        source = GenerationJob.objects.filter(pk=job.pk, user_id=locked.pk).first()
         if source is None:
             raise JobError("That job does not exist or is not yours.")
         if not (source.production_brief or {}).get("review_plan"):
@@ -258,6 +267,7 @@ def job_draft_from_plan(
         if source.project_id is None:
             raise JobError("The planning job's project no longer exists.")
         brief = brief_validate({**source.production_brief, "review_plan": False})
+        plan_check_bounds(plan_dict, brief.production_type)
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
         draft = _new_job(
             user=locked,
@@ -272,7 +282,7 @@ def job_draft_from_plan(
 
 
 def job_create_revision(
-    *, user: User, narrative: Narrative | str, instructions: str, submission_key: str | None = None
+    *, user: User, narrative: Narrative, instructions: str, submission_key: str | None = None
 ) -> GenerationJob:
     """Start a job that redrafts a narrative from its plan with the writer's instructions.
 
@@ -280,9 +290,8 @@ def job_create_revision(
     JobError for another user's narrative, empty or over-long instructions,
     or a narrative without a stored plan; nothing is written then.
     """
-    narrative_id = getattr(narrative, "pk", narrative)
     found = (
-        Narrative.objects.filter(pk=narrative_id, user_id=user.pk).select_related("project", "job").first()
+        Narrative.objects.filter(pk=narrative.pk, user_id=user.pk).select_related("project", "job").first()
     )
     if found is None:
         raise JobError("That narrative does not exist or is not yours.")

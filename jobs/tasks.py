@@ -6,12 +6,16 @@ import logging
 
 from django.db import close_old_connections
 
+from jobs import queues
+from jobs.attempt import run_job
+from jobs.completion import job_finish_unfinished
+from jobs.reaper import reap_orphans
+from narraforge.logging import job_context
+
 log = logging.getLogger(__name__)
 
 
 def run_generation_job(job_id: str, rq_job_id: str | None = None) -> str:
-    from jobs.attempt import run_job
-    from narraforge.logging import job_context
 
     close_old_connections()
     try:
@@ -23,8 +27,6 @@ def run_generation_job(job_id: str, rq_job_id: str | None = None) -> str:
 
 def reap_orphans_task() -> dict:
     """Scheduled every NF_REAPER_INTERVAL_SECONDS; schedules its own next run first."""
-    from jobs import queues
-    from jobs.reaper import reap_orphans
 
     try:
         queues.connection().delete(queues.REAPER_KEY)
@@ -37,7 +39,6 @@ def reap_orphans_task() -> dict:
 
 def on_generation_stopped(job, connection, *args, **kwargs) -> None:
     """RQ's stopped callback (worker main process): the work horse was killed by a stop-job command."""
-    from jobs.completion import job_finish_unfinished
 
     job_id = job.args[0] if job.args else None
     if not job_id:

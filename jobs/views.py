@@ -18,15 +18,24 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
-from jobs.models import FINISHED_STATUSES, JobStatus
-from jobs.selectors import job_estimate, job_get_for_user, job_plan, job_progress, jobs_for_user
+from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
+from jobs.selectors import job_estimate, job_of_user, job_plan, job_progress, jobs_for_user
 from jobs.services import cancel_message, job_cancel, job_create, job_draft_from_plan, job_resume
 from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
-from projects.selectors import project_get_for_user, projects_for_user
+from projects.selectors import projects_for_user
+from projects.views import project_get_for_user
 
 JOBS_PER_PAGE = 25
+
+
+def job_get_for_user(*, user, job_id: str) -> GenerationJob:
+    """The user's job or a 404: another user's id is indistinguishable from a missing one."""
+    job = job_of_user(user=user, job_id=job_id)
+    if job is None:
+        raise Http404("No such job.")
+    return job
 
 
 def _refusal(exc: UserFacingError) -> str:
@@ -173,7 +182,11 @@ def plan_review(request, job_id):
     base = job_plan(job) if job.status == JobStatus.COMPLETED else None
     if not base:
         raise Http404("This job has no plan to review.")
-    editor = PlanEditor(base, request.POST if request.method == "POST" else None)
+    editor = PlanEditor(
+        base,
+        request.POST if request.method == "POST" else None,
+        production_type=(job.production_brief or {}).get("production_type"),
+    )
     if request.method == "POST":
         op = request.POST.get("op", "")
         if op == "write":

@@ -5,7 +5,7 @@
   ended there and then — failed, resumable, cause "worker lost" — rather than
   when the reaper finds its heartbeat stale.
 * The orphan reaper runs on a thread of the main process
-  (``jobs.reaper_loop``), and in the cron process too.
+  (``jobs.reaper_loop``; the cron process runs the same loop).
 * No query log, whatever DEBUG says (``jobs.reaper_loop.without_query_log``).
 
 Use it with ``manage.py rqworker high default --with-scheduler --worker-class
@@ -22,23 +22,24 @@ import signal
 from django.db import close_old_connections, connection
 from rq import Worker
 
+import jobs.tasks  # noqa: F401 (the worker's main process imports the task: every work horse starts warm)
+from jobs.completion import job_finish_unfinished
 from jobs.db_retry import with_db_retry
 from jobs.reaper_loop import start_reaper_thread, without_query_log
 from narraforge.causes import Cause
+from narraforge.logging import job_context
 
 log = logging.getLogger(__name__)
 
 
 def preload() -> None:
-    """Import the task's modules once in the worker, so every forked work horse starts warm."""
-    import jobs.attempt  # noqa: F401
-    import jobs.pipeline.backends.offline  # noqa: F401
-    import jobs.tasks  # noqa: F401
-    import narratives.services  # noqa: F401
-    import projects.services  # noqa: F401
+    """Import the model SDK once in the worker, so every forked work horse starts warm.
 
-    with contextlib.suppress(ImportError):  # the openai SDK is a runtime dependency
-        import jobs.pipeline.backends.openai_backend  # noqa: F401
+    The task's own modules are imported with this one (``jobs.tasks`` above). The
+    SDK takes seconds to import and is only needed with the openai backend.
+    """
+    with contextlib.suppress(ImportError):
+        import openai  # noqa: F401
 
 
 class NarraForgeWorker(Worker):
@@ -53,8 +54,6 @@ class NarraForgeWorker(Worker):
 
     def perform_job(self, job, queue):
         # RQ's own lines about the job (in the work horse) carry its ids too.
-        from narraforge.logging import job_context
-
         job_id = _generation_job_id(job)
         with job_context(job_id=job_id) if job_id else contextlib.nullcontext():
             return super().perform_job(job, queue)
@@ -65,8 +64,6 @@ class NarraForgeWorker(Worker):
         job_id = _generation_job_id(job)
         if not job_id:
             return
-        from jobs.completion import job_finish_unfinished
-
         signum = os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None
         how = f"was killed by signal {signum} ({_signal_name(signum)})" if signum else f"exited ({ret_val})"
         reason = (

@@ -32,6 +32,10 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import connections
 
+from narraforge.devservices import DevServiceError, Postgres
+from narraforge.devservices._core import var_dir
+from narraforge.devservices.postgres import bindir
+
 CHUNK = 1 << 20
 LOOPBACK = {"", "127.0.0.1", "localhost", "::1"}
 
@@ -100,8 +104,6 @@ def is_embedded(target: Target) -> bool:
     """True when target is the embedded development server started by narraforge.devservices."""
     if target.host not in LOOPBACK:
         return False
-    from narraforge.devservices import Postgres
-    from narraforge.devservices._core import var_dir
 
     info = Postgres(var_dir()).running()
     return info is not None and str(info[1]) == (target.port or "5432")
@@ -126,8 +128,6 @@ def server_version(alias: str = "default") -> tuple[int, int]:
 
 
 def _embedded_bindir() -> Path:
-    from narraforge.devservices import DevServiceError
-    from narraforge.devservices.postgres import bindir
 
     try:
         return bindir()

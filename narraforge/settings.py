@@ -229,6 +229,9 @@ NF_LLM_MAX_ATTEMPTS = env.int("NF_LLM_MAX_ATTEMPTS", default=6)
 # so a hung endpoint ends the job (resumable, cause "model unreachable") instead of hiding for minutes.
 NF_LLM_CALL_DEADLINE_SECONDS = env.float("NF_LLM_CALL_DEADLINE_SECONDS", default=300.0)
 NF_JOB_COST_CAP_USD = env.float("NF_JOB_COST_CAP_USD", default=25.0)
+# A fixed cost estimate for every brief instead of the engine's (None: the engine estimates).
+# A seam for tests and benches of the limits: the offline engine estimates $0.
+NF_FIXED_ESTIMATE_USD = None
 
 # --- security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from narraforge import health, security, status_views, views
 
@@ -20,4 +21,9 @@ urlpatterns = [
     path("usage/", include("billing.urls")),
     path("django-rq/", include("django_rq.urls")),
     path("ops/status/", status_views.ops_status, name="ops-status"),
+    path(
+        "help/connect-a-model/",
+        TemplateView.as_view(template_name="help/connect_model.html"),
+        name="help-connect-model",
+    ),
 ]

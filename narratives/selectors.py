@@ -9,8 +9,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.shortcuts import get_object_or_404
 
+from jobs.pipeline.quality import reference as quality_reference
 from narratives.models import Narrative
 from narratives.text import chapters_from_text, paragraphs
 
@@ -21,7 +21,7 @@ SEARCH_VECTOR_SQL = "narratives_search_vector((metadata ->> 'language'), title, 
 # are stemmed ('english'), anything else is matched as written ('simple'). OR-ing both
 # parsings keeps the right side constant, which the index needs.
 SEARCH_SQL = (
-    f'{SEARCH_VECTOR_SQL} @@ (websearch_to_tsquery(\'english\', %s) || websearch_to_tsquery(\'simple\', %s))'
+    f"{SEARCH_VECTOR_SQL} @@ (websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s))"
 )
 HITS_SQL = f"SELECT id FROM narratives WHERE user_id = %s AND {SEARCH_SQL} OFFSET 0"  # noqa: S608
 
@@ -34,9 +34,21 @@ SORTS = {
 
 # What the library list needs: never the text or the metadata (a novel is megabytes).
 LIBRARY_FIELDS = (
-    "id", "title", "production_type", "genre", "word_count", "overall_quality_score", "version",
-    "parent_narrative_id", "created_at", "view_count", "download_count", "project_id", "project__name",
-    "generation_cost_usd", "exported_formats",
+    "id",
+    "title",
+    "production_type",
+    "genre",
+    "word_count",
+    "overall_quality_score",
+    "version",
+    "parent_narrative_id",
+    "created_at",
+    "view_count",
+    "download_count",
+    "project_id",
+    "project__name",
+    "generation_cost_usd",
+    "exported_formats",
 )
 
 
@@ -44,9 +56,9 @@ def narratives_for_user(*, user) -> QuerySet[Narrative]:
     return Narrative.objects.filter(user=user)
 
 
-def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
-    """The user's narrative or a 404 — another user's id is indistinguishable from a missing one."""
-    return get_object_or_404(Narrative.objects.select_related("project", "user"), pk=narrative_id, user=user)
+def narrative_of_user(*, user, narrative_id: str) -> Narrative | None:
+    """The user's narrative, or None (also for another user's id: the caller cannot tell them apart)."""
+    return Narrative.objects.select_related("project", "user").filter(pk=narrative_id, user=user).first()
 
 
 def narrative_library(
@@ -182,36 +194,42 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
             value, explanation = metric, ""
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        metrics.append({"name": _stage_label(name), "value": value, "explanation": str(explanation)})
+        metric = metric if isinstance(metric, dict) else {}
+        metrics.append(
+            {
+                "name": str(metric.get("label") or _stage_label(name)),
+                "value": value,
+                "display": str(metric.get("display") or ""),
+                "typical": str(metric.get("typical") or ""),
+                "explanation": str(explanation),
+            }
+        )
 
+    # The engine writes usage_by_stage and usage_by_tier as {key: {"tokens", "cost_usd", ...}}.
     usage = []
-    raw_usage = meta.get("usage_by_stage") or meta.get("model_usage") or meta.get("stage_usage") or {}
-    items = raw_usage.items() if isinstance(raw_usage, dict) else (
-        (u.get("stage", ""), u) for u in _as_list(raw_usage) if isinstance(u, dict)
-    )
-    for stage, info in items:
+    for stage, info in _as_dict(meta.get("usage_by_stage")).items():
         info = _as_dict(info)
-        tokens = info.get("tokens")
-        if tokens is None:
-            tokens = (info.get("input_tokens") or info.get("prompt_tokens") or 0) + (
-                info.get("output_tokens") or info.get("completion_tokens") or 0
-            )
-        usage.append({
-            "stage": _stage_label(stage),
-            "model": info.get("model") or "",
-            "tier": info.get("tier") or "",
-            "tokens": tokens,
-            "cost_usd": info.get("cost_usd", info.get("cost")),
-        })
+        usage.append(
+            {
+                "stage": _stage_label(stage),
+                "model": info.get("model") or "",
+                "tier": info.get("tier") or "",
+                "tokens": info.get("tokens") or 0,
+                "cost_usd": info.get("cost_usd"),
+            }
+        )
 
     tiers = []
     for tier, info in _as_dict(meta.get("usage_by_tier")).items():
         info = _as_dict(info)
-        tokens = info.get("tokens")
-        if tokens is None:
-            tokens = (info.get("input_tokens") or 0) + (info.get("output_tokens") or 0)
-        tiers.append({"tier": tier, "model": info.get("model") or "", "tokens": tokens,
-                      "cost_usd": info.get("cost_usd", info.get("cost"))})
+        tiers.append(
+            {
+                "tier": tier,
+                "model": info.get("model") or "",
+                "tokens": info.get("tokens") or 0,
+                "cost_usd": info.get("cost_usd"),
+            }
+        )
 
     engine = str(meta.get("engine") or "")
     return {
@@ -227,6 +245,7 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         "structure": structure,
         "acts": [a for a in _as_list(structure.get("acts")) if isinstance(a, dict)],
         "metrics": metrics,
+        "reference_source": quality_reference(str(meta.get("language") or "en")).get("source", ""),
         "usage": usage,
         "tiers": tiers,
     }
@@ -261,8 +280,14 @@ def narrative_family(*, narrative: Narrative) -> list[Narrative]:
         depth = dict(cursor.fetchall())
     family = list(
         Narrative.objects.filter(pk__in=depth.keys(), user_id=narrative.user_id).only(
-            "id", "title", "version", "parent_narrative_id", "created_at", "word_count",
-            "overall_quality_score", "production_type",
+            "id",
+            "title",
+            "version",
+            "parent_narrative_id",
+            "created_at",
+            "word_count",
+            "overall_quality_score",
+            "production_type",
         )
     )
     versions = {item.pk: item.version or 1 for item in family}

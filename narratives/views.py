@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from jobs.engine_settings import backend_name
+from jobs.pipeline.backends import capabilities_of
 from jobs.services import job_create_revision  # the web layer: revisions are jobs
 from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
@@ -22,14 +24,23 @@ from narratives import selectors, services
 from narratives.diff import diff_texts
 from narratives.exports import FORMATS, UnknownFormat, export_narrative
 from narratives.forms import CompareForm, LibraryFilterForm, RenameForm, ReviseForm
+from narratives.models import Narrative
+from projects.selectors import projects_for_user
 
 PAGE_SIZE = 20
+
+
+def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
+    """The user's narrative or a 404: another user's id is indistinguishable from a missing one."""
+    narrative = selectors.narrative_of_user(user=user, narrative_id=narrative_id)
+    if narrative is None:
+        raise Http404("No such narrative.")
+    return narrative
 
 
 @login_required
 @require_GET
 def library(request):
-    from projects.selectors import projects_for_user
 
     projects = list(projects_for_user(user=request.user).only("id", "name"))
     form = LibraryFilterForm(request.GET, projects=projects)
@@ -55,7 +66,7 @@ def library(request):
 @login_required
 @require_GET
 def detail(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     services.narrative_record_view(narrative=narrative)
     narrative.view_count = (narrative.view_count or 0) + 1
     context = {
@@ -83,7 +94,7 @@ def _light_parent(narrative):
 @login_required
 @require_GET
 def versions(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     family = selectors.narrative_family(narrative=narrative)
     return render(
         request,
@@ -101,12 +112,12 @@ def versions(request, pk: str):
 @login_required
 @require_GET
 def diff(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     against_id = request.GET.get("against") or narrative.parent_narrative_id
     if not against_id:
         messages.info(request, "This is the first version: choose another version to compare with.")
         return redirect("narratives:versions", pk=narrative.pk)
-    other = selectors.narrative_get_for_user(user=request.user, narrative_id=against_id)
+    other = narrative_get_for_user(user=request.user, narrative_id=against_id)
     # Older on the left, newer on the right, whichever order they were picked in.
     old, new = sorted((other, narrative), key=lambda n: (n.version or 0, n.created_at))
     result = diff_texts(old.narrative_text, new.narrative_text)
@@ -128,7 +139,7 @@ def diff(request, pk: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def revise(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     form = ReviseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -148,13 +159,19 @@ def revise(request, pk: str):
             )
             return redirect(reverse("jobs:detail", args=[job.pk]))
     status = 400 if request.method == "POST" else 200
-    return render(request, "narratives/revise.html", {"narrative": narrative, "form": form}, status=status)
+    context = {
+        "narrative": narrative,
+        "form": form,
+        # Said before the writer submits: the offline engine does not read free-text instructions.
+        "instructions_need_model": not capabilities_of(backend_name()).follows_instructions,
+    }
+    return render(request, "narratives/revise.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def rename(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     form = RenameForm(request.POST or None, initial={"title": narrative.title})
     if request.method == "POST" and form.is_valid():
         try:
@@ -171,7 +188,7 @@ def rename(request, pk: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete(request, pk: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     if request.method == "POST":
         title = str(narrative)
         orphaned = services.narrative_delete(narrative=narrative)
@@ -185,7 +202,7 @@ def delete(request, pk: str):
 @login_required
 @require_GET
 def download(request, pk: str, fmt: str):
-    narrative = selectors.narrative_get_for_user(user=request.user, narrative_id=pk)
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
     try:
         data, filename, spec = export_narrative(narrative, fmt)
     except UnknownFormat:

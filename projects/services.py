@@ -104,7 +104,7 @@ def _plan_parts(metadata: dict) -> tuple[dict, list, list]:
 
 
 @transaction.atomic
-def world_adopt_from_result(project: Project, metadata: dict):
+def world_adopt_from_result(*, project: Project, metadata: dict) -> World | None:
     """Make a narrative's world bible and cast the project's world (when it has none yet)."""
     locked = Project.objects.select_for_update().get(pk=project.pk)
     if locked.world_id:
@@ -130,16 +130,16 @@ def world_record_narrative(*, project: Project, world_mode: str, metadata: dict)
     if world_mode == "revision":
         return None
     if project.world_id is None and world_mode in ("", "new", "given"):
-        return world_adopt_from_result(project, metadata)
+        return world_adopt_from_result(project=project, metadata=metadata)
     if world_mode == "continue":
         world = World.objects.select_for_update().filter(pk=project.world_id).first()
         if world is not None:
-            return world_merge(world, metadata)
+            return world_merge(world=world, metadata=metadata)
     return None
 
 
 @transaction.atomic
-def world_merge(world, metadata: dict):
+def world_merge(*, world: World, metadata: dict) -> World:
     """Add what a later narrative brought: characters not in the cast yet, its events, new locations."""
     bible, characters, events = _plan_parts(metadata)
     known = {c.get("name") for c in world.characters or []}

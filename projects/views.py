@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -12,8 +13,17 @@ from narraforge.views import NARRATIVE_CARD_FIELDS
 from narratives.selectors import narratives_for_user
 from projects.forms import ProjectForm, WorldForm, character_formset
 from projects.models import Project, World
-from projects.selectors import project_get_for_user, projects_for_user
+from projects.selectors import project_of_user, projects_for_user
 from projects.services import project_create, project_delete, project_update, world_update
+
+
+def project_get_for_user(*, user, project_id: str) -> Project:
+    """The user's project or a 404: another user's id is indistinguishable from a missing one."""
+    project = project_of_user(user=user, project_id=project_id)
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
 
 PROJECT_NARRATIVES = 20
 PROJECT_JOBS = 10

@@ -29,7 +29,7 @@ def test_profile_shows_tier_limits_and_usage(client, owner):
     assert 'max="5"' in html and 'value="3"' in html
 
 
-def test_profile_update(client, owner):
+def test_it_saves_a_profile_with_its_name_trimmed(client, owner):
     client.force_login(owner)
     response = client.post(
         reverse("accounts:profile"),

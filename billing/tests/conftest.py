@@ -14,11 +14,11 @@ def _offline(settings):
 
 
 @pytest.fixture
-def estimate(monkeypatch):
-    """Pretend the engine estimates ``usd`` per job (the offline engine estimates $0)."""
+def estimate(settings):
+    """Every job is estimated at ``usd`` (the offline engine estimates $0), via the settings seam."""
 
     def set_estimate(usd: float) -> None:
-        monkeypatch.setattr("jobs.services.engine_estimate_usd", lambda brief: usd)
+        settings.NF_FIXED_ESTIMATE_USD = usd
 
     return set_estimate
 

@@ -84,7 +84,9 @@ def test_tier_edited_in_the_form_brings_its_limits(client, staff, owner):
     )
 
 
-def test_usage_log_filters(client, staff, owner, other_user, make_project, new_job):
+def test_it_filters_usage_logs_for_staff_by_month_operation_user_and_project(
+    client, staff, owner, other_user, make_project, new_job
+):
     from django.utils import timezone
 
     mine, theirs = make_project(owner, "Mine"), make_project(other_user, "Theirs")

@@ -33,5 +33,5 @@ def test_monthly_chart_escapes_and_handles_zero():
     assert len(root.findall(f"{SVG}rect")) == 12
 
 
-def test_nice_axis():
+def test_it_rounds_a_chart_axis_up_to_a_nice_number():
     assert [_nice_max(v) for v in (0, 0.003, 0.7, 1, 3.2, 7, 42, 120)] == [1, 0.005, 1, 1, 5, 10, 50, 200]

@@ -32,7 +32,7 @@ def unchanged(user) -> tuple:
 FREE = ("free", 5, 10.0, None)
 
 
-def test_set_tier(owner):
+def test_it_sets_a_tier_with_its_limits_and_end_date_from_the_command_line(owner):
     with time_machine.travel(utc(2026, 11, 24, 12), tick=False):
         out = run("set_tier", "OWNER@example.com", "pro", "--until", "2026-12-31")
     assert (
@@ -80,7 +80,7 @@ def november_usage(owner, other_user, make_project, new_job):
         end_after_spending(new_job(owner, b), 9.0)  # October: not in the November report
 
 
-def test_usage_report_table(november_usage):
+def test_it_prints_the_monthly_report_per_user_by_cost_then_per_project(november_usage):
     out = run("usage_report", "--month", "2026-11")
     assert "Usage for 2026-11 (UTC)" in out and "2 users, total $5.7500" in out
     per_user = out.split("Per project")[0]

@@ -97,7 +97,7 @@ def test_recompute_finds_and_fixes_drift(owner, other_user, project, new_job):
     assert usage_recompute() == []
 
 
-def test_recompute_command(owner, project, new_job):
+def test_it_reports_mismatched_counters_exits_1_and_fixes_them_with_fix(owner, project, new_job):
     from accounts.models import User
 
     end_after_spending(new_job(owner, project), 1.0)

@@ -30,7 +30,7 @@ def two_users_usage(owner, other_user, make_project, new_job):
     return mine, theirs
 
 
-def test_urls():
+def test_it_serves_usage_and_export_at_their_documented_urls():
     assert reverse("billing:usage") == USAGE
     assert reverse("billing:export") == EXPORT
 
@@ -130,5 +130,5 @@ def test_csv_neutralises_formulas(client, owner, make_project, new_job, name):
         (3, 3),
     ],
 )
-def test_safe_cell(value, expected):
+def test_it_neutralises_a_csv_cell_that_a_spreadsheet_would_run(value, expected):
     assert safe_cell(value) == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .backends import Capabilities, capabilities_of
 from .brief import Brief
 from .config import EngineConfig
@@ -12,26 +14,47 @@ TOKENS_PER_WORD = {"en": 1.4, "pl": 1.9}  # prose tokens per word, typical BPE t
 
 
 def estimate_cost(
-    brief: Brief, config: EngineConfig | None = None, backend: str | Capabilities = "openai"
+    brief: Brief,
+    config: EngineConfig | None = None,
+    backend: str | Capabilities = "openai",
+    *,
+    plan: dict[str, Any] | None = None,
+    part: str = "all",
 ) -> float:
-    """Expected USD for a full run from the target length ($0 for a backend whose calls are not priced).
+    """Expected USD for a run ($0 for a backend whose calls are not priced).
 
     Counts what the pipeline actually sends: fixed planning calls, one
     planning call per batch of segments, for every segment a bounded drafting
     prompt plus its prose, a stylization pass over the prose, one coherence
     judgment and one editorial review.
+
+    The words are the ones that will be written: a given ``plan`` (a reviewed
+    plan's draft, a revision) has its own total and segment count, and skips
+    the planning stages it replaces; otherwise the brief's target. ``part``
+    is ``"all"``, ``"planning"`` (stages 01–05: a plan-review job) or
+    ``"drafting"`` (06–10).
     """
     if not (backend if isinstance(backend, Capabilities) else capabilities_of(backend)).priced:
         return 0.0
     config = config or EngineConfig()
     mini, gpt4 = config.model_for("mini"), config.model_for("gpt4")
-    n = segment_count(brief.target_words, config.segment_words)
-    prose = brief.target_words * TOKENS_PER_WORD.get(brief.language, 1.6)
+    if plan is not None:
+        segments = [s for s in plan.get("segments") or [] if isinstance(s, dict)]
+        n = max(len(segments), 1)
+        words = sum(int(s.get("target_words") or 0) for s in segments)
+        part = "drafting" if part == "all" else part
+    else:
+        n = segment_count(brief.target_words, config.segment_words)
+        words = brief.target_words
+    prose = words * TOKENS_PER_WORD.get(brief.language, 1.6)
     batches = -(-n // SEGMENT_BATCH)
-    cost = config.cost(mini, 600 + 800 + 1200 + 1000, 300 + 800 + 1500 + 800)  # stages 01–04
-    cost += config.cost(mini, batches * 700, n * 200)  # 05
-    cost += config.cost(gpt4, n * SEGMENT_PROMPT_TOKENS, int(prose))  # 06
-    cost += config.cost(gpt4, 2400, 300)  # 07
-    cost += config.cost(gpt4, int(prose) + n * 150, int(prose))  # 08
-    cost += config.cost(mini, 300 + n * 60, 100 + n * 15)  # 09
+    cost = 0.0
+    if part in ("all", "planning"):
+        cost += config.cost(mini, 600 + 800 + 1200 + 1000, 300 + 800 + 1500 + 800)  # stages 01–04
+        cost += config.cost(mini, batches * 700, n * 200)  # 05
+    if part in ("all", "drafting"):
+        cost += config.cost(gpt4, n * SEGMENT_PROMPT_TOKENS, int(prose))  # 06
+        cost += config.cost(gpt4, 2400, 300)  # 07
+        cost += config.cost(gpt4, int(prose) + n * 150, int(prose))  # 08
+        cost += config.cost(mini, 300 + n * 60, 100 + n * 15)  # 09
     return round(cost, 4)

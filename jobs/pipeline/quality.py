@@ -1,82 +1,50 @@
-"""Quality metrics computed locally for every narrative, whatever the backend.
+"""The quality report: metrics a writer can read, each beside the range human prose shows.
 
-All metrics are single passes over the words (n-gram repeats with a set of
-integer-coded n-grams, MTLD forwards and backwards), so they stay linear in
-the length of the narrative.
+Every metric carries a writer-facing ``label``, its ``value`` and a ``display``
+string, the ``typical`` range measured on real text of the same language
+(``data/<lang>/reference.json``, written by ``bench/reference_ranges.py``,
+which names its source), and a 0..1 ``score``. The overall score is the
+weighted mean of the scores, multiplied down by repetition and by broken
+slots, so a text that loops or prints gaps cannot score well however varied
+its words are. Polish text is measured with Polish words, stop words, cliché
+list and reference ranges; Flesch reading ease is English only.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from .backends.offline.lang import cliches as cliche_list
-from .plan import SegmentPlan
-from .text import count_words, sentences, words
-
-_STOP = frozenset(
-    [
-        "with",
-        "that",
-        "from",
-        "into",
-        "their",
-        "this",
-        "when",
-        "while",
-        "then",
-        "them",
-        "they",
-        "have",
-        "been",
-        "were",
-        "what",
-        "which",
-        "where",
-        "there",
-        "about",
-        "after",
-        "before",
-        "under",
-        "over",
-        "only",
-        "also",
-        "just",
-        "like",
-        "than",
-        "your",
-        "ktoś",
-        "który",
-        "która",
-        "które",
-        "przez",
-        "przed",
-        "jego",
-        "oraz",
-        "albo",
-        "tylko",
-        "jest",
-        "była",
-        "było",
-        "więc",
-        "żeby",
-        "gdzie",
-        "kiedy",
-    ]
+from .backends.offline.lang import load_json
+from .measures import (
+    _band,
+    _clamp,
+    broken_per_1000,
+    dialogue_words,
+    flesch,
+    mtld,
+    plan_coverage,
+    repeated_ngrams_per_1000,
+    sentence_lengths,
+    sentence_repeats,
 )
-_VOWELS_RE = re.compile(r"[aeiouy]+")
-_SENTENCE_RE = re.compile(r"[^.!?…]+[.!?…]+")
-_QUOTE_RE = re.compile(r"[“\"„]([^”\"“„\n]*)[”\"]")
+from .plan import SegmentPlan
+from .text import words
+
+__all__ = ["WEIGHTS", "compute_quality", "mtld", "overall_score", "plan_coverage", "repeated_ngrams_per_1000"]
 
 # Weights of the overall score (see ``overall_score``).
 WEIGHTS: dict[str, float] = {
-    "plan_coverage": 0.25,
-    "length_accuracy": 0.15,
-    "repetition": 0.15,
-    "lexical_diversity": 0.15,
-    "cliche_density": 0.10,
-    "sentence_variation": 0.10,
+    "plan_coverage": 0.20,
+    "length_accuracy": 0.10,
+    "repeated_sentences": 0.15,
+    "repetition": 0.10,
+    "broken_slots": 0.10,
+    "lexical_diversity": 0.10,
+    "cliche_density": 0.05,
+    "sentence_variation": 0.05,
     "dialogue_share": 0.05,
     "readability": 0.05,
     "coherence_judgment": 0.20,
@@ -85,156 +53,42 @@ WEIGHTS: dict[str, float] = {
 
 @dataclass
 class Metric:
+    label: str
     value: float | None
+    display: str
     explanation: str
+    typical: str = ""
     score: float | None = None  # the 0..1 contribution to the overall score
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"value": self.value, "explanation": self.explanation, "score": self.score}
+        out: dict[str, Any] = {
+            "label": self.label,
+            "value": self.value,
+            "display": self.display,
+            "explanation": self.explanation,
+            "typical": self.typical,
+            "score": self.score,
+        }
         out.update(self.extra)
         return out
 
 
-def _clamp(x: float) -> float:
-    return max(0.0, min(1.0, x))
+@cache
+def reference(language: str) -> dict[str, Any]:
+    try:
+        return load_json(f"{language}/reference.json")
+    except FileNotFoundError:
+        return {"source": "", "ranges": {}}
 
 
-def _stem(word: str) -> str:
-    return word[:5] if len(word) >= 6 else word[: max(3, len(word) - 1)]
-
-
-def _prefixes(text: str) -> set[str]:
-    out: set[str] = set()
-    for w in words(text.lower()):
-        out.update((w[:3], w[:4], w[:5], w))
-    return out
-
-
-def _present(phrase: str, prefixes: set[str], share: float) -> bool:
-    content = [w for w in words(phrase.lower()) if len(w) >= 4 and w not in _STOP] or words(phrase.lower())
-    if not content:
-        return True
-    hits = sum(1 for w in content if _stem(w) in prefixes)
-    return hits / len(content) >= share
-
-
-def plan_coverage(segments: list[SegmentPlan], texts: list[str]) -> tuple[float, list[dict[str, Any]]]:
-    """Share of planned characters and key events found in their own segment."""
-    total = found = 0
-    missing: list[dict[str, Any]] = []
-    for seg, text in zip(segments, texts, strict=False):
-        prefixes = _prefixes(text)
-        for name in seg.characters:
-            total += 1
-            ok = all(_stem(w) in prefixes for w in words(name.lower())[:1])
-            found += ok
-            if not ok:
-                missing.append({"segment": seg.index, "character": name})
-        for event in seg.key_events:
-            total += 1
-            ok = _present(event, prefixes, 0.6)
-            found += ok
-            if not ok:
-                missing.append({"segment": seg.index, "event": event})
-    return (found / total if total else 1.0), missing
-
-
-def sentence_repeats(text: str, min_words: int = 5) -> tuple[float, float, str]:
-    """Repetition of whole sentences of ``min_words``+ words.
-
-    Returns the share of such sentences that repeat an earlier one (case and
-    punctuation ignored), the most repeated sentence's count per 10,000 words
-    of ``text``, and that sentence.
-    """
-    counts: dict[str, int] = {}
-    first: dict[str, str] = {}
-    total = 0
-    for s in sentences(text):
-        ws = words(s.lower())
-        if len(ws) < min_words:
-            continue
-        key = " ".join(ws)
-        counts[key] = counts.get(key, 0) + 1
-        first.setdefault(key, s)
-        total += 1
-    if not total:
-        return 0.0, 0.0, ""
-    repeats = total - len(counts)
-    top = max(counts, key=counts.__getitem__)
-    n_words = count_words(text) or 1
-    return repeats / total, counts[top] * 10_000 / n_words, first[top]
-
-
-def repeated_ngrams_per_1000(ids: list[int], n: int, vocab: int) -> float:
-    """Occurrences of an n-gram beyond its first, per 1,000 words."""
-    if len(ids) < n:
-        return 0.0
-    seen: set[int] = set()
-    repeats = 0
-    base = vocab + 1
-    for i in range(len(ids) - n + 1):
-        key = 0
-        for j in range(n):
-            key = key * base + ids[i + j]
-        if key in seen:
-            repeats += 1
-        else:
-            seen.add(key)
-    return repeats * 1000 / len(ids)
-
-
-def _mtld_pass(tokens: list[str], threshold: float = 0.72) -> float:
-    factors = 0.0
-    types: set[str] = set()
-    count = 0
-    for tok in tokens:
-        count += 1
-        types.add(tok)
-        if len(types) / count <= threshold:
-            factors += 1
-            types, count = set(), 0
-    if count:
-        ttr = len(types) / count
-        factors += (1 - ttr) / (1 - threshold) if ttr < 1 else 0
-    return len(tokens) / factors if factors else float(len(tokens))
-
-
-def mtld(tokens: list[str]) -> float:
-    """Measure of Textual Lexical Diversity (McCarthy & Jarvis), both directions averaged."""
-    if not tokens:
-        return 0.0
-    return (_mtld_pass(tokens) + _mtld_pass(tokens[::-1])) / 2
-
-
-def _syllables(word: str, cache: dict[str, int]) -> int:
-    n = cache.get(word)
-    if n is None:
-        n = len(_VOWELS_RE.findall(word))
-        if word.endswith("e") and n > 1 and not word.endswith("le"):
-            n -= 1
-        n = cache[word] = max(1, n)
-    return n
-
-
-def dialogue_words(text: str) -> int:
-    spoken = 0
-    for para in text.split("\n"):
-        para = para.strip()
-        if para.startswith(("—", "–")):  # Polish-style dialogue: spoken parts alternate with tags
-            spoken += sum(len(words(p)) for p in para.split("—")[1::2] if p.strip())
-        else:
-            spoken += sum(len(words(m)) for m in _QUOTE_RE.findall(para))
-    return spoken
-
-
-def _band(x: float, low: float, high: float, fall: float) -> float:
-    """1 inside [low, high], falling linearly to 0 over ``fall`` outside it."""
-    if x < low:
-        return _clamp(1 - (low - x) / fall)
-    if x > high:
-        return _clamp(1 - (x - high) / fall)
-    return 1.0
+def _typical(language: str, key: str, fmt: str) -> tuple[str, float | None, float | None]:
+    ref = reference(language)
+    lo_hi = ref.get("ranges", {}).get(key)
+    if not lo_hi:
+        return "", None, None
+    lo, hi = lo_hi
+    return f"{fmt.format(lo)}–{fmt.format(hi)} in {ref.get('short', 'human prose')}", lo, hi
 
 
 def compute_quality(
@@ -250,87 +104,149 @@ def compute_quality(
     n = len(tokens) or 1
     vocab: dict[str, int] = {}
     ids = [vocab.setdefault(t, len(vocab)) for t in tokens]
-    coverage, missing = plan_coverage(segments, texts)
-    rep3 = repeated_ngrams_per_1000(ids, 3, len(vocab))
+    coverage, missing = plan_coverage(segments, texts, language)
     rep4 = repeated_ngrams_per_1000(ids, 4, len(vocab))
+    share, top, top_sentence = sentence_repeats(full)
+    broken = broken_per_1000(full)
     diversity = mtld(tokens)
     lowered = full.lower()
-    cliche_hits = sum(lowered.count(c) for c in cliche_list(language))
-    cliche_rate = cliche_hits * 1000 / n
-    lengths = [len(s.split()) for s in _SENTENCE_RE.findall(full)] or [0]
+    cliche_rate = sum(lowered.count(c) for c in cliche_list(language)) * 1000 / n
+    lengths = sentence_lengths(full)
     mean = sum(lengths) / len(lengths)
-    var = sum((x - mean) ** 2 for x in lengths) / len(lengths)
-    cv = (var**0.5) / mean if mean else 0.0
+    cv = ((sum((x - mean) ** 2 for x in lengths) / len(lengths)) ** 0.5) / mean if mean else 0.0
     dialogue = dialogue_words(full) / n
     accuracy = _clamp(1 - abs(len(tokens) - target_words) / target_words) if target_words else 0.0
-    readability: float | None = None
-    if language == "en":
-        cache: dict[str, int] = {}
-        syllables = sum(_syllables(t, cache) for t in tokens)
-        readability = round(206.835 - 1.015 * (n / len(lengths)) - 84.6 * (syllables / n), 1)
 
+    t_share, _, share_hi = _typical(language, "repeated_sentences", "{:.1%}")
+    t_rep, _, rep_hi = _typical(language, "repeated_4grams", "{:.0f}")
+    t_div, div_lo, div_hi = _typical(language, "mtld", "{:.0f}")
+    t_cv, cv_lo, cv_hi = _typical(language, "sentence_cv", "{:.2f}")
+    t_cl, _, cl_hi = _typical(language, "cliches", "{:.2f}")
+    share_hi, rep_hi, cl_hi = share_hi or 0.01, rep_hi or 40.0, cl_hi or 0.5
     m: dict[str, Metric] = {
         "plan_coverage": Metric(
+            "Follows the plan",
             round(coverage, 4),
-            "Share of planned characters and key events that appear in their segment.",
+            f"{coverage:.0%}",
+            "Planned characters and key events that appear in their own chapter.",
+            "100% when every planned person and event is on the page",
             coverage,
             {"missing": missing[:50]},
         ),
-        "repetition": Metric(
-            round(rep4, 2),
-            "Repeated 4-grams per 1,000 words (repeated 3-grams alongside); lower is better.",
-            _clamp(1 - (rep4 - 30) / 400),
-            {"trigrams_per_1000": round(rep3, 2)},
-        ),
-        "lexical_diversity": Metric(
-            round(diversity, 1),
-            "MTLD lexical diversity; around 70–100 is typical of edited fiction.",
-            _clamp(diversity / 80),
-        ),
-        "cliche_density": Metric(
-            round(cliche_rate, 3),
-            "Stock phrases from the language's cliché list per 1,000 words.",
-            _clamp(1 - cliche_rate / 2),
-        ),
-        "sentence_variation": Metric(
-            round(cv, 3),
-            "Coefficient of variation of sentence length; 0.4–0.8 reads as varied.",
-            _band(cv, 0.4, 0.8, 0.4),
-        ),
-        "dialogue_share": Metric(
-            round(dialogue, 3), "Share of words spoken in dialogue.", _band(dialogue, 0.1, 0.5, 0.2)
-        ),
-        "readability": Metric(
-            readability,
-            "Flesch reading ease (English only; higher is easier).",
-            None if readability is None else _band(readability, 50, 85, 40),
-        ),
         "length_accuracy": Metric(
+            "Length on target",
             round(accuracy, 4),
-            f"How close the {len(tokens):,} words came to the {target_words:,}-word target (1 is exact).",
+            f"{len(tokens):,} of {target_words:,} words",
+            "How close the text came to the target length (100% is exact).",
+            "",
             accuracy,
         ),
+        "repeated_sentences": Metric(
+            "Repeated sentences",
+            round(share, 4),
+            f"{share:.1%}",
+            "Sentences of five or more words that repeat an earlier one"
+            + (
+                f"; the most repeated appears {top:.1f} times per 10,000 words: “{top_sentence[:80]}”"
+                if share
+                else ""
+            )
+            + ". Lower is better.",
+            t_share,
+            _clamp(1 - max(0.0, share - share_hi) / 0.1),
+            {"top_per_10k": round(top, 2), "top_sentence": top_sentence[:200]},
+        ),
+        "repetition": Metric(
+            "Repeated phrases",
+            round(rep4, 2),
+            f"{rep4:.0f} per 1,000 words",
+            "Four-word phrases used again (“at the end of”), per 1,000 words. Lower is better.",
+            t_rep,
+            _clamp(1 - max(0.0, rep4 - rep_hi) / (3 * rep_hi)),
+        ),
+        "broken_slots": Metric(
+            "Grammar glitches",
+            round(broken, 2),
+            f"{broken:.1f} per 1,000 words",
+            "Doubled words, punctuation with a gap before it or clashing with more punctuation, "
+            "and leftover template marks. Edited prose has next to none.",
+            "close to 0 in edited prose",
+            _clamp(1 - broken / 3),
+        ),
+        "lexical_diversity": Metric(
+            "Vocabulary variety",
+            round(diversity, 1),
+            f"MTLD {diversity:.0f}",
+            "How long the text keeps using new words before it starts repeating (MTLD). "
+            + ("Polish inflection gives higher values than English." if language == "pl" else ""),
+            t_div,
+            _band(diversity, div_lo or 60, div_hi or 120, (div_lo or 60) * 0.6),
+        ),
+        "cliche_density": Metric(
+            "Stock phrases",
+            round(cliche_rate, 3),
+            f"{cliche_rate:.2f} per 1,000 words",
+            "Phrases from the language's cliché list, per 1,000 words. Lower is better.",
+            t_cl,
+            _clamp(1 - max(0.0, cliche_rate - cl_hi) / 2),
+        ),
+        "sentence_variation": Metric(
+            "Sentence rhythm",
+            round(cv, 3),
+            f"{cv:.2f}",
+            "How much sentence lengths vary (standard deviation over mean): low reads as monotonous.",
+            t_cv,
+            _band(cv, cv_lo or 0.4, cv_hi or 0.8, 0.3),
+        ),
+        "dialogue_share": Metric(
+            "Dialogue",
+            round(dialogue, 3),
+            f"{dialogue:.0%} of words",
+            "Share of the words spoken by characters. Not compared with measured text: the reference "
+            "texts on this machine are not fiction; novels commonly run between 10% and 50%.",
+            "10–50% in many novels (convention, not measured here)",
+            _band(dialogue, 0.1, 0.5, 0.2),
+        ),
     }
+    if language == "en":
+        ease = flesch(tokens, len(lengths))
+        t_fl, fl_lo, _ = _typical(language, "flesch", "{:.0f}")
+        m["readability"] = Metric(
+            "Reading ease",
+            ease,
+            f"Flesch {ease:.0f}",
+            "Flesch reading ease: higher is easier; fiction usually reads easier than the reference text.",
+            t_fl,
+            _band(ease, fl_lo or 50, 90, 40),
+        )
+    else:
+        m["readability"] = Metric(
+            "Reading ease",
+            None,
+            "—",
+            "Flesch reading ease is defined for English only; it is not computed for this language.",
+        )
     if coherence is not None:
         m["coherence_judgment"] = Metric(
-            round(coherence, 3), "The model's own 0–1 judgment of coherence (stage 07).", coherence
+            "Coherence (model's judgment)",
+            round(coherence, 3),
+            f"{coherence:.2f}",
+            "The model's own 0–1 judgment of continuity and causality (stage 07).",
+            "",
+            coherence,
         )
     metrics = {k: v.to_dict() for k, v in m.items()}
     return metrics, overall_score(metrics)
 
 
 def overall_score(metrics: dict[str, dict[str, Any]]) -> float:
-    """Weighted mean of the metrics' 0..1 scores, rounded to 3 places.
+    """Weighted mean of the metrics' 0..1 scores, times the repetition and glitch factors.
 
-    score = Σ wᵢ·sᵢ / Σ wᵢ over metrics that have a score, with weights
-    plan_coverage 0.25, length_accuracy 0.15, repetition 0.15,
-    lexical_diversity 0.15, cliche_density 0.10, sentence_variation 0.10,
-    dialogue_share 0.05, readability 0.05 (English only) and, when a model
-    judged coherence, coherence_judgment 0.20. Sub-scores: coverage and length
-    accuracy as they are; repetition 1 − (r₄ − 30)/400; diversity MTLD/80;
-    clichés 1 − density/2; sentence variation 1 in 0.4–0.8; dialogue 1 in
-    10–50%; readability 1 for Flesch 50–85 — each clamped to 0..1 and falling
-    off linearly outside its band.
+    mean = Σ wᵢ·sᵢ / Σ wᵢ over the metrics that have a score (weights in
+    ``WEIGHTS``); then × (1 − 0.6·min(1, repeated-sentence share / 20%)) and
+    × (1 − 0.6·min(1, glitches per 1,000 words / 5)). A text where a fifth of
+    the sentences are repeats, or with five glitches per 1,000 words, keeps at
+    most 40% of its score. Rounded to 3 places.
     """
     num = den = 0.0
     for name, weight in WEIGHTS.items():
@@ -338,4 +254,9 @@ def overall_score(metrics: dict[str, dict[str, Any]]) -> float:
         if score is not None:
             num += weight * score
             den += weight
-    return round(num / den, 3) if den else 0.0
+    mean = num / den if den else 0.0
+    share = float(metrics.get("repeated_sentences", {}).get("value") or 0.0)
+    broken = float(metrics.get("broken_slots", {}).get("value") or 0.0)
+    mean *= 1 - 0.6 * min(1.0, share / 0.2)
+    mean *= 1 - 0.6 * min(1.0, broken / 5)
+    return round(mean, 3)

@@ -80,12 +80,15 @@ def test_a_user_over_the_cost_limit_is_refused(owner, project, redis_conn):
     assert "$0.00" in str(exc.value) and "usage page" in str(exc.value)
 
 
-def test_plan_review_jobs_do_not_count_against_the_generation_limit(owner, project, redis_conn):
-    owner.monthly_generation_limit = 1
+def test_plan_review_needs_a_generation_left_but_never_takes_one(owner, project, redis_conn):
+    """Issue 19: plan review is refused up front when nothing is left, not at "Write it"."""
+    owner.monthly_generation_limit = 2
     owner.save()
     job_create(user=owner, project=project, brief=SHORT_BRIEF)
     planning = job_create(user=owner, project=project, brief={**SHORT_BRIEF, "review_plan": True})
     assert planning.runtime.kind == JobRuntime.Kind.PLANNING
+    with pytest.raises(LimitExceeded):  # both generations are held: one queued, one by the plan
+        job_create(user=owner, project=project, brief={**SHORT_BRIEF, "review_plan": True})
 
 
 def test_an_enterprise_user_is_unlimited(make_user, redis_conn):

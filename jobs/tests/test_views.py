@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from jobs.models import GenerationJob, JobStatus
+from jobs.models import GenerationJob, JobRuntime, JobStatus
 from narraforge.tests.ui_helpers import make_job, make_narrative, make_planning_job, offline_plan
 from projects.services import project_create
 
@@ -128,7 +128,7 @@ def test_over_limit_is_refused_with_a_clear_message(client, owner, project):
     assert GenerationJob.objects.count() == 0
 
 
-def test_estimate_partial(client, owner, project):
+def test_it_answers_an_htmx_estimate_with_a_partial_showing_cost_and_quota_left(client, owner, project):
     client.force_login(owner)
     response = client.post(
         reverse("jobs:estimate", args=[project.id]),
@@ -215,17 +215,34 @@ def test_failed_job_without_checkpoint_says_so(client, owner, project):
     assert reverse("jobs:resume", args=[job.id]) not in html
 
 
-def test_cancel(client, owner, job):
+def test_it_cancels_a_queued_job_at_once(client, owner, project):
+    job = make_job(owner, project, status=JobStatus.QUEUED)
+    JobRuntime.objects.create(job=job)
     client.force_login(owner)
     response = client.post(reverse("jobs:cancel", args=[job.id]), follow=True)
     job.refresh_from_db()
     assert response.status_code == 200
-    assert job.status in (JobStatus.CANCELLED, JobStatus.RUNNING)  # running ones stop at the next check
-    page = response.content.decode()
-    if job.status == JobStatus.RUNNING:
-        assert "stops before its next model call or step" in page
-    else:
-        assert "Cancelled before it started; nothing was charged." in page
+    assert job.status == JobStatus.CANCELLED and job.completed_at is not None
+    assert "Cancelled before it started; nothing was charged." in response.content.decode()
+
+
+def test_it_asks_a_running_job_to_stop_and_leaves_it_running_until_the_worker_does(client, owner, job):
+    JobRuntime.objects.create(job=job)
+    client.force_login(owner)
+    response = client.post(reverse("jobs:cancel", args=[job.id]), follow=True)
+    job.refresh_from_db()
+    assert response.status_code == 200 and "Cancelling" in response.content.decode()
+    assert job.status == JobStatus.RUNNING  # the worker ends it at its next check
+    assert JobRuntime.objects.get(pk=job.pk).cancel_requested_at is not None
+
+
+def test_it_refuses_to_cancel_another_users_job(client, other_user, job):
+    JobRuntime.objects.create(job=job)
+    client.force_login(other_user)
+    assert client.post(reverse("jobs:cancel", args=[job.id])).status_code == 404
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING
+    assert JobRuntime.objects.get(pk=job.pk).cancel_requested_at is None
 
 
 def test_cancel_finished_job_shows_message(client, owner, project):

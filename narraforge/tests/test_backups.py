@@ -138,7 +138,7 @@ def test_management_commands_and_their_errors(db, tmp_path, capsys):
         call_command("restore_db", str(out))
 
 
-def test_default_file_name(settings):
+def test_it_names_a_backup_by_its_utc_time_under_var_backups(settings):
     path = backups.default_backup_path(dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
     assert path == settings.BASE_DIR / "var" / "backups" / "narraforge-20260304-050607.sql.gz"
 

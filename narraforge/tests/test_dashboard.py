@@ -43,7 +43,7 @@ def test_dashboard_does_not_poll_without_running_jobs(client, owner):
     assert "No projects yet" in html
 
 
-def test_running_partial(client, owner):
+def test_it_answers_an_htmx_poll_with_the_running_jobs_partial_only(client, owner):
     project = project_create(user=owner, name="P")
     make_job(owner, project, status=JobStatus.RUNNING)
     client.force_login(owner)

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from narratives.exports import FORMATS
 from narratives.models import Narrative
@@ -41,8 +42,9 @@ def test_anonymous_visitors_are_sent_to_login_everywhere(client, narrative):
     assert (narrative.title, narrative.view_count, narrative.download_count) == ("The Salt Road", 0, 0)
 
 
-def test_another_users_narrative_is_404_on_every_url_and_nothing_changes(client, other_user, narrative):
-    client.force_login(other_user)
+@pytest.mark.parametrize("persona", ["other_user", "staff"])
+def test_another_users_narrative_is_404_on_every_url_and_nothing_changes(client, persona, narrative, request):
+    client.force_login(request.getfixturevalue(persona))  # staff too: the admin is the staff's tool
     for method, url in _urls(narrative):
         response = getattr(client, method)(url, {"title": "Hacked", "instructions": "Rewrite it all please."})
         assert response.status_code == 404, (method, url)
@@ -57,8 +59,9 @@ def test_diff_against_another_users_version_is_404(owner_client, other_user, nar
     assert owner_client.get(url).status_code == 404
 
 
-def test_library_lists_only_my_narratives_without_loading_their_text(owner_client, owner, other_user,
-                                                                      make_narrative):
+def test_library_lists_only_my_narratives_without_loading_their_text(
+    owner_client, owner, other_user, make_narrative
+):
     make_narrative(owner, title="Mine")
     make_narrative(other_user, title="Not mine")
     response = owner_client.get(reverse("narratives:library"))
@@ -73,12 +76,27 @@ def test_library_filters_sort_latest_only_and_pagination(owner_client, owner, ma
     from projects.models import Project
 
     project = Project.objects.create(user=owner, name="Saga")
-    first = make_narrative(owner, title="Alpha", genre="horror", word_count=100, overall_quality_score=0.2,
-                           project=project)
-    make_narrative(owner, title="Beta v2", genre="horror", word_count=300, overall_quality_score=0.9,
-                   parent_narrative=first, version=2, project=project)
-    make_narrative(owner, title="Gamma", genre="scifi", production_type="novel", word_count=200,
-                   overall_quality_score=None)
+    first = make_narrative(
+        owner, title="Alpha", genre="horror", word_count=100, overall_quality_score=0.2, project=project
+    )
+    make_narrative(
+        owner,
+        title="Beta v2",
+        genre="horror",
+        word_count=300,
+        overall_quality_score=0.9,
+        parent_narrative=first,
+        version=2,
+        project=project,
+    )
+    make_narrative(
+        owner,
+        title="Gamma",
+        genre="scifi",
+        production_type="novel",
+        word_count=200,
+        overall_quality_score=None,
+    )
 
     def titles(**params):
         response = owner_client.get(reverse("narratives:library"), params)
@@ -104,7 +122,8 @@ def test_library_filters_sort_latest_only_and_pagination(owner_client, owner, ma
 
 def test_library_htmx_request_gets_only_the_results(owner_client, narrative):
     response = owner_client.get(
-        reverse("narratives:library"), {"q": "salt"},
+        reverse("narratives:library"),
+        {"q": "salt"},
         headers={"HX-Request": "true", "HX-Target": "library-results"},
     )
     body = response.content.decode()
@@ -120,8 +139,17 @@ def test_reader_shows_chapters_toc_and_side_panel_and_counts_the_view(owner_clie
         assert f'id="ch-{number}"' in body
     assert POLISH in body
     assert "the &lt;old&gt; wells" in body  # escaped text
-    for expected in ("Offline engine", "The Salt Coast", "Mara", "Setup", "Coherence",
-                     "Events follow from earlier events.", "Sequential generation", "2,300"):
+    meta = narrative.metadata  # what a real offline run wrote (see conftest)
+    first_metric = next(iter(narrative.quality_metrics.values()))
+    for expected in (
+        "Offline engine",
+        escape(meta["world"]["name"]),
+        escape(meta["characters"][0]["name"]),
+        escape(meta["structure"]["acts"][0]["name"]),
+        escape(first_metric["explanation"]),
+        "Sequential generation",
+        f"{meta['usage_by_tier']['gpt4']['tokens']:,}",
+    ):
         assert expected in body, expected
     narrative.refresh_from_db()
     assert narrative.view_count == 1
@@ -199,11 +227,13 @@ def test_post_without_csrf_token_is_refused(owner, narrative):
 def test_delete_confirmation_says_what_else_goes_and_children_survive(owner_client, owner, make_narrative):
     from projects.models import Project
 
-    project = Project.objects.create(user=owner, name="Saga", narrative_count=2, total_word_count=500,
-                                     total_cost_usd=1.5)
+    project = Project.objects.create(
+        user=owner, name="Saga", narrative_count=2, total_word_count=500, total_cost_usd=1.5
+    )
     parent = make_narrative(owner, title="First", project=project, word_count=200)
-    child = make_narrative(owner, title="Second", parent_narrative=parent, version=2, project=project,
-                           word_count=300)
+    child = make_narrative(
+        owner, title="Second", parent_narrative=parent, version=2, project=project, word_count=300
+    )
     url = reverse("narratives:delete", args=[parent.pk])
     body = owner_client.get(url).content.decode()
     assert "1 later version made from it" in body and "v2" in body and "no longer link back" in body
@@ -221,10 +251,20 @@ def test_delete_confirmation_says_what_else_goes_and_children_survive(owner_clie
 
 def test_versions_page_shows_the_chain_and_diff_compares_two_versions(owner_client, owner, make_narrative):
     v1 = make_narrative(owner, title="Saga", chapters=[("One", ["The sea was calm.", "Mara slept."])])
-    v2 = make_narrative(owner, title="Saga", parent_narrative=v1, version=2,
-                        chapters=[("One", ["The sea was wild.", "Mara slept.", "Thunder came."])])
-    v3 = make_narrative(owner, title="Saga redux", parent_narrative=v2, version=3,
-                        chapters=[("One", ["The sea was wild.", "Thunder came."])])
+    v2 = make_narrative(
+        owner,
+        title="Saga",
+        parent_narrative=v1,
+        version=2,
+        chapters=[("One", ["The sea was wild.", "Mara slept.", "Thunder came."])],
+    )
+    v3 = make_narrative(
+        owner,
+        title="Saga redux",
+        parent_narrative=v2,
+        version=3,
+        chapters=[("One", ["The sea was wild.", "Thunder came."])],
+    )
     sibling = make_narrative(owner, title="Saga alt", parent_narrative=v1, version=2)
     response = owner_client.get(reverse("narratives:versions", args=[v2.pk]))
     family = [n.pk for n in response.context["family"]]
@@ -242,30 +282,30 @@ def test_versions_page_shows_the_chain_and_diff_compares_two_versions(owner_clie
     assert response.context["old"].pk == v1.pk
 
 
-def test_revise_starts_a_job_and_redirects_to_its_page(owner_client, owner, narrative, monkeypatch):
-    from jobs.errors import JobError
-    from narratives import views
+def test_it_starts_a_revision_job_from_the_narratives_plan_and_opens_its_page(owner_client, owner, narrative):
+    from jobs.models import GenerationJob, JobRuntime
+    from projects.services import project_create
 
-    calls = []
-
-    class FakeJob:
-        pk = "job-123"
-
-    def fake_revise(*, user, narrative, instructions, submission_key=None):
-        calls.append((user, narrative.pk, instructions))
-        if "refuse" in instructions:
-            raise JobError("You have used all 5 generations this month.")
-        return FakeJob()
-
-    monkeypatch.setattr(views, "job_create_revision", fake_revise)
-    monkeypatch.setattr("narratives.views.reverse", lambda name, args=(): f"/jobs/{args[0]}/")
+    project = project_create(user=owner, name="Salt Coast")
+    Narrative.objects.filter(pk=narrative.pk).update(project=project)
     url = reverse("narratives:revise", args=[narrative.pk])
     response = owner_client.post(url, {"instructions": "Make the ending darker."})
-    assert response.status_code == 302 and response["Location"] == "/jobs/job-123/"
-    assert calls == [(owner, narrative.pk, "Make the ending darker.")]
+    job = GenerationJob.objects.get(user=owner)
+    assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
+    runtime = JobRuntime.objects.get(pk=job.pk)
+    assert runtime.kind == JobRuntime.Kind.REVISION and runtime.parent_narrative_id == narrative.pk
+    assert runtime.plan == narrative.metadata["plan"]  # the parent's plan, as the engine wrote it
+    assert job.production_brief["revision_instructions"] == "Make the ending darker."
 
-    response = owner_client.post(url, {"instructions": "please refuse this one"})
+
+def test_it_refuses_a_revision_the_service_refuses_and_starts_no_job(owner_client, owner, narrative):
+    from jobs.models import GenerationJob
+
+    # No project (it was deleted): the service refuses, the page says why, nothing is written.
+    url = reverse("narratives:revise", args=[narrative.pk])
+    response = owner_client.post(url, {"instructions": "Make the ending darker."})
     assert response.status_code == 400
-    assert "You have used all 5 generations this month." in response.content.decode()
+    assert "project no longer exists" in response.content.decode()
     response = owner_client.post(url, {"instructions": ""})
-    assert response.status_code == 400 and len(calls) == 2  # invalid form never reaches the service
+    assert response.status_code == 400
+    assert not GenerationJob.objects.exists()

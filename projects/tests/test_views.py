@@ -64,7 +64,7 @@ def test_list_shows_only_mine(client, owner, other_user, project):
     assert "Tidewater" in html and "Elsewhere" not in html
 
 
-def test_create(client, owner):
+def test_it_creates_a_project_and_shows_its_name_escaped(client, owner):
     client.force_login(owner)
     response = client.post(
         reverse("projects:create"),
@@ -93,7 +93,7 @@ def test_create_bad_form_writes_nothing(client, owner):
     assert Project.objects.count() == 0
 
 
-def test_edit(client, owner, project):
+def test_it_saves_an_edited_project_and_clears_an_emptied_default(client, owner, project):
     client.force_login(owner)
     url = reverse("projects:edit", args=[project.id])
     assert "Tidewater" in client.get(url).content.decode()

@@ -94,7 +94,7 @@ def test_sign_up_create_project_generate_and_read(page: Page, live_server, worke
     shoot("11-profile", dark=True)
 
 
-def test_plan_review_path(page: Page, live_server, worker, shoot):
+def test_it_lets_a_writer_review_and_edit_the_plan_before_drafting(page: Page, live_server, worker, shoot):
     base = live_server.url
     sign_up(page, base, "planner@example.com")
     create_project(page, base, "Glass Harbour")

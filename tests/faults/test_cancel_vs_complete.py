@@ -60,7 +60,7 @@ class UserRowHolder(threading.Thread):
 
 def _cancel(user, job_id) -> str:
     try:
-        job_cancel(user=user, job=job_id)
+        job_cancel(user=user, job=GenerationJob.objects.get(pk=job_id))
         return "accepted"
     except JobError as exc:
         return f"refused: {exc}"

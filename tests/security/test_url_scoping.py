@@ -142,7 +142,10 @@ def _app_value_for(owned, route: str):
 
 
 @pytest.mark.django_db
-def test_another_users_ids_give_404_on_every_url(owned, owner, other_user):
+@pytest.mark.parametrize("persona", ["other_user", "staff"])
+def test_another_users_ids_give_404_on_every_url(owned, owner, persona, request):
+    """Staff too: the writers' pages show staff their own things only (the admin is the staff tool)."""
+    other_user = request.getfixturevalue(persona)
     before = _snapshot()
     checked = 0
     for parts, pattern in iter_patterns():

@@ -12,8 +12,17 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import User
+from jobs.engine_settings import backend_name, engine_config
+from jobs.models import FINISHED_STATUSES, GenerationJob
 from jobs.pipeline import GENRES, LANGUAGES, PRODUCTION_TYPES, Brief, BriefError, PipelineError
 from jobs.pipeline.brief import POVS, STRUCTURES, TENSES, TONES
+from jobs.pipeline.cli import run_forge
+from jobs.selectors import job_progress
+from jobs.services import job_create
+from narraforge.errors import UserFacingError
+from projects.models import Project
+from projects.services import project_create
 
 
 class Command(BaseCommand):
@@ -65,8 +74,6 @@ class Command(BaseCommand):
         self._in_process(data, o)
 
     def _in_process(self, data, o) -> None:
-        from jobs.engine_settings import backend_name, engine_config
-        from jobs.pipeline.cli import run_forge
 
         try:
             brief = Brief.from_dict(data)
@@ -75,13 +82,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc))
 
     def _queued(self, data, o) -> None:
-        from accounts.models import User
-        from jobs.models import FINISHED_STATUSES, GenerationJob
-        from jobs.selectors import job_progress
-        from jobs.services import job_create
-        from narraforge.errors import UserFacingError
-        from projects.models import Project
-        from projects.services import project_create
 
         user = User.objects.filter(email__iexact=o["user"]).first()
         if user is None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..config import EngineConfig
 from .base import LOCAL_WRITER, MODEL_API, Backend, Capabilities, Completion, Task
+from .offline import OfflineBackend
 
 BACKEND_NAMES: tuple[str, ...] = ("offline", "openai")
 # The registered backends' capabilities, for a backend class that does not declare its own.
@@ -25,11 +26,11 @@ def get_backend(name: str, config: EngineConfig | None = None, **options: Any) -
     """``options`` go to HTTP backends (``sleep``: the wait between a call's attempts)."""
     config = config or EngineConfig()
     if name == "offline":
-        from .offline import OfflineBackend
-
         return OfflineBackend()
     if name == "openai":
-        from .openai_backend import OpenAIBackend
+        from .openai_backend import (
+            OpenAIBackend,  # the openai SDK takes seconds to import; only this needs it
+        )
 
         return OpenAIBackend(config, **options)
     raise ValueError(f"unknown backend {name!r} (allowed: {', '.join(BACKEND_NAMES)})")

@@ -35,11 +35,16 @@ class Capabilities:
     priced: bool  # calls go to the configured models at their prices (False: a local writer, always $0)
     judges_coherence: bool  # it can answer stage 07's coherence judgement (else the local check stands)
     label: str  # how exports and the reader name the engine that wrote a narrative
+    follows_instructions: bool = (
+        True  # free-text revision instructions are read (a local writer only spots keywords)
+    )
 
 
 # An unknown backend is treated like a paid HTTP model: priced, able to judge.
 MODEL_API = Capabilities(priced=True, judges_coherence=True, label="OpenAI-compatible model")
-LOCAL_WRITER = Capabilities(priced=False, judges_coherence=False, label="NarraForge offline engine")
+LOCAL_WRITER = Capabilities(
+    priced=False, judges_coherence=False, label="NarraForge offline engine", follows_instructions=False
+)
 
 
 class Backend(Protocol):

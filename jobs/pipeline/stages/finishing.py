@@ -60,7 +60,7 @@ def _digest(plan: Plan, texts: list[str]) -> str:
 def validate_coherence(
     engine: Engine, brief: Brief, plan: Plan, bible: str, texts: list[str]
 ) -> CoherenceReport:
-    coverage, missing = plan_coverage(plan.segments, texts)
+    coverage, missing = plan_coverage(plan.segments, texts, brief.language)
     report = CoherenceReport(round(coverage, 4), missing)
     if not engine.capabilities.judges_coherence:
         return report  # no model to judge; the local check is the validation

@@ -75,7 +75,7 @@ def test_cliches_dialogue_and_readability_are_measured() -> None:
 def test_the_overall_score_is_a_weighted_mean_of_subscores() -> None:
     assert overall_score(
         {"plan_coverage": {"score": 1.0}, "length_accuracy": {"score": 0.0}}
-    ) == pytest.approx(0.25 / 0.40, abs=1e-3)
+    ) == pytest.approx(0.20 / 0.30, abs=1e-3)
     assert overall_score({"readability": {"score": None}}) == 0.0
 
 
@@ -83,3 +83,45 @@ def test_polish_has_no_flesch_score_and_uses_its_own_cliche_list() -> None:
     metrics, _ = compute_quality(["To była cisza przed burzą. Serce zabiło mocniej."], [], 8, "pl")
     assert metrics["readability"]["value"] is None
     assert metrics["cliche_density"]["value"] > 0
+
+
+_VARIED = (
+    "Mara crossed the yard before dawn. The gate had been left open, which worried her more than she "
+    "admitted. Tobren was already in the kitchen, counting spoons as if one had gone missing. "
+    '"You\'re early," he said. She shrugged and reached for the kettle. Outside, the dogs began to bark '
+    "at something neither of them could see. By the time the water boiled, the barking had stopped. "
+)
+
+
+def test_the_overall_score_falls_when_the_text_loops() -> None:
+    looped = " ".join([_VARIED] * 5)
+    _, fresh_score = compute_quality([_VARIED], [], 100, "en")
+    metrics, looped_score = compute_quality([looped], [], 500, "en")
+    assert metrics["repeated_sentences"]["value"] > 0.7
+    assert "Mara crossed the yard before dawn" in metrics["repeated_sentences"]["explanation"]
+    assert looped_score < 0.5 * fresh_score
+
+
+def test_the_overall_score_falls_with_broken_slots() -> None:
+    broken = _VARIED.replace("the kettle", "the the kettle ,").replace("the yard", "{L} ;.")
+    metrics, broken_score = compute_quality([broken * 2], [], 200, "en")
+    _, clean_score = compute_quality([_VARIED * 2], [], 200, "en")
+    assert metrics["broken_slots"]["value"] > 5
+    assert broken_score < 0.6 * clean_score
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_each_metric_has_a_label_and_the_measured_ranges_name_their_source(language) -> None:
+    metrics, _ = compute_quality(["Mara slept. Tobren watched the door all night long."], [], 10, language)
+    for key in ("repeated_sentences", "repetition", "lexical_diversity", "sentence_variation"):
+        assert metrics[key]["label"] and metrics[key]["display"]
+        assert "–" in metrics[key]["typical"]
+        assert ("Python's documentation" if language == "en" else "Polish manual pages") in metrics[key][
+            "typical"
+        ]
+
+
+def test_polish_vocabulary_variety_is_judged_against_polish_text() -> None:
+    en, _ = compute_quality([_VARIED], [], 100, "en")
+    pl, _ = compute_quality([_VARIED], [], 100, "pl")
+    assert en["lexical_diversity"]["typical"] != pl["lexical_diversity"]["typical"]

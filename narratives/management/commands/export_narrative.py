@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from narratives.exports import FORMATS, UnknownFormat, export_narrative
 from narratives.models import Narrative
+from narratives.services import narrative_record_download
 
 
 class Command(BaseCommand):
@@ -17,15 +18,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("narrative_id", help="The narrative's id.")
         parser.add_argument(
-            "--format", "-f", dest="fmt", default="epub",
+            "--format",
+            "-f",
+            dest="fmt",
+            default="epub",
             help=f"One of: {', '.join(FORMATS)} (default: epub).",
         )
         parser.add_argument(
-            "--out", "-o", default=None,
+            "--out",
+            "-o",
+            default=None,
             help="File or folder to write; default: the title's slug in the current folder; '-': stdout.",
         )
         parser.add_argument(
-            "--count", action="store_true",
+            "--count",
+            action="store_true",
             help="Count this export as a download (download_count and exported_formats).",
         )
 
@@ -55,6 +62,4 @@ class Command(BaseCommand):
                 raise CommandError(f"Cannot write {path}: {exc.strerror or exc}.")
             self.stdout.write(f"Wrote {spec.label} ({len(data):,} bytes) to {path}")
         if count:
-            from narratives.services import narrative_record_download
-
             narrative_record_download(narrative=narrative, fmt=spec.key)

@@ -64,6 +64,15 @@ def _variants(code: str) -> tuple[re.Pattern[str] | None, dict[str, list[str]]]:
     return pattern, table
 
 
+def _tone(brief: dict[str, Any], p: dict[str, Any]) -> str:
+    """The brief's tone, unless revision instructions name another ("make it darker")."""
+    text = str(brief.get("revision_instructions") or "").lower()
+    for knob, keys in p.get("revision_keywords", {}).items():
+        if knob in p["tones"] and text and any(k in text for k in keys):
+            return knob
+    return str(brief.get("tone") or "neutral")
+
+
 class Composer:
     def __init__(self, lang: LangData, payload: dict[str, Any], motif: Motif, features: set[str]) -> None:
         brief = payload["brief"]
@@ -103,7 +112,7 @@ class Composer:
             "closings": self.p["closings"] + prose.get("closings", []),
             "openings": prose["openings"],
             "sense": self.g["senses"],
-            "tone": self.p["tones"].get(brief.get("tone", "neutral")) or [],
+            "tone": self.p["tones"].get(_tone(brief, self.p)) or [],
             "first": self.p.get("first_person", []),
             "event_frames": prose["event_frames"],
             "tags": prose["tags"],
@@ -212,6 +221,8 @@ class Composer:
         if extra_pron:
             mine = extra_pron.get(a.gender, extra_pron["x"])
             free["A.obj"], free["A.self"] = mine["obj"], mine["self"]
+        for key in ("law", "goal", "contra", "theme", "voice", "arc", "Ldesc"):
+            free[key] = free[key].strip().rstrip(".!?;:,").strip()  # the template supplies its own stop
         free.update(self.motif_slots["f" if a.gender == "f" else "m"])
         free.update(extra)
         if a.narrator or b.narrator:

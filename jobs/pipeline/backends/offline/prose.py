@@ -24,7 +24,7 @@ from .setting import features
 
 def _words(sentence: str) -> int:
     # Budgeting only: spaces are a close, much cheaper count than the word regex.
-    return sentence.count(" ") + 1 if sentence else 0
+    return sentence.count(" ") + 1 - sentence.count("— ") if sentence else 0
 
 
 def _gender(c: dict[str, Any], language: str) -> str:
@@ -92,14 +92,21 @@ class SegmentWriter:
                 self.weights[knob] *= 4
 
     # -- sentences ------------------------------------------------------------------
-    def say(self, template: str | None, a: Person, b: Person | None = None, **extra: str) -> str | None:
-        """Render ``template``; a narrator it cannot voice hands the sentence to someone else."""
+    def say(
+        self, template: str | None, a: Person, b: Person | None = None, *, own: bool = False, **extra: str
+    ) -> str | None:
+        """Render ``template``; a narrator it cannot voice hands the sentence to someone else.
+
+        ``own``: the sentence belongs to ``a`` (the protagonist's motif): then it is left out instead.
+        """
         if template is None:
             return None
         b = b or a
         if (a.narrator or b.narrator) and self.c.voice.adapt(
             template, a=a.narrator, b=b.narrator, gender_a=a.gender, gender_b=b.gender
         ) is None:
+            if own:
+                return None
             others = [p for p in self.people if not p.narrator]
             if not others:
                 return None
@@ -157,7 +164,7 @@ class SegmentWriter:
             a, b = self.hero, other
         elif "{mverb}" in template or "{role}" in template:
             return None
-        return self.say(template + ".", a, b)
+        return self.say(template + ".", a, b, own=True)
 
     def reflect_sentence(self, a: Person, b: Person) -> str:
         whole = self.c.take("reflect") if self.rng.random() < 0.4 else None

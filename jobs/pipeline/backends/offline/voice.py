@@ -146,6 +146,8 @@ class Voice:
             return None
         if "{" + slot + ".pos}" in out:
             return None  # "jej"/"jego" would need a possessive that agrees with its noun
+        # "{A}, latarniczka, zna…" keeps its apposition with a pronoun; elsewhere the subject is dropped.
+        out = out.replace("{" + slot + "},", self.words["pronouns"][str(self.person)]["subj_stressed"] + ",")
         out = re.sub(r"\s*\{" + slot + r"\}\s*", " ", out)
         return re.sub(r"\s+([.,;:!?])", r"\1", out).strip()
 
