@@ -185,7 +185,8 @@ def cancel_message(job: GenerationJob) -> str:
         if job.retry_count:
             return "Cancelled before the resumed attempt started; nothing more was charged."
         return "Cancelled before it started; nothing was charged."
-    grace = int(conf.tunable("NF_CANCEL_GRACE_SECONDS"))
+    # The heartbeat sees the request within one beat, then gives a model call the grace period.
+    grace = int(conf.tunable("NF_CANCEL_GRACE_SECONDS") + conf.tunable("NF_HEARTBEAT_SECONDS"))
     return (
         "Cancelling: the job stops before its next model call or step, within seconds "
         f"(a model call already under way gets up to {grace} s to answer). "
