@@ -15,7 +15,7 @@ from typing import Any
 
 from . import schema as schemas
 from .backends import capabilities_of
-from .backends.base import Backend, Task
+from .backends.base import Backend, CallObserver, Task
 from .brief import Brief
 from .config import EngineConfig
 from .errors import BackendError, BudgetExceeded, PipelineCancelled
@@ -130,6 +130,11 @@ class Engine:
         self._before_call(stage_key, model, messages, max_tokens)
         self._announce(stage_key, model, messages)
         started = time.perf_counter()
+        extra: dict[str, Any] = {}
+        if getattr(self.backend, "reports_abandoned", False):
+            extra["observer"] = CallObserver(
+                on_abandoned=lambda p, c: self._record(stage_key, tier, model, p, c, started, segment)
+            )
         completion = self.backend.complete(
             messages,
             tier=tier,
@@ -137,21 +142,30 @@ class Engine:
             json_schema=json_schema,
             max_tokens=max_tokens,
             task=Task(stage_key, payload, schema_name),
+            **extra,
         )
+        self._record(
+            stage_key, tier, model, completion.prompt_tokens, completion.completion_tokens, started, segment
+        )
+        return completion.text
+
+    def _record(
+        self, stage_key: str, tier: str, model: str, prompt: int, completion: int, started: float, segment
+    ) -> None:
+        """Into the ledger and to the caller: an answer, or an attempt abandoned after it was sent."""
         call = ModelCall(
             stage=stage_key,
             tier=tier,
             model=model,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            cost_usd=self.config.cost(model, completion.prompt_tokens, completion.completion_tokens),
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cost_usd=self.config.cost(model, prompt, completion),
             latency_s=round(time.perf_counter() - started, 4),
             segment=segment,
         )
         self.ledger.add(call)
         if self.callbacks.on_model_call is not None:
             self.callbacks.on_model_call(call)
-        return completion.text
 
     def text(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -12,6 +13,18 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str = "stop"
+
+
+@dataclass
+class CallObserver:
+    """What an HTTP backend reports while a call runs (backends with ``reports_abandoned = True``).
+
+    ``on_abandoned(prompt_tokens, completion_tokens)`` gets an attempt that was
+    given up after the request was sent (a timeout): the provider may bill it,
+    so the engine records it as spent — possibly billed — like an answer.
+    """
+
+    on_abandoned: Callable[[int, int], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import openai
 from ..config import EngineConfig
 from ..errors import BackendError
 from ..text import estimate_tokens
-from .base import Completion, Task
+from .base import CallObserver, Completion, Task
 
 # Keywords our validator checks locally; not every endpoint accepts them in
 # a strict schema, so they are not sent.
@@ -55,6 +55,7 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
 
 class OpenAIBackend:
     name = "openai"
+    reports_abandoned = True  # accepts ``observer=`` in complete(): timed-out attempts are reported
 
     def __init__(
         self,
@@ -95,6 +96,7 @@ class OpenAIBackend:
         json_schema: dict[str, Any] | None = None,
         max_tokens: int,
         task: Task | None = None,
+        observer: CallObserver | None = None,
     ) -> Completion:
         kwargs: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": max_tokens}
         if json_schema is not None:
@@ -118,6 +120,9 @@ class OpenAIBackend:
                 ) from None
             except openai.APITimeoutError:
                 cause, last = "timeout", f"no answer within {self.config.request_timeout:g} s"
+                if observer is not None and observer.on_abandoned is not None:
+                    # The request was sent and may be billed although we never read the answer.
+                    observer.on_abandoned(sum(estimate_tokens(m["content"]) + 4 for m in messages), 0)
             except openai.APIConnectionError as exc:
                 cause, last = "unreachable", f"could not connect ({exc.__cause__ or exc})"
             except openai.APIStatusError as exc:
