@@ -29,6 +29,11 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@touch $(BENCH_STAMP)
+
 run: install
 	NF_DEV=1 DEBUG=$${DEBUG:-1} $(SERVICES) $(PY) manage.py dev
 
@@ -51,7 +56,7 @@ shell: install
 worker: install
 	DEBUG=1 $(SERVICES) $(PY) manage.py rqworker high default --with-scheduler
 
-bench: install
+bench: $(BENCH_STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; DEBUG=1 $(SERVICES) $(PY) $$script || exit 1; done
 
 backup: install

@@ -103,3 +103,32 @@ def users_expire_subscriptions(*, now: dt.datetime | None = None) -> list[User]:
         subscription_ends_at=None
     )
     return expired
+
+
+def email_confirmation_resend(*, request, email: str) -> str:
+    """Send a new confirmation link to ``email`` if it is an account's unconfirmed address.
+
+    Returns what happened — "sent", "limited" (a link went out less than the
+    confirm_email rate limit ago) or "nothing" (no such account, or already
+    confirmed) — for a signed-in writer's own address; pages for anonymous
+    visitors must say the same thing in every case, so nobody learns who is
+    registered.
+    """
+    from allauth.account.models import EmailAddress
+    from allauth.core import ratelimit
+
+    email = (email or "").strip().lower()
+    user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+    if user is None or user.is_verified:
+        return "nothing"
+    # Accounts made in the admin or by a command have no allauth address row yet.
+    address, _ = EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": False}
+    )
+    if address.verified:
+        return "nothing"
+    if not ratelimit.consume(request, action="confirm_email", key=email):
+        return "limited"
+    address.send_confirmation(request)
+    log.info("Sent a new email confirmation link to user %s.", user.pk)
+    return "sent"

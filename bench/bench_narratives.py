@@ -68,8 +68,14 @@ def metadata(chapters: int = 0) -> dict:
     return {
         "engine": "offline",
         "language": rng.choice(["en", "en", "pl"]),
-        "world": {"name": "Bench", "laws": ["x"], "boundaries": [], "locations": [], "core_conflict": "c",
-                  "theme": "t"},
+        "world": {
+            "name": "Bench",
+            "laws": ["x"],
+            "boundaries": [],
+            "locations": [],
+            "core_conflict": "c",
+            "theme": "t",
+        },
         "characters": [{"name": "A", "role": "protagonist", "goal": "g", "arc": "a"}],
         "structure": {"structure": "three_act", "acts": []},
         "chapters": [
@@ -104,10 +110,16 @@ def main() -> int:
     for i in range(LIBRARY_SIZE):
         text = prose(rng.randint(300, 900), chapter_words=300)
         n = Narrative(
-            user=user, project=rng.choice(projects), title=f"Narrative {i} {rng.choice(VOCAB)}",
+            user=user,
+            project=rng.choice(projects),
+            title=f"Narrative {i} {rng.choice(VOCAB)}",
             production_type=rng.choice(["short_story", "novella", "novel", "epic_saga"]),
-            genre=rng.choice(genres), narrative_text=text, word_count=len(text.split()),
-            metadata=metadata(), overall_quality_score=rng.random(), generation_cost_usd=0.0,
+            genre=rng.choice(genres),
+            narrative_text=text,
+            word_count=len(text.split()),
+            metadata=metadata(),
+            overall_quality_score=rng.random(),
+            generation_cost_usd=0.0,
             tokens_used=1000,
         )
         if previous is not None and i % 4:  # chains of versions, so "latest only" has work to do
@@ -148,28 +160,46 @@ def main() -> int:
         ok = seconds < 0.100
         failures += [] if ok else [f"library {label}: {seconds * 1000:.0f} ms"]
         total = response.context["page"].paginator.count if response.context else "?"
-        print(f"  {label:32s} {seconds * 1000:7.1f} ms  {queries:2d} queries  "
-              f"({total} matches) {'ok' if ok else 'SLOW'}")
+        print(
+            f"  {label:32s} {seconds * 1000:7.1f} ms  {queries:2d} queries  "
+            f"({total} matches) {'ok' if ok else 'SLOW'}"
+        )
     # Constant: the same number of queries for 1 narrative as for 10,000.
     other = User.objects.create_user(email="bench-small@example.com", password="bench-password-123")
-    Narrative.objects.create(user=other, title="Only one", production_type="novel", genre="drama",
-                             narrative_text="## One\n\nText.", word_count=1, metadata=metadata(),
-                             generation_cost_usd=0, tokens_used=0)
+    Narrative.objects.create(
+        user=other,
+        title="Only one",
+        production_type="novel",
+        genre="drama",
+        narrative_text="## One\n\nText.",
+        word_count=1,
+        metadata=metadata(),
+        generation_cost_usd=0,
+        tokens_used=0,
+    )
     small = Client()
     small.force_login(other)
     small.get(library)
     with CaptureQueriesContext(connection) as ctx:
         small.get(library)
-    print(f"  query count with 1 narrative: {len(ctx.captured_queries)}; with {LIBRARY_SIZE:,}: "
-          f"{sorted(counts)}")
+    print(
+        f"  query count with 1 narrative: {len(ctx.captured_queries)}; with {LIBRARY_SIZE:,}: "
+        f"{sorted(counts)}"
+    )
     if len(ctx.captured_queries) not in counts:
         failures.append("library query count depends on the number of narratives")
 
     print(f"\nReader, {READER_WORDS:,}-word narrative, median of {RUNS}:")
     text = prose(READER_WORDS)
     big = Narrative.objects.create(
-        user=user, title="The Long Road", production_type="epic_saga", genre="fantasy", narrative_text=text,
-        word_count=READER_WORDS, metadata=metadata(READER_WORDS // 3000), generation_cost_usd=1.23,
+        user=user,
+        title="The Long Road",
+        production_type="epic_saga",
+        genre="fantasy",
+        narrative_text=text,
+        word_count=READER_WORDS,
+        metadata=metadata(READER_WORDS // 3000),
+        generation_cost_usd=1.23,
         tokens_used=250_000,
     )
     detail = reverse("narratives:detail", args=[big.pk])
@@ -180,14 +210,22 @@ def main() -> int:
     seconds, _ = timed(lambda: client.get(detail))
     ok = seconds < 0.300
     failures += [] if ok else [f"reader: {seconds * 1000:.0f} ms"]
-    print(f"  GET reader {'':21s} {seconds * 1000:7.1f} ms  {queries:2d} queries  "
-          f"{len(response.content) / 1e6:.1f} MB HTML {'ok' if ok else 'SLOW'}")
+    print(
+        f"  GET reader {'':21s} {seconds * 1000:7.1f} ms  {queries:2d} queries  "
+        f"{len(response.content) / 1e6:.1f} MB HTML {'ok' if ok else 'SLOW'}"
+    )
 
     print(f"\nExports, {EXPORT_WORDS:,}-word novel (40 chapters), best of 3:")
     novel = Narrative.objects.create(
-        user=user, title="Zażółć gęślą jaźń — Die Straße", production_type="novel", genre="drama",
-        narrative_text=prose(EXPORT_WORDS), word_count=EXPORT_WORDS, metadata=metadata(40),
-        generation_cost_usd=0.5, tokens_used=160_000,
+        user=user,
+        title="Zażółć gęślą jaźń — Die Straße",
+        production_type="novel",
+        genre="drama",
+        narrative_text=prose(EXPORT_WORDS),
+        word_count=EXPORT_WORDS,
+        metadata=metadata(40),
+        generation_cost_usd=0.5,
+        tokens_used=160_000,
     )
     for fmt, limit in (("txt", 5), ("md", 5), ("epub", 5), ("docx", 5), ("pdf", 30)):
         runs = []

@@ -12,10 +12,18 @@ from jobs.errors import JobError
 from jobs.pipeline import Brief, BriefError, PipelineError
 from jobs.pipeline.plan import Plan
 from jobs.pipeline.plan_bounds import plan_bound_problems
+from narraforge.textclean import clean_data, strip_control_chars
 
 
 def brief_validate(data: Any) -> Brief:
-    """A Brief from user input, or a JobError naming the field at fault."""
+    """A Brief from user input, or a JobError naming the field at fault.
+
+    Control characters are stripped from every string first (narraforge.textclean),
+    so a brief from a command or the API stores and exports like one from the form.
+    """
+    data = clean_data(data)
+    if isinstance(data, dict) and isinstance(data.get("title"), str):
+        data["title"] = strip_control_chars(data["title"], multiline=False)
     try:
         return Brief.from_dict(data)
     except BriefError as exc:
@@ -27,7 +35,7 @@ def brief_validate(data: Any) -> Brief:
 
 def plan_validate(plan: Any) -> dict[str, Any]:
     try:
-        return Plan.from_dict(plan).to_dict()
+        return Plan.from_dict(clean_data(plan)).to_dict()
     except PipelineError as exc:
         raise JobError(str(exc), field="plan") from None
     except (KeyError, TypeError, ValueError) as exc:

@@ -27,6 +27,7 @@ from jobs.pipeline import (
 from jobs.pipeline.brief import MAX_INSPIRATION, MAX_NOTES, MAX_TITLE
 from jobs.pipeline.plan_bounds import MAX_SEGMENTS, max_segments, plan_bound_problems, plan_words_range
 from narraforge.choices import Genre, ProductionType
+from narraforge.forms import CleanInputMixin, clean_querydict
 
 INSPIRATION_PLACEHOLDER = (
     "A lighthouse keeper finds letters addressed to someone who will not be born for a hundred years…"
@@ -60,7 +61,7 @@ def words_help() -> str:
     return "Leave empty for the type's usual length. Ranges: " + "; ".join(parts) + "."
 
 
-class GenerationForm(forms.Form):
+class GenerationForm(CleanInputMixin, forms.Form):
     """The production brief. ``brief`` holds the validated dict after is_valid()."""
 
     production_type = forms.ChoiceField(
@@ -195,7 +196,7 @@ class PlanEditor:
     def __init__(self, base: dict[str, Any], data=None, *, production_type: str | None = None) -> None:
         self.base = base
         self.production_type = production_type  # the brief's: bounds the plan's words and segments
-        self.data = data
+        self.data = data = clean_querydict(data)
         self.plan = copy.deepcopy(base)
         self.segment_errors: dict[int, dict[str, str]] = {}
         self.errors: list[str] = []

@@ -11,9 +11,11 @@ from accounts.models import User
 from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
+from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import STAGES
 from narraforge.causes import cause_words
+from narraforge.redaction import redact
 
 STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
 
@@ -82,7 +84,10 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "estimated_seconds_left": left,
         "can_cancel": job.status in ACTIVE_STATUSES,
         "can_resume": bool(job.can_resume) and job.status in (JobStatus.FAILED, JobStatus.CANCELLED),
-        "error_message": job.error_message if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
+        # Masked for rows written before errors were kept in plain words (jobs.failures).
+        "error_message": redact(job.error_message)
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) and job.error_message
+        else None,
         "notice": notice if job.status == JobStatus.RUNNING else "",
         "cause": cause if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else "",
         "cause_words": cause_words(cause) if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
@@ -99,6 +104,21 @@ def job_plan(job: GenerationJob) -> dict[str, Any] | None:
         return None
     output = job.output or {}
     return output.get("plan") if output.get("kind") == "plan" else None
+
+
+def job_plan_estimate(job: GenerationJob, plan: dict[str, Any]) -> dict[str, Any] | None:
+    """What writing ``plan`` (as edited) is estimated at, and what the writer has left; None if unreadable."""
+    try:
+        brief = brief_validate({**(job.production_brief or {}), "review_plan": False})
+        estimate = engine_estimate_usd(brief, plan=plan)
+    except (JobError, TypeError, ValueError):
+        return None
+    pending = usage_pending(user=job.user)
+    return {
+        "estimated_cost_usd": estimate,
+        "remaining_cost_usd": remaining_cost_usd(job.user, pending),
+        "remaining_generations": remaining_generations(job.user, pending),
+    }
 
 
 def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:

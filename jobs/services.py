@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.verification import unverified_message, user_may_start_jobs
 from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
@@ -27,6 +28,7 @@ from jobs.pipeline import Brief
 from jobs.pipeline.brief import MAX_NOTES
 from jobs.submissions import submission_record, submission_replay
 from narraforge.causes import Cause
+from narraforge.textclean import strip_control_chars
 from narratives.models import Narrative
 from projects.models import Project
 from projects.selectors import world_for_project
@@ -42,6 +44,12 @@ __all__ = [
     "job_draft_from_plan",
     "job_create_revision",
 ]
+
+
+def _check_may_start_jobs(user: User) -> None:
+    """Every job-starting service: with verification required, only a confirmed address starts jobs."""
+    if not user_may_start_jobs(user):
+        raise JobError(unverified_message(user), field="email")
 
 
 def _lock_user(user: User) -> User:
@@ -73,6 +81,7 @@ def _new_job(
     when the whole job (planning and writing) and one generation fit what the user has left: the
     plan is for writing, and is refused up front rather than at "Write it" (README, Billing).
     """
+    _check_may_start_jobs(user)
     if estimated_cost_usd is not None:
         estimate = check = estimated_cost_usd
     elif kind == JobRuntime.Kind.PLANNING:
@@ -116,7 +125,7 @@ def job_create(
     if isinstance(brief, dict) and "new_world" in brief:
         brief = dict(brief)
         new_world = bool(brief.pop("new_world")) or new_world
-    brief_obj = brief if isinstance(brief, Brief) else brief_validate(brief)
+    brief_obj = brief_validate(brief.to_dict() if isinstance(brief, Brief) else brief)
     with transaction.atomic():
         locked = _lock_user(user)
         if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
@@ -201,6 +210,7 @@ def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = N
         if (done := submission_replay(user_id=locked_user.pk, key=submission_key)) is not None:
             return done
         row = _job_for_update(locked_user, job)
+        _check_may_start_jobs(locked_user)
         if row.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not row.can_resume:
             raise JobError(
                 "This job cannot be resumed"
@@ -296,7 +306,7 @@ def job_create_revision(
     )
     if found is None:
         raise JobError("That narrative does not exist or is not yours.")
-    text = (instructions or "").strip()
+    text = strip_control_chars(instructions or "").strip()
     if not text:
         raise JobError("Say what the revision should change.", field="revision_instructions")
     if len(text) > MAX_NOTES:

@@ -16,10 +16,11 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.verification import user_may_start_jobs
 from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
-from jobs.selectors import job_estimate, job_of_user, job_plan, job_progress, jobs_for_user
+from jobs.selectors import job_estimate, job_of_user, job_plan, job_plan_estimate, job_progress, jobs_for_user
 from jobs.services import cancel_message, job_cancel, job_create, job_draft_from_plan, job_resume
 from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
@@ -79,6 +80,9 @@ def _job_context(job) -> dict:
 @require_http_methods(["GET", "POST"])
 def job_create_view(request, project_id):
     project = project_get_for_user(user=request.user, project_id=project_id)
+    if not user_may_start_jobs(request.user):
+        # The service refuses too (jobs.services); here the writer gets the page that says why.
+        return render(request, "accounts/verify_first.html", {"project": project}, status=403)
     form = GenerationForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -205,7 +209,12 @@ def plan_review(request, job_id):
                     return redirect("jobs:detail", draft.id)
         else:
             editor.apply(op)
-    context = {"job": job, "brief": job.production_brief or {}, **editor.context()}
+    context = {
+        "job": job,
+        "brief": job.production_brief or {},
+        "write_estimate": job_plan_estimate(job, editor.plan),
+        **editor.context(),
+    }
     invalid = request.method == "POST" and bool(editor.errors or editor.segment_errors)
     return render(request, "jobs/plan_review.html", context, status=422 if invalid else 200)
 

@@ -55,8 +55,13 @@ _MAIL_OPTIONS = {
 }
 
 
+DEV_MAILBOX_URL = "devmailbox://"
+
+
 def mailer_config(url: str) -> dict[str, Any]:
-    """An EMAIL_URL (django-environ syntax) as a Django 6.1 MAILERS entry."""
+    """An EMAIL_URL (django-environ syntax, or devmailbox:// for the dev mailbox) as a MAILERS entry."""
+    if url.strip() == DEV_MAILBOX_URL:
+        return {"BACKEND": "narraforge.devmail.DevMailboxBackend"}
     parsed = environ.Env.email_url_config(url)
     backend = parsed["EMAIL_BACKEND"]
     if not backend.endswith("smtp.EmailBackend"):

@@ -123,7 +123,18 @@ LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# Production: a writer confirms the address before signing in, hence before the
+# first job; development keeps it optional. With "mandatory" allauth's signup
+# answers a registered address exactly like a new one (and mails its owner).
+ACCOUNT_EMAIL_VERIFICATION = env.str(
+    "ACCOUNT_EMAIL_VERIFICATION", default="optional" if DEBUG or TESTING else "mandatory"
+)
+ACCOUNT_PREVENT_ENUMERATION = True
+# Jobs need a confirmed address (jobs.services, accounts/verification.py); on by
+# default exactly when verification is mandatory, settable on its own.
+NF_REQUIRE_VERIFIED_EMAIL = env.bool(
+    "NF_REQUIRE_VERIFIED_EMAIL", default=ACCOUNT_EMAIL_VERIFICATION == "mandatory"
+)
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
@@ -194,8 +205,10 @@ STORAGES = {
 
 # --- email -----------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 in production;
-# development prints mail (verification links) to the console.
-_DEFAULT_EMAIL_URL = "consolemail://" if DEBUG or TESTING else "smtp://localhost:25"
+# development keeps every mail in the development mailbox, read at /dev/mail/
+# (narraforge/devmail.py). Tests get Django's in-memory outbox whatever this says.
+_DEFAULT_EMAIL_URL = "devmailbox://" if DEBUG or TESTING else "smtp://localhost:25"
+NF_DEV_MAILBOX_DIR = env.path("NF_DEV_MAILBOX_DIR", default=BASE_DIR / "var" / "mail")
 MAILERS = {"default": mailer_config(env.str("EMAIL_URL", default=_DEFAULT_EMAIL_URL))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NarraForge <noreply@narraforge.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

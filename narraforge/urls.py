@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from narraforge import health, security, status_views, views
+from narraforge import devmail_views, health, security, status_views, views
 
 # The admin signs in through allauth's rate-limited login (narraforge/security.py).
 admin.site.login = security.admin_login
@@ -26,4 +26,7 @@ urlpatterns = [
         TemplateView.as_view(template_name="help/connect_model.html"),
         name="help-connect-model",
     ),
+    path("dev/mail/", devmail_views.mailbox, name="dev-mailbox"),
+    path("dev/mail/clear/", devmail_views.mailbox_clear, name="dev-mailbox-clear"),
+    path("dev/mail/<str:message_id>/", devmail_views.mailbox_message, name="dev-mailbox-message"),
 ]

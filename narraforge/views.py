@@ -15,8 +15,16 @@ RUNNING_JOBS = 10
 
 # The narrative list never needs the text itself (it can be megabytes).
 NARRATIVE_CARD_FIELDS = (
-    "id", "title", "production_type", "genre", "word_count", "version",
-    "generation_cost_usd", "created_at", "project_id", "project__name",
+    "id",
+    "title",
+    "production_type",
+    "genre",
+    "word_count",
+    "version",
+    "generation_cost_usd",
+    "created_at",
+    "project_id",
+    "project__name",
 )
 
 

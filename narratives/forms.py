@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from narraforge.choices import Genre, ProductionType
+from narraforge.forms import CleanInputMixin
 from narratives.selectors import SORTS
 from narratives.services import TITLE_MAX_LENGTH
 
@@ -14,7 +15,9 @@ SORT_CHOICES = [(key, _SORT_LABELS[key]) for key in SORTS]
 
 class LibraryFilterForm(forms.Form):
     q = forms.CharField(
-        label="Search", required=False, max_length=200,
+        label="Search",
+        required=False,
+        max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or text…"}),
     )
     project = forms.ChoiceField(label="Project", required=False)
@@ -43,7 +46,7 @@ class LibraryFilterForm(forms.Form):
         }
 
 
-class RenameForm(forms.Form):
+class RenameForm(CleanInputMixin, forms.Form):
     title = forms.CharField(label="Title", max_length=TITLE_MAX_LENGTH, strip=True)
 
     def clean_title(self):
@@ -53,7 +56,7 @@ class RenameForm(forms.Form):
         return title
 
 
-class ReviseForm(forms.Form):
+class ReviseForm(CleanInputMixin, forms.Form):
     instructions = forms.CharField(
         label="What should change?",
         min_length=10,
@@ -77,3 +80,20 @@ class CompareForm(forms.Form):
             for n in family
             if current is None or n.pk != current.pk
         ]
+
+
+class RenameCharacterForm(CleanInputMixin, forms.Form):
+    """Rename one character throughout a narrative (a new version; works with the offline engine)."""
+
+    old_name = forms.ChoiceField(label="Character")
+    new_name = forms.CharField(
+        label="New name",
+        max_length=80,
+        strip=True,
+        help_text="Every mention changes, in a new version; in Polish the inflected forms too, "
+        "when the dictionary knows both first names.",
+    )
+
+    def __init__(self, *args, cast=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_name"].choices = [(name, name) for name in cast]

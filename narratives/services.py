@@ -14,7 +14,9 @@ from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from jobs.pipeline.backends.offline.rename import rename_in_text
 from narraforge.errors import UserFacingError
+from narraforge.textclean import strip_control_chars
 from narratives.models import Narrative
 from projects.models import Project
 
@@ -49,14 +51,16 @@ def narrative_create_from_job(
     if revision_instructions is not None:
         metadata["revision_instructions"] = revision_instructions
     word_count = int(result.word_count or 0)
+    # A model's output can hold control characters too: stored clean, it shows and exports clean.
+    title = strip_control_chars(result.title or brief.get("title") or "", multiline=False)
     narrative = Narrative.objects.create(
         user_id=job.user_id,
         project_id=job.project_id,
         job=job,
-        title=(result.title or brief.get("title") or "")[:500] or None,
+        title=title[:500] or None,
         production_type=brief.get("production_type"),
         genre=brief.get("genre"),
-        narrative_text=result.text,
+        narrative_text=strip_control_chars(result.text or ""),
         word_count=word_count,
         metadata=metadata,
         quality_metrics=result.quality_metrics,
@@ -74,6 +78,84 @@ def narrative_create_from_job(
     return narrative
 
 
+NAME_MAX_LENGTH = 80
+
+
+def _renamed(value: Any, old: str, new: str, rename) -> Any:
+    """The plan and metadata with the character renamed wherever their name is written."""
+    if isinstance(value, str):
+        return rename(value)
+    if isinstance(value, list):
+        return [_renamed(v, old, new, rename) for v in value]
+    if isinstance(value, dict):
+        return {k: _renamed(v, old, new, rename) for k, v in value.items()}
+    return value
+
+
+@transaction.atomic
+def narrative_rename_character(*, narrative: Narrative, old_name: str, new_name: str) -> Narrative:
+    """A new version with one character renamed throughout (text, cast, plan). No model, no cost.
+
+    Raises UserFacingError for a name not in the cast, an empty, over-long or
+    already-taken new name.
+    """
+    meta = narrative.metadata if isinstance(narrative.metadata, dict) else {}
+    cast = [c.get("name", "") for c in meta.get("characters") or [] if isinstance(c, dict)]
+    new_name = " ".join(strip_control_chars(new_name or "", multiline=False).split())
+    if old_name not in cast:
+        raise UserFacingError("Choose a character of this narrative.", field="old_name")
+    if not new_name:
+        raise UserFacingError("Write the new name.", field="new_name")
+    if len(new_name) > NAME_MAX_LENGTH:
+        raise UserFacingError(f"A name can be at most {NAME_MAX_LENGTH} characters.", field="new_name")
+    if not any(ch.isalpha() for ch in new_name) or any(ch in new_name for ch in "{}<>[]~|#"):
+        raise UserFacingError(
+            "A name is made of letters (and spaces, hyphens or apostrophes).", field="new_name"
+        )
+    if new_name in cast:
+        raise UserFacingError(f"{new_name} is already a character of this narrative.", field="new_name")
+    language = str(meta.get("language") or "en")
+    first = old_name.split()[0]
+    unique = sum(1 for c in cast if c.split()[:1] == [first]) == 1
+
+    def rename(text: str) -> str:
+        return rename_in_text(text, old_name, new_name, language=language, first_name_unique=unique)[0]
+
+    text, inflected = rename_in_text(
+        narrative.narrative_text or "", old_name, new_name, language=language, first_name_unique=unique
+    )
+    metadata = _renamed(meta, old_name, new_name, rename)
+    metadata["revision"] = {
+        "kind": "rename_character",
+        "old_name": old_name,
+        "new_name": new_name,
+        "inflected_forms": inflected,
+    }
+    child = Narrative.objects.create(
+        user_id=narrative.user_id,
+        project_id=narrative.project_id,
+        job=None,
+        title=narrative.title,
+        production_type=narrative.production_type,
+        genre=narrative.genre,
+        narrative_text=text,
+        word_count=narrative.word_count,
+        metadata=metadata,
+        quality_metrics=narrative.quality_metrics,
+        overall_quality_score=narrative.overall_quality_score,
+        generation_cost_usd=0.0,
+        tokens_used=0,
+        version=(narrative.version or 1) + 1,
+        parent_narrative=narrative,
+    )
+    if narrative.project_id:
+        Project.objects.filter(pk=narrative.project_id).update(
+            narrative_count=Coalesce(F("narrative_count"), 0) + 1,
+            total_word_count=Coalesce(F("total_word_count"), Value(0)) + (narrative.word_count or 0),
+        )
+    return child
+
+
 # --- Library writes (narratives UI, issue 6) ----------------------------------
 
 TITLE_MAX_LENGTH = 500
@@ -82,7 +164,7 @@ TITLE_MAX_LENGTH = 500
 @transaction.atomic
 def narrative_rename(*, narrative: Narrative, title: str) -> Narrative:
     """Set a new title (whitespace collapsed). Raises UserFacingError for an empty or over-long one."""
-    title = " ".join((title or "").split())
+    title = " ".join(strip_control_chars(title or "", multiline=False).split())
     if not title:
         raise UserFacingError("A title cannot be empty.", field="title")
     if len(title) > TITLE_MAX_LENGTH:

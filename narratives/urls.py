@@ -11,6 +11,7 @@ urlpatterns = [
     path("<str:pk>/diff/", views.diff, name="diff"),
     path("<str:pk>/revise/", views.revise, name="revise"),
     path("<str:pk>/rename/", views.rename, name="rename"),
+    path("<str:pk>/rename-character/", views.rename_character, name="rename-character"),
     path("<str:pk>/delete/", views.delete, name="delete"),
     path("<str:pk>/download/<str:fmt>/", views.download, name="download"),
 ]

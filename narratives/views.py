@@ -23,7 +23,7 @@ from narraforge.errors import UserFacingError
 from narratives import selectors, services
 from narratives.diff import diff_texts
 from narratives.exports import FORMATS, UnknownFormat, export_narrative
-from narratives.forms import CompareForm, LibraryFilterForm, RenameForm, ReviseForm
+from narratives.forms import CompareForm, LibraryFilterForm, RenameCharacterForm, RenameForm, ReviseForm
 from narratives.models import Narrative
 from projects.selectors import projects_for_user
 
@@ -166,6 +166,31 @@ def revise(request, pk: str):
         "instructions_need_model": not capabilities_of(backend_name()).follows_instructions,
     }
     return render(request, "narratives/revise.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rename_character(request, pk: str):
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
+    meta = narrative.metadata if isinstance(narrative.metadata, dict) else {}
+    cast = [c["name"] for c in meta.get("characters") or [] if isinstance(c, dict) and c.get("name")]
+    form = RenameCharacterForm(request.POST or None, cast=cast)
+    if request.method == "POST" and form.is_valid():
+        try:
+            child = services.narrative_rename_character(
+                narrative=narrative,
+                old_name=form.cleaned_data["old_name"],
+                new_name=form.cleaned_data["new_name"],
+            )
+        except UserFacingError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, f"Renamed in version {child.version}.")
+            return redirect("narratives:detail", pk=child.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "narratives/rename_character.html", {"narrative": narrative, "form": form}, status=status
+    )
 
 
 @login_required

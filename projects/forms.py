@@ -5,12 +5,13 @@ from __future__ import annotations
 from django import forms
 
 from narraforge.choices import Genre, ProductionType
+from narraforge.forms import CleanInputMixin
 from projects.models import Project
 
 MAX_LINES = 200
 
 
-class ProjectForm(forms.Form):
+class ProjectForm(CleanInputMixin, forms.Form):
     name = forms.CharField(max_length=255, help_text="A working title for the series or collection.")
     description = forms.CharField(
         required=False,
@@ -90,7 +91,7 @@ def _location_text(item) -> str:
     return str(item)
 
 
-class WorldForm(forms.Form):
+class WorldForm(CleanInputMixin, forms.Form):
     name = forms.CharField(max_length=255, label="World name")
     theme = forms.CharField(max_length=1000, required=False)
     core_conflict = forms.CharField(
@@ -154,7 +155,7 @@ class WorldForm(forms.Form):
         return data
 
 
-class CharacterForm(forms.Form):
+class CharacterForm(CleanInputMixin, forms.Form):
     key = forms.CharField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(max_length=200, required=False)
     role = forms.CharField(max_length=200, required=False)

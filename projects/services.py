@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from narraforge.textclean import clean_data, strip_control_chars
 from projects.models import Project, World
 
 
@@ -19,8 +20,8 @@ def project_create(
 ) -> Project:
     project = Project(
         user=user,
-        name=name.strip(),
-        description=description.strip() or None,
+        name=strip_control_chars(name or "", multiline=False).strip(),
+        description=strip_control_chars(description or "").strip() or None,
         default_genre=default_genre or None,
         default_production_type=default_production_type or None,
     )
@@ -39,7 +40,7 @@ def project_update(*, project: Project, **changes) -> Project:
         raise ValueError(f"Cannot change {', '.join(sorted(unknown))} of a project.")
     for field, value in changes.items():
         if isinstance(value, str):
-            value = value.strip()
+            value = strip_control_chars(value, multiline=field != "description").strip()
         setattr(project, field, value or (None if field != "name" else value))
     project.full_clean()
     project.save()
@@ -71,10 +72,10 @@ def world_update(
         world = World.objects.filter(pk=project.world_id, user_id=project.user_id).first()
     if world is None:
         world = World(user_id=project.user_id)
-    world.name = (name or "").strip() or project.name
-    world.bible = bible
-    world.characters = characters
-    world.timeline = timeline
+    world.name = strip_control_chars(name or "", multiline=False).strip() or project.name
+    world.bible = clean_data(bible)
+    world.characters = clean_data(characters)
+    world.timeline = clean_data(timeline)
     world.full_clean()
     world.save()
     if project.world_id != world.pk:

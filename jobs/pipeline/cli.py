@@ -17,8 +17,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+try:  # live progress bars; rich is a development dependency, production prints plain lines
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+except ImportError:
+    from .plain_terminal import BarColumn, Console, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from .backends import default_backend_name, get_backend
 from .brief import GENRES, LANGUAGES, POVS, PRODUCTION_TYPES, STRUCTURES, TENSES, TONES, Brief, BriefError

@@ -33,7 +33,21 @@ from .measures import (
 from .plan import SegmentPlan
 from .text import words
 
-__all__ = ["WEIGHTS", "compute_quality", "mtld", "overall_score", "plan_coverage", "repeated_ngrams_per_1000"]
+__all__ = [
+    "narrator_of",
+    "WEIGHTS",
+    "compute_quality",
+    "mtld",
+    "overall_score",
+    "plan_coverage",
+    "repeated_ngrams_per_1000",
+]
+
+
+def narrator_of(pov: str, cast_names: list[str]) -> str:
+    """Who says "I" (or is "you"): the protagonist, in a first- or second-person narrative."""
+    return cast_names[0] if pov in ("first", "second") and cast_names else ""
+
 
 # Weights of the overall score (see ``overall_score``).
 WEIGHTS: dict[str, float] = {
@@ -97,14 +111,18 @@ def compute_quality(
     target_words: int,
     language: str,
     coherence: float | None = None,
+    narrator: str = "",
 ) -> tuple[dict[str, dict[str, Any]], float]:
-    """Metrics for the segment texts and the overall score; see ``overall_score``."""
+    """Metrics for the segment texts and the overall score; see ``overall_score``.
+
+    ``narrator``: the protagonist's name when the story is told as "I" or "you".
+    """
     full = "\n\n".join(texts)
     tokens = words(full.lower())
     n = len(tokens) or 1
     vocab: dict[str, int] = {}
     ids = [vocab.setdefault(t, len(vocab)) for t in tokens]
-    coverage, missing = plan_coverage(segments, texts, language)
+    coverage, missing = plan_coverage(segments, texts, language, narrator)
     rep4 = repeated_ngrams_per_1000(ids, 4, len(vocab))
     share, top, top_sentence = sentence_repeats(full)
     broken = broken_per_1000(full)

@@ -14,7 +14,7 @@ from .context import story_bible
 from .engine import Callbacks, Engine
 from .errors import PipelineError
 from .plan import PLAN_VERSION, Character, Interpretation, Plan, SegmentPlan, StructureDesign, WorldBible
-from .quality import compute_quality
+from .quality import compute_quality, narrator_of
 from .stages import planning
 from .stages.drafting import generate_segment, stylize_segment
 from .stages.finishing import (
@@ -233,7 +233,12 @@ class _Run:
         review = EditorialReview(**self.state.review) if self.state.review else EditorialReview([], [])
         output = process_output(plan, self.state.styled, review)
         metrics, score = compute_quality(
-            self.state.styled, plan.segments, self.brief.target_words, self.brief.language, coherence.score
+            self.state.styled,
+            plan.segments,
+            self.brief.target_words,
+            self.brief.language,
+            coherence.score,
+            narrator_of(self.brief.pov, [c.name for c in plan.characters]),
         )
         meta = build_metadata(self.brief, plan, self.engine.backend.name, output, coherence, review, usage)
         meta["quality_metrics"] = metrics

@@ -121,3 +121,15 @@ def test_a_plan_review_job_reserves_its_planning_and_holds_a_generation_while_it
     )
     with pytest.raises(LimitExceeded):  # the one generation is held by the plan being made
         job_create(user=owner, project=project, brief=SHORT_BRIEF)
+
+
+def test_the_plan_review_page_prices_the_plan_as_edited(client, owner, project, priced):
+    from narraforge.templatetags.nf_ui import usd
+
+    job = make_planning_job(owner, project)
+    plan = _tampered(offline_plan(), 10, 1_000)
+    client.force_login(owner)
+    response = client.post(reverse("jobs:plan", args=[job.id]), _plan_post(plan, op="refresh"))
+    brief = Brief.from_dict({**job.production_brief, "review_plan": False})
+    expected = usd(estimate_cost(brief, engine_config(), "openai", plan=plan))
+    assert f'id="write-estimate">{expected}<' in response.content.decode()

@@ -85,8 +85,11 @@ def make_planning_job(user, project) -> GenerationJob:
         brief={"review_plan": True},
         progress_percentage=100.0,
         completed_stages=[
-            "brief_interpretation", "world_architecture", "character_architecture",
-            "structure_design", "segment_planning",
+            "brief_interpretation",
+            "world_architecture",
+            "character_architecture",
+            "structure_design",
+            "segment_planning",
         ],
         output={"kind": "plan", "plan": offline_plan(), "title": "The Keeper"},
     )

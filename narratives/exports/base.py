@@ -1,4 +1,9 @@
-"""What every export format shares: the book's parts, read once from a narrative."""
+"""What every export format shares: the book's parts, read once from a narrative.
+
+Everything is read through narraforge.textclean, so rows stored before inputs
+were cleaned (control characters in a title, an author's name or the text)
+export like any other.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from datetime import datetime
 
 from django.utils.text import slugify
 
+from narraforge.textclean import strip_control_chars
+from narratives.exports.frontmatter import FrontMatter, front_matter
 from narratives.text import Chapter, chapters_from_text, paragraphs
 
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}
@@ -35,27 +42,38 @@ class Book:
     def chapter_paragraphs(self) -> list[tuple[str, list[str]]]:
         return [(c.title, paragraphs(c.body)) for c in self.chapters]
 
+    @property
+    def front(self) -> FrontMatter:
+        return front_matter(self.language, author=self.author, words=self.word_count, engine=self.engine)
+
+
+def _line(value) -> str:
+    """A one-line field (title, author, genre): control characters gone, whitespace collapsed."""
+    return " ".join(strip_control_chars(str(value or ""), multiline=False).split())
+
 
 def book_from_narrative(narrative) -> Book:
     meta = narrative.metadata if isinstance(narrative.metadata, dict) else {}
     user = getattr(narrative, "user", None)
     author = ""
     if user is not None:
-        author = (getattr(user, "full_name", "") or "").strip() or user.email.split("@")[0]
-    interpretation = (meta.get("plan") or {}).get("interpretation") or {}
+        author = _line(getattr(user, "full_name", "")) or _line(user.email.split("@")[0])
+    plan = meta.get("plan") if isinstance(meta.get("plan"), dict) else {}
+    interpretation = plan.get("interpretation") if isinstance(plan.get("interpretation"), dict) else {}
+    language = _line(meta.get("language")) or "en"
     return Book(
         id=str(narrative.pk),
-        title=narrative.title or str(narrative),
+        title=_line(narrative.title) or _line(str(narrative)) or "NarraForge",
         author=author or "NarraForge",
-        language=meta.get("language") or "en",
-        genre=narrative.get_genre_display(),
-        production_type=narrative.get_production_type_display(),
+        language=language,
+        genre=_line(narrative.get_genre_display()),
+        production_type=_line(narrative.get_production_type_display()),
         word_count=narrative.word_count or 0,
-        chapters=chapters_from_text(narrative.narrative_text or ""),
+        chapters=chapters_from_text(strip_control_chars(narrative.narrative_text or "")),
         created_at=narrative.created_at,
-        engine=meta.get("engine") or "",
+        engine=_line(meta.get("engine")),
         version=narrative.version or 1,
-        description=str(interpretation.get("logline") or ""),
+        description=_line(interpretation.get("logline")),
     )
 
 
@@ -69,11 +87,35 @@ def export_filename(title: str, extension: str, *, fallback: str = "narrative") 
     return f"{slug}.{extension}"
 
 
-_TRANSLIT = str.maketrans({
-    "ą": "a", "ć": "c", "ę": "e", "ł": "l", "ń": "n", "ó": "o", "ś": "s", "ź": "z", "ż": "z",
-    "Ą": "A", "Ć": "C", "Ę": "E", "Ł": "L", "Ń": "N", "Ó": "O", "Ś": "S", "Ź": "Z", "Ż": "Z",
-    "ß": "ss", "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
-})
+_TRANSLIT = str.maketrans(
+    {
+        "ą": "a",
+        "ć": "c",
+        "ę": "e",
+        "ł": "l",
+        "ń": "n",
+        "ó": "o",
+        "ś": "s",
+        "ź": "z",
+        "ż": "z",
+        "Ą": "A",
+        "Ć": "C",
+        "Ę": "E",
+        "Ł": "L",
+        "Ń": "N",
+        "Ó": "O",
+        "Ś": "S",
+        "Ź": "Z",
+        "Ż": "Z",
+        "ß": "ss",
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+    }
+)
 
 
 def _transliterate(text: str) -> str:

@@ -21,16 +21,6 @@ from narratives.exports.base import Book
 FONT = "Times New Roman"
 
 
-def _approx_words(n: int) -> str:
-    if n < 1000:
-        step = 100
-    elif n < 10000:
-        step = 500
-    else:
-        step = 1000
-    return f"about {max(step, round(n / step) * step):,} words"
-
-
 def _page_field(paragraph) -> None:
     run = paragraph.add_run()
     for tag, text in (("begin", None), (None, "PAGE"), ("end", None)):
@@ -101,7 +91,8 @@ def render_docx(book: Book) -> bytes:
     top.paragraph_format.first_line_indent = Inches(0)
     top.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
     top.paragraph_format.tab_stops.add_tab_stop(Inches(6.5), alignment=2)  # right-aligned tab
-    top.add_run(f"{book.author}\t{_approx_words(book.word_count)}")
+    front = book.front
+    top.add_run(f"{book.author}\t{front.words}")
     spacer = doc.add_paragraph()
     spacer.paragraph_format.space_before = Inches(3)
     title = doc.add_paragraph()
@@ -111,7 +102,12 @@ def render_docx(book: Book) -> bytes:
     byline = doc.add_paragraph()
     byline.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     byline.paragraph_format.first_line_indent = Inches(0)
-    byline.add_run(f"by {book.author}")
+    byline.add_run(front.byline)
+    engine = doc.add_paragraph()
+    engine.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    engine.paragraph_format.first_line_indent = Inches(0)
+    engine.paragraph_format.space_before = Inches(1)
+    engine.add_run(front.engine).font.size = Pt(10)
 
     for number, (heading, paras) in enumerate(book.chapter_paragraphs, start=1):
         doc.add_paragraph(heading or str(number), style="Heading 1")
@@ -121,9 +117,8 @@ def render_docx(book: Book) -> bytes:
     end = doc.add_paragraph()
     end.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     end.paragraph_format.first_line_indent = Inches(0)
-    end.add_run("# # #")
+    end.add_run(front.end)
 
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
-

@@ -17,6 +17,7 @@ p { margin: 0; text-indent: 1.5em; text-align: justify; }
 h2 + p, p.first { text-indent: 0; }
 .titlepage { text-align: center; margin-top: 30%; }
 .titlepage .author { font-style: italic; margin-top: 2em; text-indent: 0; text-align: center; }
+.titlepage .engine { font-size: 0.8em; margin-top: 4em; text-indent: 0; text-align: center; }
 """
 
 
@@ -42,7 +43,8 @@ def render_epub(book: Book) -> bytes:
     title_page = epub.EpubHtml(title=book.title, file_name="title.xhtml", lang=book.language)
     title_page.content = (
         f'<div class="titlepage"><h1>{escape(book.title)}</h1>'
-        f'<p class="author">{escape(book.author)}</p></div>'
+        f'<p class="author">{escape(book.front.byline)}</p>'
+        f'<p class="engine">{escape(book.front.engine)}</p></div>'
     )
     title_page.add_item(style)
     doc.add_item(title_page)

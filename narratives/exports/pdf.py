@@ -1,5 +1,10 @@
 """PDF export with fpdf2 and the bundled DejaVu Serif font (covers ąęłńóśźż, ß and more).
 
+Glyphs DejaVu lacks (emoji) come from the bundled monochrome Noto Emoji as a
+fallback font, so an emoji in a title or the text is printed, not dropped.
+Scripts neither font covers (CJK, Arabic) still come out as empty boxes: the
+engine writes English and Polish, and the PDF never fails over them.
+
 A title page, every chapter on a new page with an outline entry (the PDF's
 table of contents in a reader's sidebar) and page numbers in the footer.
 """
@@ -16,6 +21,7 @@ from narratives.exports.base import Book
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FAMILY = "DejaVuSerif"
+EMOJI = "NotoEmoji"  # narratives/fonts/NotoEmoji-Variable.ttf, OFL (LICENSE-NotoEmoji.txt)
 A5 = (148, 210)  # mm
 
 # fontTools logs every subsetting step at INFO; that is noise in a web log.
@@ -29,6 +35,10 @@ class _BookPDF(FPDF):
         self.add_font(FAMILY, "", FONT_DIR / "DejaVuSerif.ttf")
         self.add_font(FAMILY, "B", FONT_DIR / "DejaVuSerif-Bold.ttf")
         self.add_font(FAMILY, "I", FONT_DIR / "DejaVuSerif-Italic.ttf")
+        # A variable font whose default outlines are the regular weight; those are what a
+        # PDF shows. (Asking fpdf2 for an instance via `variations` costs seconds per export.)
+        self.add_font(EMOJI, "", FONT_DIR / "NotoEmoji-Variable.ttf")
+        self.set_fallback_fonts([EMOJI], exact_match=False)
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=20)
         self.set_title(book.title)
@@ -54,6 +64,9 @@ def render_pdf(book: Book) -> bytes:
     pdf.ln(8)
     pdf.set_font(FAMILY, "I", 12)
     pdf.multi_cell(0, 7, book.author, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(-50)
+    pdf.set_font(FAMILY, "", 8)
+    pdf.multi_cell(0, 5, book.front.engine, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line_height = 5.2
     indent = "\u2003"  # an em space opens every paragraph but a chapter's first
@@ -68,7 +81,11 @@ def render_pdf(book: Book) -> bytes:
         pdf.set_font(FAMILY, "", 10)
         for i, para in enumerate(paras):
             pdf.multi_cell(
-                0, line_height, para if i == 0 else indent + para,
-                align="J", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                0,
+                line_height,
+                para if i == 0 else indent + para,
+                align="J",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
             )
     return bytes(pdf.output())

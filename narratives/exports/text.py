@@ -8,9 +8,11 @@ from narratives.exports.base import Book
 
 
 def render_txt(book: Book) -> bytes:
+    front = book.front
     lines = [book.title, "=" * max(len(book.title), 3), ""]
     if book.author:
-        lines += [f"by {book.author}", ""]
+        lines += [front.byline]
+    lines += [front.words, front.engine, ""]
     for title, paras in book.chapter_paragraphs:
         lines += ["", title, "-" * max(len(title), 3), ""] if title else [""]
         for para in paras:
@@ -33,9 +35,11 @@ def md_unescape(text: str) -> str:
 
 
 def render_markdown(book: Book) -> bytes:
+    front = book.front
     lines = [f"# {md_escape(book.title)}", ""]
     if book.author:
-        lines += [f"*by {md_escape(book.author)}*", ""]
+        lines += [f"*{md_escape(front.byline)}*", ""]
+    lines += [f"{md_escape(front.words)}  ", md_escape(front.engine), ""]
     for title, paras in book.chapter_paragraphs:
         if title:
             lines += [f"## {md_escape(title)}", ""]

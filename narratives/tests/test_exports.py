@@ -41,7 +41,8 @@ def test_markdown_chapters_are_headings_and_text_round_trips(narrative):
     lines = data.decode("utf-8").splitlines()
     assert lines[0] == "# The Salt Road"
     assert [ln[3:] for ln in lines if ln.startswith("## ")] == [t for t, _ in SAMPLE_CHAPTERS]
-    body = [md_unescape(ln) for ln in lines if ln and not ln.startswith("#") and not ln.startswith("*by")]
+    story = lines[next(i for i, ln in enumerate(lines) if ln.startswith("## ")) :]  # after the front matter
+    body = [md_unescape(ln) for ln in story if ln and not ln.startswith("#")]
     assert body == _expected_paragraphs()
     # Raw HTML in prose is escaped, never live Markdown/HTML.
     assert "\\<old\\>" in data.decode("utf-8")
@@ -137,8 +138,13 @@ def test_untitled_text_before_first_heading_is_kept(owner, make_narrative):
 
 @pytest.mark.parametrize(
     ("title", "expected"),
-    [("The Salt Road", "the-salt-road.md"), ("Łódź — Straße!", "lodz-strasse.md"), ("", "narrative.md"),
-     ('"; rm -rf /', "rm-rf.md"), ("日本語", "narrative.md")],
+    [
+        ("The Salt Road", "the-salt-road.md"),
+        ("Łódź — Straße!", "lodz-strasse.md"),
+        ("", "narrative.md"),
+        ('"; rm -rf /', "rm-rf.md"),
+        ("日本語", "narrative.md"),
+    ],
 )
 def test_export_filename_is_an_ascii_slug(title, expected):
     assert export_filename(title, "md") == expected

@@ -15,7 +15,8 @@ from django.urls import URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.html import escape
 
-STAFF_PREFIXES = ("admin/", "django-rq/", "ops/")
+# dev/: the development mailbox, staff only unless DEBUG (tests run with DEBUG off).
+STAFF_PREFIXES = ("admin/", "django-rq/", "ops/", "dev/")
 # Parameters that are tokens, not ids of a user's objects (allauth's email and password links).
 TOKEN_PARAMS = {"key": "x-invalid-key", "uidb36": "zz"}
 POST_DATA = {
@@ -269,6 +270,7 @@ def test_staff_still_reach_the_staff_pages(owned, staff):
         "/ops/status/",
         "/admin/",
         "/django-rq/",
+        "/dev/mail/",
         f"/admin/projects/project/{owned.project.pk}/change/",
     ):
         assert client.get(url).status_code == 200, url

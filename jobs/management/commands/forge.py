@@ -21,6 +21,7 @@ from jobs.pipeline.cli import run_forge
 from jobs.selectors import job_progress
 from jobs.services import job_create
 from narraforge.errors import UserFacingError
+from narraforge.textclean import clean_data, strip_control_chars
 from projects.models import Project
 from projects.services import project_create
 
@@ -76,7 +77,7 @@ class Command(BaseCommand):
     def _in_process(self, data, o) -> None:
 
         try:
-            brief = Brief.from_dict(data)
+            brief = Brief.from_dict(clean_data(data))  # no control characters into the files either
             run_forge(brief, o["backend"] or backend_name(), o["out"], config=engine_config())
         except (BriefError, PipelineError) as exc:
             raise CommandError(str(exc))
@@ -86,9 +87,10 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=o["user"]).first()
         if user is None:
             raise CommandError(f"No user with the email {o['user']}.")
-        project = Project.objects.filter(user=user, name=o["project"]).order_by("created_at").first()
+        name = strip_control_chars(o["project"], multiline=False).strip()
+        project = Project.objects.filter(user=user, name=name).order_by("created_at").first()
         if project is None:
-            project = project_create(user=user, name=o["project"])
+            project = project_create(user=user, name=name)
             self.stdout.write(f"Created project “{project.name}”.")
         try:
             job = job_create(user=user, project=project, brief=data)

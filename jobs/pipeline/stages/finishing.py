@@ -15,7 +15,7 @@ from ..backends import capabilities_of
 from ..brief import Brief
 from ..engine import Engine
 from ..plan import Plan
-from ..quality import plan_coverage
+from ..quality import narrator_of, plan_coverage
 from ..text import Chapter, count_words, join_chapters, truncate_to_tokens
 
 DIGEST_TOKENS = 1800  # the judge sees at most this much of the story
@@ -60,7 +60,8 @@ def _digest(plan: Plan, texts: list[str]) -> str:
 def validate_coherence(
     engine: Engine, brief: Brief, plan: Plan, bible: str, texts: list[str]
 ) -> CoherenceReport:
-    coverage, missing = plan_coverage(plan.segments, texts, brief.language)
+    narrator = narrator_of(brief.pov, [c.name for c in plan.characters])
+    coverage, missing = plan_coverage(plan.segments, texts, brief.language, narrator)
     report = CoherenceReport(round(coverage, 4), missing)
     if not engine.capabilities.judges_coherence:
         return report  # no model to judge; the local check is the validation

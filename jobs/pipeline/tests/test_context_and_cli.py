@@ -82,3 +82,22 @@ def test_the_module_cli_runs_end_to_end_and_reports_bad_input(tmp_path: Path) ->
         cwd=Path(__file__).parents[3],
     )
     assert bad.returncode == 2 and "target_words" in bad.stdout
+
+
+def test_it_forges_from_the_command_line_without_rich_installed(tmp_path):
+    """rich is a development dependency: a production install prints plain lines instead."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['rich'] = None\n"  # as if rich were not installed
+        "from jobs.pipeline.cli import main\n"
+        "sys.exit(main(['--type', 'short_story', '--genre', 'fantasy', '--inspiration', "
+        "'A lighthouse keeper finds a map drawn in salt.', '--backend', 'offline', "
+        f"'--out', {str(tmp_path)!r}]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "01 Brief interpretation: done" in done.stdout and "Done:" in done.stdout
+    assert "[green]" not in done.stdout
+    assert (tmp_path / "narrative.md").read_text(encoding="utf-8").startswith("# ")

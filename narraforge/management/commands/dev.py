@@ -30,6 +30,7 @@ class Command(BaseCommand):
             # The cron scheduler (billing's monthly reset and expiry; the orphan reaper) is its own process.
             children.append(subprocess.Popen([*manage, "rqcron", "jobs.cron"]))
         self.stdout.write(self.style.SUCCESS(f"NarraForge is on http://{addrport}/ — Ctrl-C stops it."))
+        self.stdout.write(f"Mail it sends (verification, password reset) is at http://{addrport}/dev/mail/")
 
         stopping = False
 

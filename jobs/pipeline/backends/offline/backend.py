@@ -120,14 +120,16 @@ class OfflineBackend:
             if n not in {loc["name"] for loc in own} and keep(n + " " + d)
         ]
         locs = (own + genre_locs)[: max(n_loc, len(own) + 1)]
-        conflict = rng.choice(g["conflicts"])
+        laws = [x for x in g["laws"] if keep(x)] or g["laws"]  # no buses in 1946, no tides on a river
+        boundaries = [x for x in g["boundaries"] if keep(x)] or g["boundaries"]
+        conflict = rng.choice([x for x in g["conflicts"] if keep(x)] or g["conflicts"])
         if motif.has_motif:
             d = load_json(f"{brief['language']}/inspiration.json")
             conflict = fill(rng.choice(d["conflicts"]), slots(motif))
         world = {
             "name": rng.choice(g["world_names"]),
-            "laws": rng.sample(g["laws"], 3),
-            "boundaries": rng.sample(g["boundaries"], 2),
+            "laws": rng.sample(laws, min(3, len(laws))),
+            "boundaries": rng.sample(boundaries, min(2, len(boundaries))),
             "locations": locs,
             "core_conflict": conflict,
             "theme": payload["interpretation"]["themes"][0],

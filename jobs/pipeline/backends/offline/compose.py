@@ -20,10 +20,11 @@ from typing import Any
 
 from .decks import ProductDeck, RangeDeck
 from .inspire import Motif, slots
-from .lang import _SLOT_RE, Deck, LangData, capitalise, load_json, render
+from .lang import _SLOT_RE, Deck, LangData, capitalise, lang_data, load_json, render
 from .setting import allowed
 from .voice import Voice
 
+_DOUBLED = re.compile(r"\b(\w{2,}) \1\b", re.IGNORECASE)
 WHOLE = (
     "desc",
     "act",
@@ -73,14 +74,79 @@ def _tone(brief: dict[str, Any], p: dict[str, Any]) -> str:
     return str(brief.get("tone") or "neutral")
 
 
+@cache
+def _material(
+    code: str, genre_name: str, tone: str, features: frozenset[str], motif: tuple[bool, bool, bool]
+) -> dict[str, dict[str, Any]]:
+    """The phrase lists for one world, filtered once per process (every segment asks again)."""
+    lang = lang_data(code)
+    p, g = lang.patterns, lang.genre(genre_name)
+    prose = load_json(f"{code}/prose.json")
+    genre = prose["genres"].get(genre_name, {})
+    keep = allowed(code, features)
+
+    def kept(items: list[str]) -> tuple[str, ...]:
+        return tuple(x for x in items if keep(x)) or tuple(items[:1])
+
+    has_motif, has_verb, has_role = motif
+    whole = {
+        "desc": list(prose["desc"]) + list(genre.get("desc", [])),
+        "act": ["{A} " + a for a in prose["act"]],
+        "reflect": prose["reflect"],
+        "core": [x.rstrip(".") for x in list(prose["line_core"]) + list(genre.get("lines") or g["lines"])],
+        "questions": prose["questions"],
+        "reactions": p["reactions"] + prose.get("reactions", []),
+        "closings": p["closings"] + prose.get("closings", []),
+        "openings": prose["openings"],
+        "sense": g["senses"],
+        "tone": p["tones"].get(tone) or [],
+        "first": p.get("first_person", []),
+        "event_frames": prose["event_frames"],
+        "tags": prose["tags"],
+        "slots": [t + "." for t in prose["reflect_slots"]],
+        "motif": [
+            t
+            for t in prose["motif"]
+            if has_motif and (has_verb or "{mverb}" not in t) and (has_role or "{role}" not in t)
+        ],
+    }
+    wheres = list(prose["gesture_where"]) + [
+        f"{pp} {w}" for pp in prose.get("where_prep", []) for w in prose.get("where_place", [])
+    ]
+    products = {
+        "scene": (
+            [""] + prose["openers"],
+            prose["scene_subj"],
+            prose["scene_where"],
+            [""] + prose["desc_tails"],
+        ),
+        "gesture": ([""] + prose["openers"], prose["gesture_verb"], prose["things"], wheres),
+        "deed": (prose["act"], prose["act_tails"]),  # no empty tail: that would be a stock "act" again
+        "line": (prose["line_frames"], prose["things"]),
+        "muse": (prose["reflect"], prose["reflect_tails"]),
+    }
+    parts = {
+        "openers": prose["openers"],
+        "line_open": prose["line_open"],
+        "line_close": prose["line_close"],
+        "time": p["time"],
+        "obj": g["objects"],
+        "things": prose["things"],
+    }
+    return {
+        "whole": {k: kept(v) for k, v in whole.items() if v},
+        "products": {k: tuple(kept(part) for part in v) for k, v in products.items()},
+        "parts": {k: kept(v) for k, v in parts.items()},
+    }
+
+
 class Composer:
     def __init__(self, lang: LangData, payload: dict[str, Any], motif: Motif, features: set[str]) -> None:
         brief = payload["brief"]
         seg = payload["segment"]
         self.lang, self.p = lang, lang.patterns
         self.g = lang.genre(brief["genre"])
-        self.prose = prose = load_json(f"{lang.code}/prose.json")
-        genre = prose["genres"].get(brief["genre"], {})
+        self.prose = load_json(f"{lang.code}/prose.json")
         self.tense = brief.get("tense", "past")
         self.voice = Voice(lang.code, brief.get("pov", "third_limited"), self.tense)
         self.rng = random.Random(payload["seed"] + 7919 * seg["index"])
@@ -89,72 +155,23 @@ class Composer:
         segments = max(
             1, round(int(brief.get("target_words") or seg["target_words"]) / max(1, seg["target_words"]))
         )
-        keep = allowed(lang.code, features)
-
-        def whole(key: str, items: list[str]) -> RangeDeck[str]:
-            return RangeDeck(
-                [x for x in items if keep(x)] or items[:1], key=key, seed=seed, index=index, segments=segments
-            )
-
-        def product(key: str, *parts: list[str]) -> ProductDeck:
-            parts_kept = [[x for x in part if keep(x)] or part[:1] for part in parts]
-            return ProductDeck(parts_kept, key=key, seed=seed, index=index, segments=segments)
-
-        sources = {
-            "desc": list(prose["desc"]) + list(genre.get("desc", [])),
-            "act": ["{A} " + a for a in prose["act"]],
-            "reflect": prose["reflect"],
-            "core": [
-                x.rstrip(".") for x in list(prose["line_core"]) + list(genre.get("lines") or self.g["lines"])
-            ],
-            "questions": prose["questions"],
-            "reactions": self.p["reactions"] + prose.get("reactions", []),
-            "closings": self.p["closings"] + prose.get("closings", []),
-            "openings": prose["openings"],
-            "sense": self.g["senses"],
-            "tone": self.p["tones"].get(_tone(brief, self.p)) or [],
-            "first": self.p.get("first_person", []),
-            "event_frames": prose["event_frames"],
-            "tags": prose["tags"],
-            "slots": [t + "." for t in prose["reflect_slots"]],
+        material = _material(
+            lang.code,
+            brief["genre"],
+            _tone(brief, self.p),
+            frozenset(features),
+            (bool(motif.motif), bool(motif.verb), bool(motif.role)),
+        )
+        self.whole = {
+            k: RangeDeck(v, key=k, seed=seed, index=index, segments=segments)
+            for k, v in material["whole"].items()
         }
-        usable = [
-            t
-            for t in prose["motif"]
-            if (motif.verb or "{mverb}" not in t) and (motif.role or "{role}" not in t)
-        ]
-        sources["motif"] = usable if motif.motif else []
-        self.whole = {k: whole(k, v) for k, v in sources.items() if v}
-        wheres = list(prose["gesture_where"]) + [
-            f"{p} {w}" for p in prose.get("where_prep", []) for w in prose.get("where_place", [])
-        ]
         self.products = {
-            "scene": product(
-                "scene",
-                [""] + prose["openers"],
-                prose["scene_subj"],
-                prose["scene_where"],
-                [""] + prose["desc_tails"],
-            ),
-            "gesture": product(
-                "gesture", [""] + prose["openers"], prose["gesture_verb"], prose["things"], wheres
-            ),
-            "deed": product("deed", prose["act"], [""] + prose["act_tails"]),
-            "line": product("line", prose["line_frames"], prose["things"]),
-            "muse": product("muse", prose["reflect"], prose["reflect_tails"]),
+            k: ProductDeck(v, key=k, seed=seed, index=index, segments=segments)
+            for k, v in material["products"].items()
         }
         # Parts that may recur freely: short and never a sentence of their own.
-        self.parts = {
-            k: Deck([x for x in v if keep(x)] or v, self.rng)
-            for k, v in {
-                "openers": prose["openers"],
-                "line_open": prose["line_open"],
-                "line_close": prose["line_close"],
-                "time": self.p["time"],
-                "obj": self.g["objects"],
-                "things": prose["things"],
-            }.items()
-        }
+        self.parts = {k: Deck(v, self.rng) for k, v in material["parts"].items()}
         self.laws = Deck(payload["world"].get("laws") or [""], self.rng)
         self.theme = payload["world"].get("theme", "")
         self.motif_slots = {g: slots(motif, tense=self.tense, gender=g) for g in ("f", "m")}
@@ -250,4 +267,7 @@ class Composer:
             gender_a=a.gender,
             gender_b=b.gender,
         )
-        return capitalise(" ".join(text.split()))
+        text = " ".join(text.split())
+        if _DOUBLED.search(text):
+            return ""  # two parts met on the same word ("for a while while…"): leave the sentence out
+        return capitalise(text)

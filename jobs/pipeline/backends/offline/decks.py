@@ -31,7 +31,7 @@ class RangeDeck[T]:
     """Items in a narrative-wide seeded order; this segment's slice only."""
 
     def __init__(self, items: Sequence[T], *, key: str, seed: int, index: int, segments: int) -> None:
-        self.items = items if isinstance(items, range) else list(items)
+        self.items = items if isinstance(items, range | tuple) else list(items)
         n = len(self.items)
         rng = random.Random(seed * 31 + zlib.crc32(key.encode()))
         self._a, self._b = _coprime(n, rng), rng.randrange(max(1, n))
@@ -59,7 +59,7 @@ class ProductDeck:
     def __init__(
         self, parts: Sequence[Sequence[str]], *, key: str, seed: int, index: int, segments: int
     ) -> None:
-        self.parts = [list(p) for p in parts]
+        self.parts = [p if isinstance(p, tuple) else list(p) for p in parts]
         self._sizes = [len(p) for p in self.parts]
         total = math.prod(self._sizes) if all(self._sizes) else 0
         self._order = RangeDeck(range(total), key=key, seed=seed, index=index, segments=segments)

@@ -27,6 +27,7 @@ import re
 from dataclasses import replace
 from functools import cache
 
+from . import morph_pl
 from .inspire_en import _analyse_en
 from .inspire_pl import _analyse_pl
 from .lang import capitalise
@@ -59,6 +60,9 @@ def analyse(inspiration: str, language: str) -> Motif:
         found = _analyse_pl(text) if language == "pl" else _analyse_en(text)
     except (IndexError, KeyError, ValueError):  # a heuristic must never break a run
         return Motif(language)
+    if language == "pl" and found.role:  # "Dwie siostry dziedziczą…": one protagonist, "siostra"
+        role = " ".join(morph_pl.singular(w) for w in found.role.split())
+        found = replace(found, role=role, gender="f" if role.endswith("a") else found.gender)
     names = frozenset(w.lower() for n in named for f in n.forms | {n.name} for w in f.split())
     return _scrub(found, not_objects(named, language), names)
 

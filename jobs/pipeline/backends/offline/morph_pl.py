@@ -51,6 +51,7 @@ def is_known(word: str) -> bool:
     return bool(readings(word))
 
 
+@cache
 def name_kind(word: str) -> str:
     """'person', 'place' or '' for a capitalised word, from the dictionary's qualifiers."""
     rs = [r for r in readings(word) if r.pos == "subst" and r.lemma[:1].isupper()]
@@ -63,6 +64,7 @@ def name_kind(word: str) -> str:
     return ""
 
 
+@cache
 def first_name_gender(word: str) -> str:
     """'f' or 'm' for a known first name (Jadwiga, Kazimierz), else ''."""
     for r in readings(word):
@@ -77,6 +79,7 @@ def first_name_gender(word: str) -> str:
     return ""
 
 
+@cache
 def nominative(word: str, *, kind: str = "") -> str:
     """The dictionary form of a (proper) noun: "Wisłę" → "Wisła", "Gdańska" → "Gdańsk"."""
     for r in readings(word):
@@ -93,6 +96,7 @@ def verb_reading(word: str) -> Reading | None:
     return next((r for r in readings(word) if r.pos in ("fin", "praet", "bedzie")), None)
 
 
+@cache
 def past_person(form: str, person: int) -> str | None:
     """Past third person → first or second: "zapaliła" → "zapaliłam", "zapalił" → "zapaliłeś"."""
     if person == 3:
@@ -106,6 +110,7 @@ def past_person(form: str, person: int) -> str | None:
     return None
 
 
+@cache
 def present_person(form: str, person: int) -> str | None:
     """Present (or "będzie") third person singular → first or second: "niesie" → "niosę"/"niesiesz"."""
     if person == 3:
@@ -127,6 +132,7 @@ def present_person(form: str, person: int) -> str | None:
     return None
 
 
+@cache
 def past_form(form: str, gender: str) -> str | None:
     """Present third person → past with the subject's gender: "przewozi" → "przewoziła"."""
     for r in readings(form):
@@ -139,3 +145,47 @@ def past_form(form: str, gender: str) -> str | None:
             if parts[0] == "praet" and "sg" in parts[1].split(".") and want in parts[2].split("."):
                 return orth
     return None
+
+
+def singular(word: str) -> str:
+    """A plural noun in the nominative → its singular ("siostry" → "siostra"); anything else as it is."""
+    rs = [r for r in readings(word) if r.pos == "subst"]
+    plural_nom = [r for r in rs if r.has("pl") and r.has("nom")]
+    if plural_nom and not any(r.has("sg") and r.has("nom") for r in rs):
+        return plural_nom[0].lemma
+    return word
+
+
+def _gender_tag(r: Reading) -> str:
+    return next((g for g in ("m1", "m2", "m3", "f", "n") if r.has(g)), "")
+
+
+def nominative_phrase(words: list[str], *, kind: str = "") -> list[str]:
+    """A name of several words in the nominative: "Rynku Staromiejskim" → "Rynek Staromiejski"."""
+    out, gender = [], ""
+    for word in words:
+        rs = readings(word)
+        nouns = [r for r in rs if r.pos == "subst"]
+        adjectives = [r for r in rs if r.pos == "adj"]
+        if adjectives and (gender or not nouns):
+            lemma = adjectives[0].lemma
+            want = gender or "m3"
+            form = next(
+                (
+                    g[0]
+                    for g in _morfeusz().generate(lemma)
+                    if g[2].startswith("adj:sg:nom") and want in g[2].split(":")[3].split(".")
+                ),
+                word,
+            )
+            out.append(form[:1].upper() + form[1:] if word[:1].isupper() else form)
+            continue
+        base = nominative(word, kind=kind) if kind else word
+        if base == word and nouns and not nouns[0].has("nom"):
+            base = nominative(word)
+        base = base[:1].upper() + base[1:] if word[:1].isupper() else base
+        out.append(base)
+        if not gender:
+            head = next((r for r in readings(base) if r.pos == "subst" and r.has("nom")), None)
+            gender = _gender_tag(head) if head else ""
+    return out

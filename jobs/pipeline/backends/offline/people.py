@@ -105,7 +105,10 @@ def read_names(text: str, language: str) -> list[Named]:
         if lead_role and kind == "person":
             role = role or lead_role
             gender = gender or _gender_of(words, [lead_role], language, L)
-        name = " ".join(_nominative(w, kind, language) for w in words)
+        if language == "pl" and kind == "place" and len(words) > 1:
+            name = " ".join(morph_pl.nominative_phrase(words, kind="nazwa_geograficzna"))
+        else:
+            name = " ".join(_nominative(w, kind, language) for w in words)
         entry = found.setdefault(name, Named(name, kind, gender, role))
         entry.mentions.append(start)
         entry.forms.add(" ".join(words))
@@ -304,4 +307,4 @@ def not_objects(named: list[Named], language: str) -> frozenset[str]:
     """Words that must not become the story's object: names, kinship and role words."""
     L = _lists(language)
     words = {w.lower() for n in named for f in n.forms | {n.name} for w in f.split()}
-    return frozenset(words | set(L["kin"]) | set(L["roles"]))
+    return frozenset(words | set(L["kin"]) | set(L["roles"]) | set(L["place_nouns"]))

@@ -266,10 +266,9 @@ class SegmentWriter:
         lead = self.people[0]
         second = self.people[1] if len(self.people) > 1 else lead
         opening = [self.say(self.c.take("openings"), lead) or self.scene(lead, second)]
-        if self.location.get("description") and int(self.seg["index"]) <= len(
-            self.world.get("locations", [])
-        ):
-            # Described once, where the plan first visits its places, not every time.
+        places, index = self.world.get("locations", []), int(self.seg["index"])
+        if index <= len(places) and places[index - 1]["name"] == self.location["name"]:
+            # Described once: where the plan first visits its places in order, not on every return.
             opening.append(clean_value(self.location["description"], self.code, "sentence"))
         summary = self.summary_sentence()
         if summary:

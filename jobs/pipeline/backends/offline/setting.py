@@ -18,17 +18,24 @@ from .lang import load_json
 _YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 
 
+def _cue(word: str, cue: str, language: str) -> bool:
+    # Polish cues are stems ("morz" → morze, morzem); a short one must match whole ("hel", not "Helena").
+    if language == "pl" and len(cue) >= 4:
+        return word.startswith(cue)
+    return word == cue or word == cue + "s"
+
+
 def features(language: str, genre: str, *texts: str) -> frozenset[str]:
     d = load_json(f"{language}/setting.json")
     low = " ".join(texts).lower()
     words = re.findall(r"[^\W\d_]+", low)
     found = set()
     for feature, cues in d["cues"].items():
-        if any(w.startswith(c) if language == "pl" else w == c or w == c + "s" for w in words for c in cues):
+        if any(_cue(w, c, language) for w in words for c in cues):
             found.add(feature)
     if "river" in found and "sea" in found:
         strong = [c for c in d["cues"]["sea"] if c not in d.get("weak_sea", [])]
-        if not any(w.startswith(c) if language == "pl" else w == c for w in words for c in strong):
+        if not any(_cue(w, c, language) for w in words for c in strong):
             found.discard("sea")  # a lighthouse on the Vistula: still a river world
     years = [int(y) for y in _YEAR_RE.findall(low)]
     if genre in d["old_genres"] or (years and min(years) < d["old_before_year"]):
