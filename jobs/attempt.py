@@ -21,7 +21,7 @@ from billing.selectors import usage_billed_for_job
 from jobs.cancelling import CancelProbe
 from jobs.ceiling import CeilingGuard
 from jobs.checkpoint_store import CheckpointSaver, checkpoint_usage
-from jobs.completion import job_complete, job_fail
+from jobs.completion import job_bill_late_spend, job_complete, job_fail
 from jobs.db_retry import with_db_retry
 from jobs.engine_settings import (
     backend_name,
@@ -39,7 +39,7 @@ from jobs.pipeline.brief import Brief
 from jobs.pipeline.errors import BackendError
 from jobs.pipeline.usage import Usage
 from jobs.progress import ProgressTracker
-from jobs.spend import SpendRecorder, spend_settle_late, spend_write
+from jobs.spend import SpendRecorder, spend_write
 from narraforge.causes import Cause, cause_for_backend
 from narraforge.logging import bind as bind_log_context
 
@@ -266,7 +266,7 @@ def _settle_superseded(job_id: str, rq_job_id: str, recorder: SpendRecorder) -> 
     """This attempt lost the job (reaper, resume): its spend is still a fact; bill what is missing."""
     recorder.call_failed()
     with_db_retry(lambda: spend_write(job_id, rq_job_id, recorder.usage, None), what="late spend")
-    with_db_retry(lambda: spend_settle_late(job_id=job_id, attempt=rq_job_id), what="late spend billing")
+    with_db_retry(lambda: job_bill_late_spend(job_id=job_id, attempt=rq_job_id), what="late spend billing")
 
 
 def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, cause, recorder, saver=None) -> str:

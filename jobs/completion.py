@@ -20,7 +20,7 @@ from accounts.models import User
 from billing.models import OperationType
 from billing.services import usage_bill_job
 from jobs.checkpoint_store import checkpoint_stage_of, checkpoint_usage
-from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import PipelineResult
 from jobs.pipeline.usage import Usage
 from jobs.spend import spend_total, spend_write
@@ -308,3 +308,33 @@ def job_finish_unfinished(
         status=JobStatus.CANCELLED if cancelled else JobStatus.FAILED,
         cause=Cause.CANCELLED if cancelled else cause,
     )
+
+
+def job_bill_late_spend(*, job_id: str, attempt: str) -> bool:
+    """An attempt that lost its job recorded spend after the job ended: bill the difference now."""
+    with transaction.atomic():
+        owner = GenerationJob.objects.filter(pk=job_id).values_list("user_id", flat=True).first()
+        if owner is None:
+            return False
+        User.objects.select_for_update().filter(pk=owner).values_list("pk", flat=True).first()
+        job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in ACTIVE_STATUSES:
+            return False  # a live attempt's ending sums every row, this one's included
+        total = spend_total(job_id)
+        if total is None:
+            return False
+        runtime = JobRuntime.objects.select_for_update().filter(pk=job_id).first()
+        kind = runtime.kind if runtime else JobRuntime.Kind.GENERATION
+        usage_bill_job(
+            job=job, usage=total, operation_type=OPERATION_FOR_KIND.get(kind, OperationType.GENERATION)
+        )
+        GenerationJob.objects.filter(pk=job_id).update(
+            tokens_used=max(total.tokens, job.tokens_used or 0),
+            actual_cost_usd=max(total.cost_usd, job.actual_cost_usd or 0.0),
+        )
+        if runtime is not None:
+            JobRuntime.objects.filter(pk=job_id).update(usage=total.to_dict())
+    log.warning(
+        "Job %s: attempt %s recorded spend after the job ended; billed the difference.", job_id, attempt
+    )
+    return True

@@ -21,14 +21,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from billing.models import UsageLog
 from jobs import conf, queues
 from jobs.completion import job_fail, job_finish_unfinished
 from jobs.liveness import attempt_alive
-from jobs.models import GenerationJob, JobStatus
+from jobs.models import GenerationJob, JobRuntime, JobStatus
 from narraforge.causes import Cause
 
 log = logging.getLogger(__name__)
@@ -111,11 +113,6 @@ def requeue_lost(job_id: str, rq_id: str | None) -> bool:
     The attempt id fences duplicates: should the old entry reappear, only one claim can succeed.
     A job with a checkpoint or spend is left to ``_fail_queued`` (resumable, as before).
     """
-    from django.db import transaction
-
-    from billing.models import UsageLog
-    from jobs.models import JobRuntime
-
     if not rq_id:
         return False
     with transaction.atomic():

@@ -14,10 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 
-from django.db import close_old_connections, connection
+from django.conf import settings
+from django.db import close_old_connections, connection, connections
 from redis.exceptions import RedisError
 
 from jobs import conf
+from jobs.queues import ensure_reaper_scheduled
+from jobs.reaper import reap_orphans
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +28,6 @@ REAPER_LOCK = "nf:reaper:lock"
 
 
 def reap_loop(stop: threading.Event, redis, name: str) -> None:
-    from jobs.queues import ensure_reaper_scheduled
-    from jobs.reaper import reap_orphans
-
     while not stop.wait(conf.tunable("NF_REAPER_INTERVAL_SECONDS")):
         try:
             interval = conf.tunable("NF_REAPER_INTERVAL_SECONDS")
@@ -60,10 +60,6 @@ def without_query_log() -> None:
     saga's checkpoint and progress UPDATEs grew a work horse to 1.3 GB. Nothing
     else in a worker depends on DEBUG (logging's format is chosen at settings load).
     """
-    from django.conf import settings
-
     settings.DEBUG = False
-    from django.db import connections
-
     for conn in connections.all(initialized_only=True):
         conn.queries_log.clear()

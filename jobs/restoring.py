@@ -29,6 +29,7 @@ from jobs import queues
 from jobs.completion import job_finish_unfinished
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobStatus
 from narraforge.causes import Cause
+from narratives.models import Narrative
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,6 @@ def _workers() -> list[Worker]:
 
 
 def restore_survey(taken_at: datetime | None) -> RestoreSurvey:
-    from narratives.models import Narrative  # narratives sit below jobs; only the survey reads them
-
     survey = RestoreSurvey(taken_at=taken_at)
     survey.workers = [w.name for w in _workers()]
     survey.active_jobs = list(

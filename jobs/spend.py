@@ -13,7 +13,7 @@ engine) are kept in memory and written with the attempt's ending.
 Billing reads ``spend_total``: the sum of every attempt's row, plus the prompt
 of a call that was in flight when its worker died. A row is written whether
 or not the attempt still owns the job; an attempt that finds it lost the job
-(``spend_settle_late``) bills the difference itself if the job has ended.
+(``jobs.completion.job_bill_late_spend``) bills the difference itself if the job has ended.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ import logging
 import time
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection
 
+from jobs.models import JobSpend
 from jobs.pipeline.usage import TierUsage, Usage
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,6 @@ def spend_write(job_id: str, attempt: str, usage: Usage, in_flight: dict[str, An
 
 def spend_total(job_id: str) -> Usage | None:
     """Every attempt's spend summed per tier, in-flight prompts included; None when no row exists."""
-    from jobs.models import JobSpend
-
     rows = list(JobSpend.objects.filter(job_id=job_id).values_list("usage", "in_flight"))
     if not rows:
         return None
@@ -57,42 +56,6 @@ def spend_total(job_id: str) -> Usage | None:
             sent = TierUsage(int(in_flight.get("prompt_tokens", 0)), 0, float(in_flight.get("cost_usd", 0.0)))
             total = total + Usage({in_flight["tier"]: sent})
     return total
-
-
-def spend_settle_late(*, job_id: str, attempt: str) -> bool:
-    """An attempt that lost its job recorded spend after the job ended: bill the difference now."""
-    from accounts.models import User
-    from billing.models import OperationType
-    from billing.services import usage_bill_job
-    from jobs.completion import OPERATION_FOR_KIND  # completion imports this module
-    from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime
-
-    with transaction.atomic():
-        owner = GenerationJob.objects.filter(pk=job_id).values_list("user_id", flat=True).first()
-        if owner is None:
-            return False
-        User.objects.select_for_update().filter(pk=owner).values_list("pk", flat=True).first()
-        job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status in ACTIVE_STATUSES:
-            return False  # a live attempt's ending sums every row, this one's included
-        total = spend_total(job_id)
-        if total is None:
-            return False
-        runtime = JobRuntime.objects.select_for_update().filter(pk=job_id).first()
-        kind = runtime.kind if runtime else JobRuntime.Kind.GENERATION
-        usage_bill_job(
-            job=job, usage=total, operation_type=OPERATION_FOR_KIND.get(kind, OperationType.GENERATION)
-        )
-        GenerationJob.objects.filter(pk=job_id).update(
-            tokens_used=max(total.tokens, job.tokens_used or 0),
-            actual_cost_usd=max(total.cost_usd, job.actual_cost_usd or 0.0),
-        )
-        if runtime is not None:
-            JobRuntime.objects.filter(pk=job_id).update(usage=total.to_dict())
-    log.warning(
-        "Job %s: attempt %s recorded spend after the job ended; billed the difference.", job_id, attempt
-    )
-    return True
 
 
 class SpendRecorder:

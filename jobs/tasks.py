@@ -10,6 +10,7 @@ from jobs import queues
 from jobs.attempt import run_job
 from jobs.completion import job_finish_unfinished
 from jobs.reaper import reap_orphans
+from narraforge.causes import Cause
 from narraforge.logging import job_context
 
 log = logging.getLogger(__name__)
@@ -48,5 +49,5 @@ def on_generation_stopped(job, connection, *args, **kwargs) -> None:
         job_id=job_id,
         rq_job_id=job.id,
         reason="The job was stopped by an operator; finished work is kept and it can be resumed.",
-        cause="stopped_by_operator",  # narraforge.causes.Cause.STOPPED_BY_OPERATOR
+        cause=Cause.STOPPED_BY_OPERATOR,
     )
