@@ -46,6 +46,7 @@ screenshots: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(PY) bin/check-import-cycles
 
 migrate: install
 	DEBUG=1 $(SERVICES) $(PY) manage.py migrate

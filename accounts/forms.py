@@ -5,9 +5,10 @@ from django import forms
 
 from accounts.adapters import url_to_user_id
 from accounts.models import User
+from narraforge.forms import CleanInputMixin
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(CleanInputMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ("full_name", "avatar_url")

@@ -32,6 +32,7 @@ from jobs.engine_settings import (
 )
 from jobs.failures import staff_detail, writer_message
 from jobs.heartbeat import Heartbeat
+from jobs.live import LiveProse
 from jobs.model_wait import ModelWait
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
@@ -115,6 +116,11 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     tracker.set_run_usage(ckpt_usage)
     saver = CheckpointSaver(job_id)
     heartbeat = Heartbeat(tracker)
+    live = LiveProse(job_id, rq_job_id)
+
+    def on_checkpoint(checkpoint: dict[str, Any]) -> None:
+        saver.offer(checkpoint)
+        live.flush()  # a finished passage reaches the page even when its last update was throttled
 
     # Recorded first, before progress or checkpoints can fail: what the call was paid for.
     recorder = SpendRecorder(job_id, rq_job_id, paid=backend_name() != "offline")
@@ -141,10 +147,11 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         on_stage_start=lambda stage, index: tracker.stage_start(_stage_key(stage)),
         on_stage_end=lambda stage, index: tracker.stage_end(_stage_key(stage)),
         on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
-        on_checkpoint=saver.offer,
+        on_checkpoint=on_checkpoint,
         on_model_call=on_model_call,
         on_call_start=on_call_start,
         should_cancel=CancelProbe(job_id, rq_job_id, heartbeat=heartbeat, tracker=tracker),
+        on_text=live.offer,
     )
     pipeline_seconds = 0.0
     try:
@@ -254,6 +261,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         )
     finally:
         heartbeat.stop()
+        live.clear()
 
 
 def _cancel_message(tracker: ProgressTracker) -> str:

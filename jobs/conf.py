@@ -23,6 +23,8 @@ _DEFAULTS: dict[str, float] = {
     "NF_PROGRESS_INTERVAL_SECONDS": 1.0,
     # A cancel request not honoured by the pipeline within this long kills the work horse.
     "NF_CANCEL_GRACE_SECONDS": 10.0,
+    # The passage being written reaches the job page at most this often (Redis writes).
+    "NF_LIVE_PROSE_SECONDS": 1.0,
 }
 
 # RQ job timeout per production type (seconds): long enough for a real LLM.

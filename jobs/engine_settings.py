@@ -1,32 +1,73 @@
 """The generation engine as configured by Django settings.
 
-`jobs.pipeline` reads no settings; this module turns NF_LLM_BACKEND,
-OPENAI_API_KEY, OPENAI_BASE_URL, NF_MODEL_MINI/GPT4, NF_MODEL_PRICES,
-NF_LLM_TIMEOUT_SECONDS, NF_LLM_MAX_ATTEMPTS into an EngineConfig and a backend.
+`jobs.pipeline` reads no settings; this module turns them into a
+``Connection`` (OPENAI_BASE_URL, OPENAI_API_KEY, NF_MODEL_MINI/GPT4,
+NF_LLM_CONTEXT_WINDOW, NF_LLM_JSON_MODE, NF_MODEL_PRICES), an EngineConfig
+(NF_LLM_TIMEOUT_SECONDS, NF_LLM_MAX_ATTEMPTS) and a backend. The JSON mode a
+server turned out to accept is remembered per endpoint in this process and in
+Redis (``nf:llm:json-mode:<endpoint>``, a day), so every worker skips the
+refusal after the first one.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
 
 from jobs.pipeline import Brief, EngineConfig, estimate_cost, get_backend
+from jobs.pipeline.connection import JSON_MODE_MEMORY, Connection
+
+JSON_MODE_TTL_SECONDS = 24 * 3600
+
+
+class RedisModeStore:
+    """``JsonModeMemory``'s shared copy: one Redis key per endpoint (hashed: no URL in key names)."""
+
+    def _key(self, endpoint: str) -> str:
+        return "nf:llm:json-mode:" + hashlib.sha256(endpoint.encode()).hexdigest()[:24]
+
+    def get(self, endpoint: str) -> str | None:
+        from jobs.queues import connection  # queues imports the task module graph; only needed here
+
+        raw = connection().get(self._key(endpoint))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    def set(self, endpoint: str, mode: str) -> None:
+        from jobs.queues import connection  # see get()
+
+        connection().set(self._key(endpoint), mode, ex=JSON_MODE_TTL_SECONDS)
+
+
+if JSON_MODE_MEMORY.store is None:
+    JSON_MODE_MEMORY.store = RedisModeStore()
 
 
 def backend_name() -> str:
     return settings.NF_LLM_BACKEND or ("openai" if settings.OPENAI_API_KEY else "offline")
 
 
-def engine_config() -> EngineConfig:
+def engine_connection() -> Connection:
+    """The model connection from settings (the next step builds it from a per-user row)."""
     prices = {model: (float(p[0]), float(p[1])) for model, p in (settings.NF_MODEL_PRICES or {}).items()}
-    return EngineConfig(
+    return Connection(
+        base_url=settings.OPENAI_BASE_URL or "",
+        api_key=settings.OPENAI_API_KEY or "",
         tier_models={"mini": settings.NF_MODEL_MINI, "gpt4": settings.NF_MODEL_GPT4},
+        context_window=settings.NF_LLM_CONTEXT_WINDOW or None,
+        json_mode=settings.NF_LLM_JSON_MODE or "auto",
         prices=prices,
-        openai_api_key=settings.OPENAI_API_KEY or "",
-        openai_base_url=settings.OPENAI_BASE_URL or "",
+        stream=settings.NF_LLM_STREAM,
+    )
+
+
+def engine_config(connection: Connection | None = None) -> EngineConfig:
+    return EngineConfig(
+        connection=connection or engine_connection(),
         request_timeout=float(settings.NF_LLM_TIMEOUT_SECONDS),
         max_attempts=int(settings.NF_LLM_MAX_ATTEMPTS),
+        json_modes=JSON_MODE_MEMORY,
     )
 
 

@@ -44,6 +44,16 @@ BY_CAUSE = {
     "bad_response": (
         "The writing service gave an answer we could not use. " + _KEPT + " Resume the job to try again."
     ),
+    "context_length": (
+        "A request for this job did not fit what the writing model can read at once, even after "
+        "splitting it. It has been logged for the team. " + _KEPT + " Try resuming it later."
+    ),
+    "unknown_model": (
+        "The writing service does not offer the model NarraForge is set up to use, so nothing was "
+        "written. This is on our side, not yours, and has been logged for the team. "
+        + _KEPT
+        + " Try resuming the job later."
+    ),
     "bad_request": (
         "The writing service turned down a request for this job. It has been logged for the team. "
         + _KEPT

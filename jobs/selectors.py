@@ -133,3 +133,28 @@ def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
         "remaining_generations": remaining_generations(user, pending),
         "remaining_cost_usd": remaining_cost_usd(user, pending),
     }
+
+
+_LIVE_VERBS = {
+    "sequential_generation": "Writing",
+    "coherence_validation": "Revising",
+    "language_stylization": "Polishing",
+}
+
+
+def job_live_prose(job: GenerationJob) -> dict[str, Any] | None:
+    """The passage a running job is writing right now (throttled, from Redis), or None."""
+    from jobs.live import live_prose_read  # reads Redis, which only this selector needs
+
+    if job.status != JobStatus.RUNNING:
+        return None
+    data = live_prose_read(job.pk, job.rq_job_id)
+    if not data or not data.get("text"):
+        return None
+    segment = data.get("segment")
+    return {
+        "verb": _LIVE_VERBS.get(data.get("stage"), "Writing"),
+        "segment": segment,
+        "paragraphs": [p.strip() for p in str(data["text"]).split("\n\n") if p.strip()],
+        "words": int(data.get("words") or 0),
+    }

@@ -20,7 +20,15 @@ from accounts.verification import user_may_start_jobs
 from billing.services import LimitExceeded
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
-from jobs.selectors import job_estimate, job_of_user, job_plan, job_plan_estimate, job_progress, jobs_for_user
+from jobs.selectors import (
+    job_estimate,
+    job_live_prose,
+    job_of_user,
+    job_plan,
+    job_plan_estimate,
+    job_progress,
+    jobs_for_user,
+)
 from jobs.services import cancel_message, job_cancel, job_create, job_draft_from_plan, job_resume
 from jobs.submissions import ALREADY_STARTED, key_from_post
 from narraforge.errors import UserFacingError
@@ -70,6 +78,7 @@ def _job_context(job) -> dict:
         "brief": job.production_brief or {},
         "awaiting_review": _awaiting_review(job, progress),
         "finished": job.status in FINISHED_STATUSES,
+        "live_prose": job_live_prose(job),
     }
 
 

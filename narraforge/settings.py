@@ -225,6 +225,8 @@ RQ_SHOW_ADMIN_LINK = True
 RQ = {"WORKER_CLASS": "jobs.worker.NarraForgeWorker"}
 
 # --- generation engine ----------------------------------------------------
+from jobs.pipeline.config import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_ATTEMPTS  # noqa: E402  (one default)
+
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
 # The offline engine is the default whenever no API key is configured.
@@ -236,8 +238,15 @@ NF_MODEL_PRICES = env.json(
     "NF_MODEL_PRICES",
     default={"gpt-4o-mini": [0.15, 0.60], "gpt-4o": [2.50, 10.00]},
 )
-NF_LLM_TIMEOUT_SECONDS = env.float("NF_LLM_TIMEOUT_SECONDS", default=120.0)
-NF_LLM_MAX_ATTEMPTS = env.int("NF_LLM_MAX_ATTEMPTS", default=6)
+# Seconds without a streamed token before an attempt is abandoned (an idle timeout, not a total cap).
+NF_LLM_TIMEOUT_SECONDS = env.float("NF_LLM_TIMEOUT_SECONDS", default=DEFAULT_IDLE_TIMEOUT)
+NF_LLM_MAX_ATTEMPTS = env.int("NF_LLM_MAX_ATTEMPTS", default=DEFAULT_MAX_ATTEMPTS)
+# The model's context window in tokens; unset: what GET /v1/models states, else 128k.
+NF_LLM_CONTEXT_WINDOW = env.int("NF_LLM_CONTEXT_WINDOW", default=0) or None
+# auto (detect and remember per endpoint), json_schema, json_object or prompt.
+NF_LLM_JSON_MODE = env.str("NF_LLM_JSON_MODE", default="auto")
+# Stream answers (live prose, idle timeout); off: whole answers (usage always server-reported).
+NF_LLM_STREAM = env.bool("NF_LLM_STREAM", default=True)
 # A model call's total deadline (attempts, backoff and Retry-After waits): no retry starts past it,
 # so a hung endpoint ends the job (resumable, cause "model unreachable") instead of hiding for minutes.
 NF_LLM_CALL_DEADLINE_SECONDS = env.float("NF_LLM_CALL_DEADLINE_SECONDS", default=300.0)

@@ -139,6 +139,17 @@ def test_anyone_may_ask_for_a_new_link_without_learning_who_is_registered(owner)
     assert [m.to for m in mail.outbox] == [[owner.email]]
 
 
+@mandatory
+def test_an_address_a_sign_in_provider_verified_counts_as_confirmed(owner):
+    from allauth.account.models import EmailAddress
+
+    from accounts.verification import user_may_start_jobs
+
+    assert not user_may_start_jobs(owner)
+    EmailAddress.objects.create(user=owner, email=owner.email, verified=True, primary=True)
+    assert not owner.is_verified and user_may_start_jobs(owner)
+
+
 def test_development_keeps_verification_optional(client, owner, redis_conn):
     from jobs.services import job_create
     from projects.services import project_create

@@ -28,6 +28,10 @@ class RunState:
     styled: list[str] = field(default_factory=list)
     coherence: dict[str, Any] | None = None
     review: dict[str, Any] | None = None
+    # Memory of the actual text (see ``memory``) and what each segment asked for and got.
+    summaries: list[str] = field(default_factory=list)
+    ledger: dict[str, Any] = field(default_factory=dict)
+    segment_notes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_checkpoint(self, ledger: Ledger) -> dict[str, Any]:
         # Fresh lists: the caller may keep the dict while the run goes on.
@@ -42,6 +46,12 @@ class RunState:
             "styled": list(self.styled),
             "coherence": self.coherence,
             "review": self.review,
+            "summaries": list(self.summaries),
+            "ledger": {
+                "facts": dict(self.ledger.get("facts") or {}),
+                "dead": list(self.ledger.get("dead") or []),
+            },
+            "segment_notes": [dict(n) for n in self.segment_notes],
             "model_calls": [c.to_dict() for c in ledger.calls],
         }
 
@@ -68,6 +78,9 @@ class RunState:
                 styled=[str(t) for t in data.get("styled", [])],
                 coherence=data.get("coherence"),
                 review=data.get("review"),
+                summaries=[str(t) for t in data.get("summaries") or []],
+                ledger=dict(data.get("ledger") or {}),
+                segment_notes=[dict(n) for n in data.get("segment_notes") or []],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PipelineError(f"The checkpoint is damaged ({exc}).") from None

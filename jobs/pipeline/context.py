@@ -1,26 +1,56 @@
 """Bounded prompts for long-form drafting.
 
-A segment prompt is: compact story bible + this segment's plan + a rolling
-summary of the story so far + the tail of the previous segment. Each part has
-its own token budget, so the prompt for segment 200 is no bigger than the
-prompt for segment 5 and cost grows linearly with length.
+A segment prompt is: compact story bible + this segment's plan + what the
+story actually said so far (summaries of the written segments and the story
+facts ledger, see ``memory``) + the tail of the previous segment. Each part
+has its own token budget, so the prompt for segment 200 is no bigger than the
+prompt for segment 5 and cost grows linearly with length. ``PromptBudget``
+scales the parts down for a small context window.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from .plan import Character, SegmentPlan, WorldBible
 from .text import tail_words, truncate_to_tokens
 
 BIBLE_TOKENS = 450
 PLAN_TOKENS = 250
-SUMMARY_TOKENS = 200
+SUMMARY_TOKENS = 160  # summaries of what was written, newest first
+LEDGER_TOKENS = 100  # story facts
 TAIL_TOKENS = 350
 TAIL_WORDS = 250
-SEGMENT_PROMPT_OVERHEAD = 200  # instructions around the four parts
-SEGMENT_PROMPT_TOKENS = BIBLE_TOKENS + PLAN_TOKENS + SUMMARY_TOKENS + TAIL_TOKENS + SEGMENT_PROMPT_OVERHEAD
+SEGMENT_PROMPT_OVERHEAD = 200  # instructions around the parts
+SEGMENT_PROMPT_TOKENS = (
+    BIBLE_TOKENS + PLAN_TOKENS + SUMMARY_TOKENS + LEDGER_TOKENS + TAIL_TOKENS + SEGMENT_PROMPT_OVERHEAD
+)
 
 
-def story_bible(world: WorldBible, cast: list[Character]) -> str:
+@dataclass(frozen=True)
+class PromptBudget:
+    """Token budgets of the parts of a drafting prompt."""
+
+    bible: int = BIBLE_TOKENS
+    plan: int = PLAN_TOKENS
+    summary: int = SUMMARY_TOKENS
+    ledger: int = LEDGER_TOKENS
+    tail: int = TAIL_TOKENS
+
+    @classmethod
+    def scaled(cls, total: int) -> PromptBudget:
+        """The default budgets, shrunk in proportion so the parts add up to at most ``total``."""
+        full = SEGMENT_PROMPT_TOKENS - SEGMENT_PROMPT_OVERHEAD
+        f = min(1.0, max(0.15, total / full))
+        return cls(
+            *(
+                max(24, int(v * f))
+                for v in (BIBLE_TOKENS, PLAN_TOKENS, SUMMARY_TOKENS, LEDGER_TOKENS, TAIL_TOKENS)
+            )
+        )
+
+
+def story_bible(world: WorldBible, cast: list[Character], budget: int = BIBLE_TOKENS) -> str:
     lines = [
         f"World: {world.name}. Theme: {world.theme}. Core conflict: {world.core_conflict}.",
         "Laws: " + " ".join(world.laws),
@@ -29,10 +59,10 @@ def story_bible(world: WorldBible, cast: list[Character]) -> str:
         "Cast:",
     ]
     lines += [f"- {c.name} ({c.role}): wants {c.goal}; voice: {c.voice}." for c in cast]
-    return truncate_to_tokens("\n".join(lines), BIBLE_TOKENS)
+    return truncate_to_tokens("\n".join(lines), budget)
 
 
-def segment_brief(seg: SegmentPlan, location_description: str) -> str:
+def segment_brief(seg: SegmentPlan, location_description: str, budget: int = PLAN_TOKENS) -> str:
     text = (
         f"Segment {seg.index} — “{seg.title}” (act {seg.act}).\n"
         f"Location: {seg.location}. {location_description}\n"
@@ -40,7 +70,7 @@ def segment_brief(seg: SegmentPlan, location_description: str) -> str:
         f"Summary: {seg.summary}\n"
         "Key events (all must happen on the page):\n" + "\n".join(f"- {e}" for e in seg.key_events)
     )
-    return truncate_to_tokens(text, PLAN_TOKENS)
+    return truncate_to_tokens(text, budget)
 
 
 def rolling_summary(done: list[SegmentPlan]) -> str:
@@ -67,7 +97,7 @@ def rolling_summary(done: list[SegmentPlan]) -> str:
     return truncate_to_tokens("\n".join(reversed(parts)), SUMMARY_TOKENS, keep="end")
 
 
-def previous_tail(text: str) -> str:
+def previous_tail(text: str, budget: int = TAIL_TOKENS) -> str:
     if not text:
         return "(none)"
-    return truncate_to_tokens(tail_words(text, TAIL_WORDS), TAIL_TOKENS, keep="end")
+    return truncate_to_tokens(tail_words(text, TAIL_WORDS), budget, keep="end")

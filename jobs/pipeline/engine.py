@@ -1,32 +1,41 @@
-"""Model calls with routing, budget, cancellation, JSON checking and records.
+"""Model calls with routing, budget, cancellation, context sizing, JSON checking and records.
 
-Stages never talk to a backend directly: they go through ``Engine.text`` or
-``Engine.json`` so every call is priced, checked against the budget, recorded
-and reported in one place.
+Stages never talk to a backend directly: they go through ``Engine.text``,
+``Engine.passage`` or ``Engine.json`` so every call is priced, checked against
+the budget, fitted to the connection's context window, recorded and reported
+in one place — abandoned attempts included.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import schema as schemas
 from .backends import capabilities_of
-from .backends.base import Backend, CallObserver, Task
+from .backends.base import Backend, CallObserver, Completion, Task
 from .brief import Brief
 from .config import EngineConfig
+from .connection import DEFAULT_CONTEXT_WINDOW
 from .errors import BackendError, BudgetExceeded, PipelineCancelled
-from .stages.registry import stage as stage_of
+from .jsonparse import parse as parse_json
+from .stage_registry import stage as stage_of
 from .text import estimate_tokens
 from .usage import Ledger, ModelCall
+
+ANSWER_MARGIN = 48  # tokens kept free in the window for the chat template around the messages
+MIN_COMPLETION = 96  # a call that cannot get this many completion tokens is refused as too big
 
 
 @dataclass
 class Callbacks:
-    """Optional hooks; any of them may be None."""
+    """Optional hooks; any of them may be None.
+
+    ``on_text(stage_key, segment, passage_so_far)`` follows prose as it is
+    written: streamed and throttled by a streaming backend, once per answer
+    otherwise (the offline engine).
+    """
 
     on_stage_start: Callable[[Any, int], None] | None = None
     on_stage_end: Callable[[Any, int], None] | None = None
@@ -37,9 +46,17 @@ class Callbacks:
     # (tier, prompt_tokens, prompt_cost_usd) just before a request is sent: what a provider may bill
     # even if the answer never arrives (the caller records it before the call can be lost).
     on_call_start: Callable[[str, int, float], None] | None = None
+    on_text: Callable[[str, int | None, str], None] | None = None
     # Before a call that may cost money: (worst-case USD of the call, USD this run has spent) →
     # None to go ahead, or a sentence for the writer to stop with (BudgetExceeded, cause "ceiling").
     before_spend: Callable[[float, float], str | None] | None = None
+
+
+class ContextTooSmall(BackendError):
+    """The prompt alone does not leave room for an answer: the caller must send less."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, cause="context_length")
 
 
 class Engine:
@@ -61,10 +78,28 @@ class Engine:
         self.budget_usd = budget_usd
         self.snapshot = snapshot  # the latest checkpoint, attached to errors
         self.capabilities = capabilities_of(backend)
+        # The context window every request must fit (None: a local writer has none).
+        self.window: int | None = None
+        if self.capabilities.bounded_context:
+            self.window = config.connection.context_window or DEFAULT_CONTEXT_WINDOW
+        self.window_source = "configured" if config.connection.context_window else "default"
+        # Our ~4 characters/token estimate, scaled for safety; raised when a server says it was short.
+        self.token_factor = 1.25
+        self.served_models: dict[str, int | None] | None = None
+        self.counted_calls = 0  # answers whose usage the server did not report (we counted the tokens)
 
-    def _model(self, tier: str) -> str:
-        # A local writer has no models to route to; its calls are recorded under its own name.
-        return self.config.model_for(tier) if self.capabilities.priced else self.backend.name
+    # -- before the first call -------------------------------------------------------------------
+    def preflight(self) -> None:
+        """Check the configured models against the server's list; learn its window where it says."""
+        check = getattr(self.backend, "check_models", None)
+        if check is None:
+            return
+        models = [self.config.model_for(t) for t in ("mini", "gpt4")]
+        self.served_models = check(models)
+        if self.config.connection.context_window is None:
+            stated = [w for w in (self.served_models or {}).values() if w]
+            if stated:
+                self.window, self.window_source = min(stated), "server"
 
     def check_cancel(self, stage_key: str, what: str = "call") -> None:
         """Raise PipelineCancelled if the caller asked to stop: before every call and every offline step."""
@@ -76,6 +111,33 @@ class Engine:
                 checkpoint=self.snapshot(),
             )
 
+    # -- sizing ----------------------------------------------------------------------------------
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        """A cautious count of the prompt's tokens (chat template included)."""
+        return int(sum(estimate_tokens(m["content"]) + 6 for m in messages) * self.token_factor) + 8
+
+    def room(self, messages: list[dict[str, str]]) -> int:
+        """Completion tokens that fit beside ``messages`` in the window."""
+        if self.window is None:
+            return 1 << 30
+        return self.window - self.prompt_tokens(messages) - ANSWER_MARGIN
+
+    def input_budget(self, share: float, cap: int) -> int:
+        """Tokens of *estimated* input text a stage may send: ``share`` of the window, at most ``cap``."""
+        if self.window is None:
+            return cap
+        return max(64, min(cap, int(self.window * share / self.token_factor)))
+
+    def _fit(self, stage_key: str, messages: list[dict[str, str]], wanted: int) -> int:
+        room = self.room(messages)
+        if room < min(MIN_COMPLETION, wanted):
+            raise ContextTooSmall(
+                f"The {stage_of(stage_key).label.lower()} prompt (about {self.prompt_tokens(messages)} "
+                f"tokens) leaves no room for an answer in the {self.window}-token context window.",
+            )
+        return max(1, min(wanted, room))
+
+    # -- calls -----------------------------------------------------------------------------------
     def _before_call(
         self, stage_key: str, model: str, messages: list[dict[str, str]], max_tokens: int
     ) -> None:
@@ -85,10 +147,10 @@ class Engine:
         prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
         self._check_budget(stage_key, model, prompt, max_tokens)
 
-    def _announce(self, stage_key: str, model: str, messages: list[dict[str, str]]) -> None:
+    def _announce(self, tier: str, model: str, messages: list[dict[str, str]]) -> None:
         if self.callbacks.on_call_start is not None:
             prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
-            self.callbacks.on_call_start(stage_of(stage_key).tier, prompt, self.config.cost(model, prompt, 0))
+            self.callbacks.on_call_start(tier, prompt, self.config.cost(model, prompt, 0))
 
     def _check_budget(self, stage_key: str, model: str, prompt: int, max_tokens: int) -> None:
         # Worst case: the model uses every token it is allowed.
@@ -114,45 +176,13 @@ class Engine:
                 budget_usd=self.budget_usd,
             )
 
-    def _call(
-        self,
-        stage_key: str,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        payload: dict[str, Any],
-        json_schema: dict[str, Any] | None = None,
-        schema_name: str = "",
-        segment: int | None = None,
-    ) -> str:
-        tier = stage_of(stage_key).tier
-        model = self._model(tier)
-        self._before_call(stage_key, model, messages, max_tokens)
-        self._announce(stage_key, model, messages)
-        started = time.perf_counter()
-        extra: dict[str, Any] = {}
-        if getattr(self.backend, "reports_abandoned", False):
-            extra["observer"] = CallObserver(
-                on_abandoned=lambda p, c: self._record(stage_key, tier, model, p, c, started, segment)
-            )
-        completion = self.backend.complete(
-            messages,
-            tier=tier,
-            model=model,
-            json_schema=json_schema,
-            max_tokens=max_tokens,
-            task=Task(stage_key, payload, schema_name),
-            **extra,
-        )
-        self._record(
-            stage_key, tier, model, completion.prompt_tokens, completion.completion_tokens, started, segment
-        )
-        return completion.text
+    def _model(self, tier: str) -> str:
+        # A local writer has no models to route to; its calls are recorded under its own name.
+        return self.config.model_for(tier) if self.capabilities.priced else self.backend.name
 
     def _record(
         self, stage_key: str, tier: str, model: str, prompt: int, completion: int, started: float, segment
     ) -> None:
-        """Into the ledger and to the caller: an answer, or an attempt abandoned after it was sent."""
         call = ModelCall(
             stage=stage_key,
             tier=tier,
@@ -167,6 +197,70 @@ class Engine:
         if self.callbacks.on_model_call is not None:
             self.callbacks.on_model_call(call)
 
+    def _call(
+        self,
+        stage_key: str,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        payload: dict[str, Any],
+        json_schema: dict[str, Any] | None = None,
+        schema_name: str = "",
+        segment: int | None = None,
+        tier: str | None = None,
+        live: bool = False,
+        live_prefix: str = "",
+    ) -> Completion:
+        tier = tier or stage_of(stage_key).tier
+        model = self._model(tier)
+        on_text = self.callbacks.on_text if live else None
+        for refusal in range(3):
+            fitted = self._fit(stage_key, messages, max_tokens)
+            self._before_call(stage_key, model, messages, fitted)
+            self._announce(tier, model, messages)
+            started = time.perf_counter()
+            kwargs: dict[str, Any] = {}
+            if getattr(self.backend, "streams", False):
+                kwargs["observer"] = CallObserver(
+                    on_text=(lambda text: on_text(stage_key, segment, live_prefix + text))
+                    if on_text
+                    else None,
+                    on_abandoned=lambda p, c, s=started: self._record(
+                        stage_key, tier, model, p, c, s, segment
+                    ),
+                )
+            try:
+                completion = self.backend.complete(
+                    messages,
+                    tier=tier,
+                    model=model,
+                    json_schema=json_schema,
+                    max_tokens=fitted,
+                    task=Task(stage_key, payload, schema_name),
+                    **kwargs,
+                )
+            except BackendError as exc:
+                if exc.cause != "context_length" or self.window is None:
+                    raise
+                if refusal == 2:
+                    raise ContextTooSmall(str(exc)) from None
+                # Our estimate was short for this server's tokenizer: count more cautiously, re-fit.
+                self.token_factor *= 1.3
+                continue
+            self._record(
+                stage_key,
+                tier,
+                model,
+                completion.prompt_tokens,
+                completion.completion_tokens,
+                started,
+                segment,
+            )
+            if on_text is not None and not kwargs:
+                on_text(stage_key, segment, live_prefix + completion.text)  # not streamed: once
+            return completion
+        raise AssertionError("unreachable")  # the loop returns or raises
+
     def text(
         self,
         stage_key: str,
@@ -176,7 +270,34 @@ class Engine:
         payload: dict[str, Any],
         segment: int | None = None,
     ) -> str:
-        return self._call(stage_key, messages, max_tokens=max_tokens, payload=payload, segment=segment)
+        return self._call(
+            stage_key, messages, max_tokens=max_tokens, payload=payload, segment=segment, live=True
+        ).text
+
+    def passage(
+        self,
+        stage_key: str,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        payload: dict[str, Any],
+        segment: int | None = None,
+        live: bool = True,
+        live_prefix: str = "",
+    ) -> Completion:
+        """Prose with its finish reason (``length`` when the answer was cut off).
+
+        ``live_prefix`` is what the passage already holds, so ``on_text`` shows the whole of it.
+        """
+        return self._call(
+            stage_key,
+            messages,
+            max_tokens=max_tokens,
+            payload=payload,
+            segment=segment,
+            live=live,
+            live_prefix=live_prefix,
+        )
 
     def json(
         self,
@@ -187,8 +308,10 @@ class Engine:
         name: str,
         max_tokens: int,
         payload: dict[str, Any],
+        tier: str | None = None,
+        segment: int | None = None,
     ) -> dict[str, Any]:
-        """Ask for JSON matching ``json_schema``; one repair attempt, then a clear error."""
+        """Ask for JSON matching ``json_schema``; one repair attempt, then an error naming the field."""
         answer = self._call(
             stage_key,
             messages,
@@ -196,18 +319,24 @@ class Engine:
             payload=payload,
             json_schema=json_schema,
             schema_name=name,
+            tier=tier,
+            segment=segment,
         )
-        value, problem = _parse(answer, json_schema)
+        value, problem = parse_json(answer.text, json_schema)
         if problem is None:
             return value
+        if answer.finish_reason == "length":
+            problem += " (the answer was cut off at the token limit; be much shorter)"
         repair = messages + [
-            {"role": "assistant", "content": answer[:2000]},
+            {"role": "assistant", "content": answer.text[:1200]},
             {
                 "role": "user",
                 "content": f"That answer was not valid: {problem}. Reply again with only a JSON "
-                "object that matches the schema exactly.",
+                "object that matches the schema exactly, keeping every text short.",
             },
         ]
+        if self.room(repair) < min(MIN_COMPLETION, max_tokens):  # a small window: repair without the echo
+            repair = messages + [repair[-1]]
         answer = self._call(
             stage_key,
             repair,
@@ -215,8 +344,10 @@ class Engine:
             payload=payload,
             json_schema=json_schema,
             schema_name=name,
+            tier=tier,
+            segment=segment,
         )
-        value, problem2 = _parse(answer, json_schema)
+        value, problem2 = parse_json(answer.text, json_schema)
         if problem2 is None:
             return value
         raise BackendError(
@@ -225,17 +356,3 @@ class Engine:
             cause="invalid_json",
             checkpoint=self.snapshot(),
         )
-
-
-def _parse(answer: str, json_schema: dict[str, Any]) -> tuple[Any, str | None]:
-    text = answer.strip()
-    if text.startswith("```"):  # some local models wrap JSON in a code fence
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        return None, f"not JSON ({exc.msg} at position {exc.pos})"
-    problems = schemas.validate(value, json_schema)
-    if problems:
-        return None, "; ".join(problems[:3])
-    return value, None

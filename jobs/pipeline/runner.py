@@ -13,8 +13,11 @@ from .config import EngineConfig
 from .context import story_bible
 from .engine import Callbacks, Engine
 from .errors import PipelineError
+from .memory import Ledger as StoryLedger
+from .memory import contradictions, summarise, update_ledger
 from .plan import PLAN_VERSION, Character, Interpretation, Plan, SegmentPlan, StructureDesign, WorldBible
 from .quality import compute_quality, narrator_of
+from .stage_registry import PLANNING_KEYS, STAGES, Stage
 from .stages import planning
 from .stages.drafting import generate_segment, stylize_segment
 from .stages.finishing import (
@@ -25,7 +28,7 @@ from .stages.finishing import (
     review_editorial,
     validate_coherence,
 )
-from .stages.registry import PLANNING_KEYS, STAGES, Stage
+from .stages.revision import revise_segments
 from .usage import Ledger, ModelCall, Usage
 
 
@@ -159,28 +162,81 @@ class _Run:
         self.n_segments = len(p["segments"])
 
     def validate(self, stage: Stage) -> None:
-        plan = self.plan()
-        bible = story_bible(plan.world, plan.characters)
-        self.state.coherence = validate_coherence(
-            self.engine, self.brief, plan, bible, self.state.drafts
-        ).to_dict()
+        self.cohere()
 
     def review(self, stage: Stage) -> None:
         self.state.review = review_editorial(
-            self.engine, self.brief, self.plan(), self.state.styled
+            self.engine, self.brief, self.plan(), self.state.styled, self.state.summaries
         ).to_dict()
 
     def process_output(self, stage: Stage) -> None:
         """Nothing to store: the output is assembled from the stored state by ``result``."""
 
+    # -- memory of the actual text -------------------------------------------
+    def remember(self, plan: Plan, index: int) -> None:
+        """Summary and ledger facts of segment ``index`` as written (rebuilt for older checkpoints)."""
+        ledger = StoryLedger.from_dict(self.state.ledger)
+        cast = [c.name for c in plan.characters]
+        for i in range(len(self.state.summaries), index + 1):
+            text, seg = self.state.drafts[i], plan.segments[i]
+            self.state.summaries.append(summarise(text, seg, self.brief.language))
+            update_ledger(ledger, text, seg, cast, self.brief.language)
+        self.state.ledger = ledger.to_dict()
+
+    def cohere(self) -> None:
+        plan = self.plan()
+        e, b = self.engine, self.brief
+        self.remember(plan, len(self.state.drafts) - 1)
+        # Contradictions: each segment against the ledger as it stood before that segment.
+        ledger, cast, found = StoryLedger(), [c.name for c in plan.characters], {}
+        for seg, text in zip(plan.segments, self.state.drafts, strict=False):
+            problems = contradictions(ledger, text, seg)
+            if problems:
+                found[seg.index] = problems
+            update_ledger(ledger, text, seg, cast, b.language)
+        bible = story_bible(plan.world, plan.characters)
+        report = validate_coherence(
+            e,
+            b,
+            plan,
+            bible,
+            self.state.drafts,
+            summaries=self.state.summaries,
+            ledger=StoryLedger.from_dict(self.state.ledger),
+            contradictions=[p for items in found.values() for p in items],
+        )
+        report.revisions = revise_segments(e, b, plan, self.state.drafts, report.missing, found)
+        for entry in report.revisions:  # the revised text is what later stages and the memory see
+            i = entry["segment"] - 1
+            if entry.get("action", "").startswith(("added", "rewrote")):
+                self.state.summaries[i] = summarise(self.state.drafts[i], plan.segments[i], b.language)
+        self.state.coherence = report.to_dict()
+
+    def notes(self, i: int) -> dict[str, Any]:
+        while len(self.state.segment_notes) <= i:
+            self.state.segment_notes.append({})
+        return self.state.segment_notes[i]
+
     def draft(self, stage: Stage) -> None:
         plan = self.plan()
-        bible = story_bible(plan.world, plan.characters)
         total = len(plan.segments)
+        if self.state.drafts:
+            self.remember(plan, len(self.state.drafts) - 1)
         for i in range(len(self.state.drafts), total):
             self.progress(stage, i / total, f"Drafting segment {i + 1} of {total}")
             previous = self.state.drafts[i - 1] if i else ""
-            self.state.drafts.append(generate_segment(self.engine, self.brief, plan, bible, i, previous))
+            text = generate_segment(
+                self.engine,
+                self.brief,
+                plan,
+                i,
+                previous,
+                summaries=self.state.summaries,
+                ledger=StoryLedger.from_dict(self.state.ledger),
+                notes=self.notes(i),
+            )
+            self.state.drafts.append(text)
+            self.remember(plan, i)
             self.checkpoint()
 
     def stylise(self, stage: Stage) -> None:
@@ -188,7 +244,8 @@ class _Run:
         total = len(plan.segments)
         for i in range(len(self.state.styled), total):
             self.progress(stage, i / total, f"Stylising segment {i + 1} of {total}")
-            self.state.styled.append(stylize_segment(self.engine, self.brief, plan, i, self.state.drafts[i]))
+            styled = stylize_segment(self.engine, self.brief, plan, i, self.state.drafts[i], self.notes(i))
+            self.state.styled.append(styled)
             self.checkpoint()
 
     def result(self, finished: bool) -> PipelineResult:
@@ -241,6 +298,11 @@ class _Run:
             narrator_of(self.brief.pov, [c.name for c in plan.characters]),
         )
         meta = build_metadata(self.brief, plan, self.engine.backend.name, output, coherence, review, usage)
+        for entry, notes in zip(meta["segments"], self.state.segment_notes, strict=False):
+            entry.update({k: v for k, v in notes.items() if k != "segment"})  # asked vs delivered
+        meta["memory"] = {"summaries": list(self.state.summaries), "ledger": dict(self.state.ledger)}
+        meta["context_window"] = {"tokens": self.engine.window, "source": self.engine.window_source}
+        meta["usage_counted_calls"] = self.engine.counted_calls  # this attempt's calls without server usage
         meta["quality_metrics"] = metrics
         meta["overall_quality_score"] = score
         return PipelineResult(
@@ -291,6 +353,7 @@ def run_pipeline(
     callbacks = callbacks or Callbacks()
     run = _Run(brief, backend, config, callbacks, checkpoint, budget_usd)
     try:
+        run.engine.preflight()  # model names checked (and the window learnt) before the first call
         if plan is not None and "segment_planning" not in run.state.completed:
             run.use_plan(plan)
         elif run.state.plan.get("segments"):

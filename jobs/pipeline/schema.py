@@ -110,6 +110,21 @@ STRUCTURE = _obj(
     acts={"type": "array", "items": ACT, "minItems": 1},
     pacing={"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2},
 )
+# What a model is asked for at stage 04. The engine renumbers the acts, scales the proportions to sum
+# to 1 and checks the pacing curve itself, so the answer's numbers only need to be numbers:
+# grammar-constrained servers (llama.cpp) cannot hold a small model to numeric bounds.
+ACT_ANSWER = _obj(
+    number={"type": "integer"},
+    name=_str(),
+    purpose=_str(),
+    proportion={"type": "number", "minimum": 0},
+    beats={"type": "array", "items": BEAT, "minItems": 1},
+)
+STRUCTURE_ANSWER = _obj(
+    structure=_str(),
+    acts={"type": "array", "items": ACT_ANSWER, "minItems": 1},
+    pacing={"type": "array", "items": {"type": "number"}, "minItems": 2},
+)
 # What a model writes for a segment; the engine adds index, act and size.
 SEGMENT_DRAFT = _obj(title=_str(), summary=_str(), key_events=_strs(), characters=_strs(), location=_str())
 SEGMENTS = _obj(segments={"type": "array", "items": SEGMENT_DRAFT, "minItems": 1})

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.utils.text import slugify
 
 from narraforge.textclean import strip_control_chars
-from narratives.exports.frontmatter import FrontMatter, front_matter
+from narratives.exports.frontmatter import FrontMatter, front_matter, label, subject
 from narratives.text import Chapter, chapters_from_text, paragraphs
 
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski"}
@@ -43,6 +43,10 @@ class Book:
         return [(c.title, paragraphs(c.body)) for c in self.chapters]
 
     @property
+    def subject(self) -> str:
+        return subject(self.language, genre=self.genre, production_type=self.production_type)
+
+    @property
     def front(self) -> FrontMatter:
         return front_matter(self.language, author=self.author, words=self.word_count, engine=self.engine)
 
@@ -66,8 +70,10 @@ def book_from_narrative(narrative) -> Book:
         title=_line(narrative.title) or _line(str(narrative)) or "NarraForge",
         author=author or "NarraForge",
         language=language,
-        genre=_line(narrative.get_genre_display()),
-        production_type=_line(narrative.get_production_type_display()),
+        genre=label(language, narrative.genre, _line(narrative.get_genre_display())),
+        production_type=label(
+            language, narrative.production_type, _line(narrative.get_production_type_display())
+        ),
         word_count=narrative.word_count or 0,
         chapters=chapters_from_text(strip_control_chars(narrative.narrative_text or "")),
         created_at=narrative.created_at,

@@ -68,7 +68,7 @@ def render_docx(book: Book) -> bytes:
     core.title = book.title
     core.author = book.author
     core.language = book.language
-    core.subject = f"{book.genre} {book.production_type.lower()}"
+    core.subject = book.subject
     core.keywords = book.genre
     if book.description:
         core.comments = book.description

@@ -32,6 +32,37 @@ _ENGINES = {
 }
 
 
+# Genre and type names for the files' metadata (EPUB subject/type, DOCX and PDF subject).
+_LABELS = {
+    "pl": {
+        "short_story": "Opowiadanie",
+        "novella": "Nowela",
+        "novel": "Powieść",
+        "epic_saga": "Saga epicka",
+        "fantasy": "Fantasy",
+        "scifi": "Fantastyka naukowa",
+        "horror": "Horror",
+        "thriller": "Thriller",
+        "mystery": "Kryminał",
+        "drama": "Dramat",
+        "romance": "Romans",
+        "hybrid": "Gatunek mieszany",
+    },
+}
+
+
+def label(language: str, key: str | None, english: str) -> str:
+    """A genre's or production type's name in ``language``; ``english`` (the site's label) otherwise."""
+    return _LABELS.get(language, {}).get(key or "", english)
+
+
+def subject(language: str, *, genre: str, production_type: str) -> str:
+    """English "Fantasy short story"; Polish puts the noun first: "Opowiadanie (fantasy)"."""
+    if language == "pl":
+        return f"{production_type} ({genre.lower()})"
+    return f"{genre} {production_type.lower()}"
+
+
 def approx_words(n: int) -> int:
     """A manuscript's word count rounded as agents expect: to 100s, 500s or 1,000s."""
     step = 100 if n < 1000 else 500 if n < 10000 else 1000

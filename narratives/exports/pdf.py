@@ -43,7 +43,7 @@ class _BookPDF(FPDF):
         self.set_auto_page_break(auto=True, margin=20)
         self.set_title(book.title)
         self.set_author(book.author)
-        self.set_subject(f"{book.genre} {book.production_type.lower()}")
+        self.set_subject(book.subject)
         self.set_creator("NarraForge")
         self.set_lang(book.language)
 

@@ -167,3 +167,40 @@ def test_an_unknown_language_falls_back_to_english():
     from narratives.exports.frontmatter import front_matter
 
     assert front_matter("xx", author="A", words=5_000, engine="offline").byline == "by A"
+
+
+TORTURE = (
+    "Ünïcödé: e\u0301 \u202eRTL\u202c \u200f שלום مرحبا 中文 日本語 한국어 \u0e01\u0e33 \ufeffBOM \u200bZW "
+    "\ufdd0 \U0010ffff \ue000 \U0001f3f3\ufe0f\u200d\U0001f308 \U0001f468\U0001f3fd\u200d\U0001f4bb "
+    "\U0001faf8 \u2028line\u2029para 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \x85 \ud7ff \U00020000"
+)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_any_unicode_in_title_author_and_text_exports_in_every_format(owner, make_narrative, fmt):
+    owner.full_name = TORTURE[:60]
+    owner.save()
+    n = make_narrative(owner, title=TORTURE, chapters=[(TORTURE[:40], [TORTURE, "Plain end."])])
+    data, filename, _ = export_narrative(n, fmt)
+    assert data and filename.endswith(f".{FORMATS[fmt].extension}")
+    assert "Plain end." in re.sub(r"\s+", " ", _text_of(fmt, data))
+
+
+def test_a_polish_narratives_metadata_names_genre_and_type_in_polish(polish):
+    import docx
+    from pypdf import PdfReader
+
+    meta = docx.Document(io.BytesIO(export_narrative(polish, "docx")[0])).core_properties
+    assert meta.subject == "Opowiadanie (fantasy)" and meta.language == "pl"
+    assert (
+        PdfReader(io.BytesIO(export_narrative(polish, "pdf")[0])).metadata.subject == "Opowiadanie (fantasy)"
+    )
+    opf = _text_of("epub", export_narrative(polish, "epub")[0])
+    assert "<dc:type>Opowiadanie</dc:type>" in opf
+
+
+def test_an_english_narratives_metadata_keeps_the_english_names(english):
+    import docx
+
+    meta = docx.Document(io.BytesIO(export_narrative(english, "docx")[0])).core_properties
+    assert meta.subject == "Fantasy short story"

@@ -27,16 +27,31 @@ def test_library_reader_and_epub_download(live_server, page: Page, tmp_path, sho
     from narratives.models import Narrative
     from narratives.tests.conftest import GERMAN, POLISH, SAMPLE_CHAPTERS, chapter_text, sample_metadata
 
-    user = User.objects.create_user(email="reader@example.com", password="a-long-pass-phrase-9",  # noqa: S106
-                                    full_name="Rita Reader")
+    user = User.objects.create_user(
+        email="reader@example.com",
+        password="a-long-pass-phrase-9",  # noqa: S106
+        full_name="Rita Reader",
+    )
     text = chapter_text(SAMPLE_CHAPTERS)
-    common = {"production_type": "short_story", "genre": "fantasy", "generation_cost_usd": 0.0,
-              "tokens_used": 2300, "metadata": sample_metadata("en")}
-    Narrative.objects.create(user=user, title="Another Tale", narrative_text="## One\n\nQuiet.",
-                             word_count=1, **common)
-    narrative = Narrative.objects.create(user=user, title="The Salt Road", narrative_text=text,
-                                         word_count=len(text.split()), overall_quality_score=0.84,
-                                         quality_metrics=common["metadata"]["quality_metrics"], **common)
+    common = {
+        "production_type": "short_story",
+        "genre": "fantasy",
+        "generation_cost_usd": 0.0,
+        "tokens_used": 2300,
+        "metadata": sample_metadata("en"),
+    }
+    Narrative.objects.create(
+        user=user, title="Another Tale", narrative_text="## One\n\nQuiet.", word_count=1, **common
+    )
+    narrative = Narrative.objects.create(
+        user=user,
+        title="The Salt Road",
+        narrative_text=text,
+        word_count=len(text.split()),
+        overall_quality_score=0.84,
+        quality_metrics=common["metadata"]["quality_metrics"],
+        **common,
+    )
     base = live_server.url
     _sign_in(page, base, user)
 

@@ -85,7 +85,7 @@ def own_postgres(tmp_path, transactional_db):
 @pytest.mark.parametrize(
     "down_seconds, worker_env, outcome",
     [
-        # A restart: progress and checkpoint writes reconnect and retry (NF_DB_RETRY_SECONDS), so the
+        # A restart: progress and checkpoint writes reconnect and retry (for as long as it takes), so the
         # run does not even notice beyond a pause.
         (1.0, {}, "completed"),
         # A longer outage: tests/faults/test_spend_never_lost.py (the worker waits it out).

@@ -43,6 +43,7 @@ def test_postgres_away_a_minute_mid_drafting_loses_no_paid_token_and_the_job_com
     project = project_create(user=owner, name="Outage")
     fake_llm.latency = 0.15
     # Scaled down: today's 10 s / 30 s retry windows become 1 s / 3 s, the minute-long outage 8 s.
+    # (NF_DB_RETRY_SECONDS=1 made the old code give up after 1 s; the setting is gone now.)
     workers.start(env={**fake_llm.worker_env, "DATABASE_URL": url, "NF_DB_RETRY_SECONDS": "1"})
     job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
     wait_for(

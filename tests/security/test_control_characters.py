@@ -62,6 +62,13 @@ def test_a_project_name_of_only_control_characters_is_refused_like_an_empty_one(
     assert not Project.objects.exists()
 
 
+def test_the_profile_form_strips_them_from_the_name_exports_print(client, owner):
+    client.force_login(owner)
+    client.post(reverse("accounts:profile"), {"full_name": "Olive\x01 Owner\x1b[0m", "avatar_url": ""})
+    owner.refresh_from_db()
+    assert owner.full_name == "Olive Owner"
+
+
 def test_services_strip_them_for_commands_too(owner):
     from narratives.services import narrative_rename
     from projects.services import project_create, project_update, world_update

@@ -38,7 +38,7 @@ def get_backend(name: str, config: EngineConfig | None = None, **options: Any) -
 
 def default_backend_name(config: EngineConfig) -> str:
     """The offline engine is the default whenever no API key is set."""
-    return "openai" if config.openai_api_key else "offline"
+    return "openai" if config.connection.api_key else "offline"
 
 
 __all__ = [

@@ -13,17 +13,21 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str = "stop"
+    usage_reported: bool = True  # False: the server sent no usage, the tokens were counted by us
 
 
 @dataclass
 class CallObserver:
-    """What an HTTP backend reports while a call runs (backends with ``reports_abandoned = True``).
+    """What a streaming backend reports while a call runs (backends with ``streams = True``).
 
-    ``on_abandoned(prompt_tokens, completion_tokens)`` gets an attempt that was
-    given up after the request was sent (a timeout): the provider may bill it,
-    so the engine records it as spent — possibly billed — like an answer.
+    ``on_text`` gets the answer so far (throttled by the backend, always once
+    at the end); ``on_abandoned`` gets the prompt and completion tokens of an
+    attempt that was given up after the request was sent (an idle timeout, a
+    dropped stream): those tokens were generated and are spent — a timeout
+    before the first token reports the prompt alone (possibly billed).
     """
 
+    on_text: Callable[[str], None] | None = None
     on_abandoned: Callable[[int, int], None] | None = None
 
 
@@ -51,12 +55,19 @@ class Capabilities:
     follows_instructions: bool = (
         True  # free-text revision instructions are read (a local writer only spots keywords)
     )
+    bounded_context: bool = True  # requests must fit a context window (a local writer has none)
+    writes_to_length: bool = False  # passages come out at the asked length (no extension, no revision)
 
 
 # An unknown backend is treated like a paid HTTP model: priced, able to judge.
 MODEL_API = Capabilities(priced=True, judges_coherence=True, label="OpenAI-compatible model")
 LOCAL_WRITER = Capabilities(
-    priced=False, judges_coherence=False, label="NarraForge offline engine", follows_instructions=False
+    priced=False,
+    judges_coherence=False,
+    label="NarraForge offline engine",
+    follows_instructions=False,
+    bounded_context=False,
+    writes_to_length=True,
 )
 
 

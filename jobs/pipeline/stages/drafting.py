@@ -1,20 +1,37 @@
 """Stages 06 and 08: draft each segment, then stylise it (gpt4 tier).
 
-Drafting is strictly sequential — each prompt carries the tail of the
-previous segment — but every prompt is bounded (see ``context``).
+Drafting is strictly sequential — each prompt carries what the story actually
+said so far and the tail of the previous segment — but every prompt is
+bounded (see ``context``) and fitted to the connection's context window.
+
+The first call asks for ``ASK_SHARE`` of the target, so a model that writes
+a little short still reaches it. A passage cut off at the token limit
+(``finish_reason: length``) is continued; one that stops under its target is
+extended; both within ``MAX_EXTRA_CALLS`` calls per segment. Stylization works
+on chunks that fit the window and keeps the draft of any chunk the stylist cut
+off or shortened beyond the segment's slack over its target, so polishing
+never takes a chapter below its planned length. What was asked and delivered
+goes into ``notes``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from ..brief import Brief
-from ..context import previous_tail, rolling_summary, segment_brief
-from ..engine import Engine
+from ..context import SEGMENT_PROMPT_TOKENS, PromptBudget, previous_tail, segment_brief, story_bible
+from ..engine import ContextTooSmall, Engine
+from ..memory import Ledger, story_so_far
 from ..plan import Plan
-from ..text import estimate_tokens
+from ..text import count_words, estimate_tokens, tail_words
 
 _LANGUAGE = {"en": "English", "pl": "Polish"}
+ASK_SHARE = 1.06  # the first call asks for this share of the target
+SHORT_SHARE = 0.7  # under this share of its target a chapter counts as short (reported)
+MAX_EXTRA_CALLS = 8  # continuations + extensions per segment
+STYLE_KEEP_SHARE = 0.85  # a styled chunk shorter than this share of its draft is never used
+_ENDS_SENTENCE = tuple(".!?…\"”»'")
 
 
 def completion_budget(words: int, language: str) -> int:
@@ -23,32 +40,88 @@ def completion_budget(words: int, language: str) -> int:
     return int(words * per_word * 1.5) + 200
 
 
-def generate_segment(
-    engine: Engine, brief: Brief, plan: Plan, bible: str, index: int, previous_text: str
-) -> str:
-    seg = plan.segments[index]
-    location = plan.location(seg.location)
+def novelist_system(brief: Brief) -> str:
     pov = brief.pov.replace("_", " ")
-    system = (
+    return (
         f"You are NarraForge, a novelist writing {brief.genre} fiction in {_LANGUAGE[brief.language]}. "
         f"Write in the {pov} point of view, {brief.tense} tense, {brief.tone} tone. Output prose only: "
         "no headings, no notes, paragraphs separated by blank lines."
     )
-    parts = [
-        "STORY BIBLE\n" + bible,
-        "THIS SEGMENT\n" + segment_brief(seg, location.description if location else ""),
-        "STORY SO FAR\n" + rolling_summary(plan.segments[:index]),
-        "PREVIOUS SEGMENT ENDED\n" + previous_tail(previous_text),
-    ]
-    if brief.revision_instructions:
-        parts.append("REVISION INSTRUCTIONS (apply them)\n" + brief.revision_instructions[:1200])
-    parts.append(
-        f"Write segment {seg.index} now: about {seg.target_words} words. Every key event and every "
-        "listed character must appear."
+
+
+def strip_overlap(text: str, piece: str) -> str:
+    """A continuation that starts by repeating the end of the text: drop the repeat."""
+    end = text[-300:]
+    for k in range(len(end), 19, -1):
+        if piece.startswith(end[-k:]):
+            return piece[k:].lstrip()
+    return piece
+
+
+def join_passage(text: str, piece: str) -> str:
+    if not text:
+        return piece
+    sep = "\n\n" if text.rstrip().endswith(_ENDS_SENTENCE) else " "
+    return text.rstrip() + sep + piece.lstrip()
+
+
+def _trim_to_sentence(text: str) -> str:
+    cut = max(text.rfind(c) for c in ".!?…")
+    return text[: cut + 1] if cut > len(text) * 0.6 else text
+
+
+def generate_segment(
+    engine: Engine,
+    brief: Brief,
+    plan: Plan,
+    index: int,
+    previous_text: str,
+    *,
+    summaries: list[str] | None = None,
+    ledger: Ledger | None = None,
+    notes: dict[str, Any] | None = None,
+) -> str:
+    """Segment ``index`` at about its planned length; ``notes`` gets asked/delivered figures."""
+    seg = plan.segments[index]
+    location = plan.location(seg.location)
+    notes = notes if notes is not None else {}
+    share = 0.4  # of the window for the drafting prompt; the answer gets the rest
+    for _ in range(3):
+        budget = PromptBudget.scaled(engine.input_budget(share, SEGMENT_PROMPT_TOKENS) - 200)
+        parts = [
+            "STORY BIBLE\n" + story_bible(plan.world, plan.characters, budget.bible),
+            "THIS SEGMENT\n" + segment_brief(seg, location.description if location else "", budget.plan),
+            "STORY SO FAR (what was actually written)\n" + story_so_far(summaries or [], budget.summary),
+            "STORY FACTS (keep them true)\n" + (ledger or Ledger()).render(budget.ledger),
+            "PREVIOUS SEGMENT ENDED\n" + previous_tail(previous_text, budget.tail),
+        ]
+        if brief.revision_instructions:
+            parts.append("REVISION INSTRUCTIONS (apply them)\n" + brief.revision_instructions[:1200])
+        words = seg.target_words
+        if not engine.capabilities.writes_to_length:
+            words = round(words * ASK_SHARE)
+        parts.append(
+            f"Write segment {seg.index} now: about {words} words. Every key event and every "
+            "listed character must appear."
+        )
+        messages = [
+            {"role": "system", "content": novelist_system(brief)},
+            {"role": "user", "content": "\n\n".join(parts)},
+        ]
+        try:
+            return _write(engine, brief, plan, index, messages, notes)
+        except ContextTooSmall:
+            share *= 0.6  # the prompt did not leave room for prose: send less of it
+    raise ContextTooSmall(
+        f"Segment {seg.index} cannot be drafted in a {engine.window}-token context window; "
+        "configure a model with a larger window."
     )
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+def segment_payload(brief: Brief, plan: Plan, index: int) -> dict[str, Any]:
+    seg = plan.segments[index]
     cast = {c.name: asdict(c) for c in plan.characters}
-    payload = {
+    return {
         "brief": brief.to_dict(),
         "seed": brief.seed,
         "segment": asdict(seg),
@@ -56,19 +129,177 @@ def generate_segment(
         "characters": [cast[n] for n in seg.characters if n in cast],
         "tension": plan.structure.pacing[index] if index < len(plan.structure.pacing) else 0.5,
     }
-    text = engine.text(
+
+
+def _write(
+    engine: Engine,
+    brief: Brief,
+    plan: Plan,
+    index: int,
+    messages: list[dict[str, str]],
+    notes: dict[str, Any],
+) -> str:
+    seg = plan.segments[index]
+    target = seg.target_words
+    payload = segment_payload(brief, plan, index)
+    answer = engine.passage(
         "sequential_generation",
         messages,
         payload=payload,
         segment=seg.index,
-        max_tokens=completion_budget(seg.target_words, brief.language),
+        max_tokens=completion_budget(round(target * ASK_SHARE), brief.language),
+    )
+    text = answer.text.strip()
+    calls, continued, extended, empty = 1, 0, 0, 0
+    finish = answer.finish_reason
+    # A local writer writes to length by construction; a model may stop early or be cut off.
+    while not engine.capabilities.writes_to_length and calls <= MAX_EXTRA_CALLS:
+        have = count_words(text)
+        if finish == "length" and have >= 0.95 * target:
+            text = _trim_to_sentence(text)  # long enough: end on a full sentence instead
+            break
+        if finish != "length" and have >= target:
+            break
+        cut_off = finish == "length"
+        more = max(round(target * ASK_SHARE) - have, 120)
+        ask = (
+            "Your passage was cut off. Continue it exactly where it stops, mid-sentence if need be; do "
+            "not repeat anything."
+            if cut_off
+            else "The passage is too short. Continue the scene from where it ends with new action and "
+            "dialogue; do not repeat or summarise anything, do not end the story."
+        )
+        user = (
+            "THIS SEGMENT\n"
+            + segment_brief(seg, "", engine.input_budget(0.1, 250))
+            + "\n\nTHE PASSAGE SO FAR ENDS\n"
+            + tail_words(text, min(250, engine.input_budget(0.15, 350) * 3 // 4))
+            + f"\n\n{ask} Write about {more} more words."
+        )
+        more_messages = [
+            {"role": "system", "content": novelist_system(brief)},
+            {"role": "user", "content": user},
+        ]
+        answer = engine.passage(
+            "sequential_generation",
+            more_messages,
+            payload=payload,
+            segment=seg.index,
+            max_tokens=completion_budget(more, brief.language),
+            live_prefix=join_passage(text, ""),
+        )
+        calls += 1
+        continued += cut_off
+        extended += not cut_off
+        finish = answer.finish_reason
+        piece = strip_overlap(text, answer.text.strip())
+        if not piece:
+            empty += 1
+            if empty >= 2:
+                break
+            continue
+        text = join_passage(text, piece)
+    notes.update(
+        {
+            "segment": seg.index,
+            "asked_words": target,
+            "delivered_words": count_words(text),
+            "short": count_words(text) < SHORT_SHARE * target,
+            "draft_calls": calls,
+            "continued": continued,
+            "extended": extended,
+            "last_finish_reason": finish,
+        }
     )
     return text.strip()
 
 
-def stylize_segment(engine: Engine, brief: Brief, plan: Plan, index: int, text: str) -> str:
+def _chunks(text: str, budget_tokens: int) -> list[str]:
+    """Paragraph groups of at most ``budget_tokens`` (a longer paragraph is cut on sentences)."""
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    for para in [p for p in text.split("\n\n") if p.strip()]:
+        pieces = [para]
+        if estimate_tokens(para) > budget_tokens:
+            pieces, buf = [], ""
+            for sentence in para.replace("! ", "!\n").replace("? ", "?\n").replace(". ", ".\n").split("\n"):
+                if buf and estimate_tokens(buf + " " + sentence) > budget_tokens:
+                    pieces.append(buf)
+                    buf = sentence
+                else:
+                    buf = f"{buf} {sentence}".strip()
+            if buf:
+                pieces.append(buf)
+        for piece in pieces:
+            t = estimate_tokens(piece)
+            if current and size + t > budget_tokens:
+                out.append("\n\n".join(current))
+                current, size = [], 0
+            current.append(piece)
+            size += t
+    if current:
+        out.append("\n\n".join(current))
+    return out or [text]
+
+
+def stylize_segment(
+    engine: Engine, brief: Brief, plan: Plan, index: int, text: str, notes: dict[str, Any] | None = None
+) -> str:
+    notes = notes if notes is not None else {}
+    # Words polishing may remove before the segment drops below its target (or below the draft).
+    slack = [max(0, count_words(text) - plan.segments[index].target_words)]
+    if engine.window is None:  # no window to fit (the offline engine): the whole segment at once
+        styled, kept = _style(engine, brief, plan, index, text, slack=slack)
+        notes.update({"style_chunks": 1, "style_kept_draft": int(kept)})
+        return styled
+    chunk_tokens = engine.input_budget(0.35, 4000)
+    out: list[str] = []
+    kept_total = 0
+    chunks = _chunks(text, chunk_tokens)
+    prefix = ""
+    for chunk in chunks:
+        styled, kept = _style_fitting(engine, brief, plan, index, chunk, prefix, slack)
+        out.append(styled)
+        prefix = "\n\n".join(out) + "\n\n"
+        kept_total += kept
+    notes.update({"style_chunks": len(chunks), "style_kept_draft": kept_total})
+    return "\n\n".join(out)
+
+
+def _style_fitting(
+    engine: Engine,
+    brief: Brief,
+    plan: Plan,
+    index: int,
+    chunk: str,
+    prefix: str,
+    slack: list[int],
+    depth: int = 0,
+) -> tuple[str, int]:
+    """Style ``chunk``; halve it while the window refuses it (three times at most, then keep the draft)."""
+    try:
+        return _style(engine, brief, plan, index, chunk, prefix, slack=slack)
+    except ContextTooSmall:
+        if depth >= 3:
+            return chunk, 1
+        halves = _chunks(chunk, max(32, estimate_tokens(chunk) // 2))
+        if len(halves) < 2:
+            return chunk, 1
+        parts, kept = [], 0
+        for half in halves:
+            styled, k = _style_fitting(engine, brief, plan, index, half, prefix, slack, depth + 1)
+            parts.append(styled)
+            prefix += styled + "\n\n"
+            kept += k
+        return "\n\n".join(parts), kept
+
+
+def _style(
+    engine: Engine, brief: Brief, plan: Plan, index: int, text: str, prefix: str = "", *, slack: list[int]
+) -> tuple[str, bool]:
     seg = plan.segments[index]
-    words = len(text.split())
+    words = count_words(text)
     language = _LANGUAGE[brief.language]
     system = (
         f"You are a {language} line editor. Polish the passage: idiomatic {language}, correct typography "
@@ -77,12 +308,22 @@ def stylize_segment(engine: Engine, brief: Brief, plan: Plan, index: int, text: 
     )
     user = f"Style notes: {plan.interpretation.style_notes}\nKeep about {words} words.\n\n{text}"
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    styled = engine.text(
+    answer = engine.passage(
         "language_stylization",
         messages,
         segment=seg.index,
         payload={"text": text, "language": brief.language},
         max_tokens=max(completion_budget(words, brief.language), estimate_tokens(text) + 200),
-    ).strip()
-    # A stylist that returns almost nothing has failed; keep the draft rather than lose the segment.
-    return styled if len(styled) >= 0.5 * len(text) else text
+        live_prefix=prefix,
+    )
+    styled = answer.text.strip()
+    # A stylist that was cut off or shortened the passage has failed; keep the draft, not lose prose.
+    shrink = words - count_words(styled)
+    if (
+        answer.finish_reason == "length"
+        or count_words(styled) < STYLE_KEEP_SHARE * words
+        or shrink > slack[0]
+    ):
+        return text, True
+    slack[0] -= max(0, shrink)
+    return styled, False

@@ -1,8 +1,10 @@
 """Stages 07, 09 and 10: coherence validation, editorial review, output.
 
 Coherence is always checked locally (every planned character and event on the
-page); with a model backend a gpt4-tier judge also scores the whole story
-from a bounded digest of it.
+page, nothing said against the story-facts ledger); with a model backend a
+gpt4-tier judge also scores the whole story from a bounded digest of what was
+actually written (the segment summaries and the ledger), and failing segments
+are revised once (``revision``). The editorial review reads the same summaries.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from .. import schema as schemas
 from ..backends import capabilities_of
 from ..brief import Brief
 from ..engine import Engine
+from ..errors import BackendError
+from ..memory import Ledger
 from ..plan import Plan
 from ..quality import narrator_of, plan_coverage
 from ..text import Chapter, count_words, join_chapters, truncate_to_tokens
@@ -27,6 +31,8 @@ class CoherenceReport:
     missing: list[dict[str, Any]]
     score: float | None = None  # the model's judgment, when one was asked
     issues: list[str] = field(default_factory=list)
+    contradictions: list[str] = field(default_factory=list)  # against the story-facts ledger
+    revisions: list[dict[str, Any]] = field(default_factory=list)  # what was fixed, per segment
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,43 +55,71 @@ class Output:
     segment_words: list[int]
 
 
-def _digest(plan: Plan, texts: list[str]) -> str:
-    per = max(20, (DIGEST_TOKENS * 4) // max(1, len(texts)) // 2)
+def _digest(plan: Plan, summaries: list[str], ledger: Ledger | None, budget: int) -> str:
+    """What the judge reads: the planned title and the actual summary of every segment, then the facts."""
+    per_line = max(12, budget * 3 // 4 // max(1, len(plan.segments)))
     lines = []
-    for seg, text in zip(plan.segments, texts, strict=False):
-        lines.append(f"{seg.index}. {seg.title} — plan: {seg.summary[:per]} — opens: {text[:per]}")
-    return truncate_to_tokens("\n".join(lines), DIGEST_TOKENS)
+    for seg, summary in zip(plan.segments, summaries, strict=False):
+        lines.append(f"[{seg.title}] " + truncate_to_tokens(summary, per_line))
+    facts = (ledger or Ledger()).render(max(40, budget // 4))
+    return truncate_to_tokens("\n".join(lines), budget * 3 // 4) + "\n\nSTORY FACTS\n" + facts
 
 
 def validate_coherence(
-    engine: Engine, brief: Brief, plan: Plan, bible: str, texts: list[str]
+    engine: Engine,
+    brief: Brief,
+    plan: Plan,
+    bible: str,
+    texts: list[str],
+    *,
+    summaries: list[str] | None = None,
+    ledger: Ledger | None = None,
+    contradictions: list[str] | None = None,
 ) -> CoherenceReport:
     narrator = narrator_of(brief.pov, [c.name for c in plan.characters])
     coverage, missing = plan_coverage(plan.segments, texts, brief.language, narrator)
-    report = CoherenceReport(round(coverage, 4), missing)
+    report = CoherenceReport(round(coverage, 4), missing, contradictions=list(contradictions or []))
     if not engine.capabilities.judges_coherence:
         return report  # no model to judge; the local check is the validation
+    digest = _digest(plan, summaries or [], ledger, engine.input_budget(0.45, DIGEST_TOKENS))
     user = (
         "Judge the coherence of this narrative against its bible: continuity of characters, places and "
         "the laws of the world, causality between segments. Give a score from 0 to 1 and up to 8 issues.\n\n"
-        f"BIBLE\n{bible}\n\nSEGMENTS\n{_digest(plan, texts)}"
+        f"BIBLE\n{truncate_to_tokens(bible, engine.input_budget(0.15, 450))}\n\nSEGMENTS\n{digest}"
     )
     messages = [
         {"role": "system", "content": "You are a strict continuity editor. Answer with JSON only."},
         {"role": "user", "content": user},
     ]
-    data = engine.json(
-        "coherence_validation", messages, schemas.COHERENCE, name="coherence", max_tokens=700, payload={}
-    )
+    try:
+        data = engine.json(
+            "coherence_validation", messages, schemas.COHERENCE, name="coherence", max_tokens=700, payload={}
+        )
+    except BackendError as exc:
+        if exc.cause != "invalid_json":
+            raise
+        # The judgment is advice: an unreadable one is reported, it does not throw the story away.
+        report.issues = [f"The model's coherence judgment could not be read ({exc})."]
+        return report
     report.score = float(data["score"])
     report.issues = [str(i) for i in data["issues"]][:8]
     return report
 
 
-def review_editorial(engine: Engine, brief: Brief, plan: Plan, texts: list[str]) -> EditorialReview:
+def review_editorial(
+    engine: Engine, brief: Brief, plan: Plan, texts: list[str], summaries: list[str] | None = None
+) -> EditorialReview:
+    written = list(summaries or [])
+    per = max(60, engine.input_budget(0.5, 6000) * 4 // max(1, len(texts)))
     chapters = [
-        {"title": s.title, "summary": s.summary[:200], "words": count_words(t), "planned": s.target_words}
-        for s, t in zip(plan.segments, texts, strict=False)
+        {
+            "title": s.title,
+            # What the chapter actually says (its summary), else the plan's.
+            "summary": (written[i].split(". ", 1)[-1] if i < len(written) else s.summary)[: min(200, per)],
+            "words": count_words(t),
+            "planned": s.target_words,
+        }
+        for i, (s, t) in enumerate(zip(plan.segments, texts, strict=False))
     ]
     listing = "\n".join(
         f"{i}. {c['title']} ({c['words']} words): {c['summary']}" for i, c in enumerate(chapters, 1)
@@ -110,14 +144,20 @@ def review_editorial(engine: Engine, brief: Brief, plan: Plan, texts: list[str])
             },
         },
     }
-    data = engine.json(
-        "editorial_review",
-        messages,
-        titles_schema,
-        name="review",
-        max_tokens=300 + 30 * len(chapters),
-        payload={"chapters": chapters},
-    )
+    try:
+        data = engine.json(
+            "editorial_review",
+            messages,
+            titles_schema,
+            name="review",
+            max_tokens=300 + 30 * len(chapters),
+            payload={"chapters": chapters},
+        )
+    except BackendError as exc:
+        if exc.cause != "invalid_json":
+            raise
+        # Titles and notes are polish: keep the planned titles rather than lose the finished story.
+        return EditorialReview([s.title for s in plan.segments], [f"No editorial review: {exc}"])
     return EditorialReview([t.strip() for t in data["chapter_titles"]], [str(n) for n in data["notes"]][:6])
 
 

@@ -188,12 +188,12 @@ def design_structure(
     data = engine.json(
         "structure_design",
         _messages(brief, user),
-        schemas.STRUCTURE,
+        schemas.STRUCTURE_ANSWER,
         name="structure",
         max_tokens=1500,
         payload=payload,
     )
-    total = sum(a["proportion"] for a in data["acts"]) or 1.0
+    total = sum(a["proportion"] for a in data["acts"]) or 1.0  # proportions are relative weights
     acts = [
         Act(
             i,
@@ -204,7 +204,16 @@ def design_structure(
         )
         for i, a in enumerate(data["acts"], start=1)
     ]
-    return StructureDesign(brief.structure, acts, _resample(data["pacing"], n_segments))
+    return StructureDesign(brief.structure, acts, _resample(_tensions(data["pacing"], pacing), n_segments))
+
+
+def _tensions(values: list[float], computed: list[float]) -> list[float]:
+    """The model's pacing curve on the 0..1 scale, in percent if it wrote percent, else the engine's own."""
+    if all(0 <= v <= 1 for v in values):
+        return values
+    if all(0 <= v <= 100 for v in values):
+        return [v / 100 for v in values]
+    return computed
 
 
 def _act_for(position: float, acts: list[Act]) -> int:

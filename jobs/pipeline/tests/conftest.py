@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from jobs.pipeline import Brief, EngineConfig, get_backend
+from jobs.pipeline.connection import Connection, JsonModeMemory
 from jobs.pipeline.testing import FakeChatServer
 
 
@@ -41,8 +42,8 @@ def server() -> Iterator[FakeChatServer]:
 def openai_config(server: FakeChatServer) -> EngineConfig:
     # Tiny backoff and timeout keep retry tests fast.
     return EngineConfig(
-        openai_api_key=server.api_key,
-        openai_base_url=server.base_url,
+        connection=Connection(base_url=server.base_url, api_key=server.api_key),
+        json_modes=JsonModeMemory(),
         request_timeout=2.0,
         max_attempts=3,
         backoff_base=0.01,

@@ -9,6 +9,7 @@ import pytest
 
 from jobs.pipeline import BackendError, EngineConfig, get_backend, run_pipeline
 from jobs.pipeline.backends.openai_backend import OpenAIBackend
+from jobs.pipeline.connection import Connection
 
 from .conftest import make_brief
 
@@ -89,7 +90,7 @@ def test_invalid_json_once_is_repaired(server, openai_config) -> None:
 
 
 def test_a_refused_key_fails_at_once_with_a_clear_message(server, openai_config) -> None:
-    openai_config.openai_api_key = "wrong-key"
+    openai_config.connection = openai_config.connection.with_changes(api_key="wrong-key")
     with pytest.raises(BackendError, match="refused the API key") as err:
         _complete(openai_config)
     assert err.value.cause == "auth"
@@ -101,8 +102,7 @@ def test_an_endpoint_that_is_down_is_a_clear_error() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     config = EngineConfig(
-        openai_api_key="k",
-        openai_base_url=f"http://127.0.0.1:{port}/v1",
+        connection=Connection(base_url=f"http://127.0.0.1:{port}/v1", api_key="k"),
         request_timeout=1,
         max_attempts=2,
         backoff_base=0.01,
@@ -116,7 +116,7 @@ def test_an_endpoint_that_is_down_is_a_clear_error() -> None:
 
 def test_a_missing_key_is_refused_before_any_call() -> None:
     with pytest.raises(BackendError, match="OPENAI_API_KEY"):
-        get_backend("openai", EngineConfig(openai_api_key=""))
+        get_backend("openai", EngineConfig(connection=Connection(api_key="")))
 
 
 def test_the_server_honours_max_tokens(server, openai_config) -> None:
