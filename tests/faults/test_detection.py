@@ -44,6 +44,11 @@ def _running_with_a_checkpoint(job_id):
     )
 
 
+def _a_call_at_the_server(fake_llm) -> bool:
+    with fake_llm.lock:
+        return len(fake_llm.requests) > len(fake_llm.usage)
+
+
 def test_a_dead_work_horse_fails_its_job_at_once_not_when_the_reaper_looks(
     owner, project, workers, fake_llm, openai_settings
 ):
@@ -51,6 +56,8 @@ def test_a_dead_work_horse_fails_its_job_at_once_not_when_the_reaper_looks(
     worker = workers.start(env={**fake_llm.worker_env, "NF_ORPHAN_AFTER_SECONDS": "60"}, scheduler=False)
     job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
     wait_for(lambda: _running_with_a_checkpoint(job.pk), timeout=30, what="a running job with a checkpoint")
+    # Killed while a request is at the model server (the kill lands mid-call, not between calls).
+    wait_for(lambda: _a_call_at_the_server(fake_llm), timeout=20, interval=0.01, what="a call in flight")
     horses = _children(worker.pid)
     assert len(horses) == 1, horses
     os.kill(horses[0], signal.SIGKILL)  # the OOM killer's signal
@@ -79,6 +86,7 @@ def test_with_every_worker_gone_the_cron_process_ends_a_running_job_within_a_min
     worker = workers.start(env=fake_llm.worker_env)
     job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
     wait_for(lambda: _running_with_a_checkpoint(job.pk), timeout=30, what="a running job with a checkpoint")
+    wait_for(lambda: _a_call_at_the_server(fake_llm), timeout=20, interval=0.01, what="a call in flight")
     workers.kill(worker)  # the whole host: worker, work horse, scheduler
     killed_at = time.monotonic()
     cron = subprocess.Popen(
