@@ -119,7 +119,8 @@ def test_a_hung_endpoint_is_bounded_by_the_call_deadline_and_the_page_says_it_is
 ):
     from django.urls import reverse
 
-    fake_llm.script.extend([("ok",)] * 3 + [("sleep", 30.0)] * 100)  # answers, then hangs for good
+    # Answers, then every request hangs 3 s — three times the client's timeout — for good.
+    fake_llm.script.extend([("ok",)] * 3 + [("sleep", 3.0)] * 100)
     env = {
         **fake_llm.worker_env,
         "NF_LLM_TIMEOUT_SECONDS": "1",
@@ -139,6 +140,7 @@ def test_a_hung_endpoint_is_bounded_by_the_call_deadline_and_the_page_says_it_is
     wait_for(page_says_waiting, timeout=15, interval=0.1, what="the job page to say it is waiting")
     ended = wait_for(lambda: finished(job.pk), timeout=40, interval=0.1, what="the deadline")
     took = time.monotonic() - hung_at
+    wait_for(lambda: not _a_call_at_the_server(fake_llm), timeout=10, what="the server to bill its hang-ups")
     report(
         "4 hung endpoint (1 s timeout, 6 attempts, 6 s call deadline)",
         provider=provider_tokens(fake_llm),
@@ -149,3 +151,5 @@ def test_a_hung_endpoint_is_bounded_by_the_call_deadline_and_the_page_says_it_is
     assert JobRuntime.objects.get(pk=job.pk).failure_cause == "model_unreachable"
     # The 6 s deadline plus the attempt under way (1 s), not 6 attempts of 1 s plus their backoff.
     assert took < 9.0, f"ended {took:.1f}s after the endpoint hung"
+    # Every abandoned attempt was sent, so possibly billed: our bill is the provider's.
+    assert billed_tokens(job.pk) == provider_tokens(fake_llm)
