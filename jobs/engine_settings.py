@@ -3,7 +3,7 @@
 `jobs.pipeline` reads no settings; this module turns them into a
 ``Connection`` (OPENAI_BASE_URL, OPENAI_API_KEY, NF_MODEL_MINI/GPT4,
 NF_LLM_CONTEXT_WINDOW, NF_LLM_JSON_MODE, NF_MODEL_PRICES), an EngineConfig
-(NF_LLM_TIMEOUT_SECONDS, NF_LLM_MAX_ATTEMPTS) and a backend. The JSON mode a
+(NF_LLM_TIMEOUT_SECONDS, NF_LLM_MAX_ATTEMPTS, NF_POLISH_TIER) and a backend. The JSON mode a
 server turned out to accept is remembered per endpoint in this process and in
 Redis (``nf:llm:json-mode:<endpoint>``, a day), so every worker skips the
 refusal after the first one.
@@ -68,6 +68,7 @@ def engine_config(connection: Connection | None = None) -> EngineConfig:
         request_timeout=float(settings.NF_LLM_TIMEOUT_SECONDS),
         max_attempts=int(settings.NF_LLM_MAX_ATTEMPTS),
         json_modes=JSON_MODE_MEMORY,
+        polish_tier=getattr(settings, "NF_POLISH_TIER", "mini"),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,8 +13,9 @@ from billing.selectors import remaining_cost_usd, remaining_generations, usage_p
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
-from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
+from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, JobSubmission
 from jobs.pipeline import STAGES
+from jobs.pipeline.polish import POLISH_LABELS, POLISH_MODES
 from narraforge.causes import cause_words
 from narraforge.redaction import redact
 
@@ -34,6 +36,16 @@ def job_of_user(*, user: User, job_id: str) -> GenerationJob | None:
     return GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
 
 
+def job_of_submission(*, user: User, key: str) -> GenerationJob | None:
+    """The job a form's one-time key started for this user, or None (another user's key too)."""
+    found = (
+        JobSubmission.objects.filter(user_id=user.pk, key=f"form:{key}")
+        .select_related("job", "job__project")
+        .first()
+    )
+    return found.job if found is not None and found.job.user_id == user.pk else None
+
+
 def _stage_label(key: str | None) -> str | None:
     if not key:
         return None
@@ -45,9 +57,9 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
     """Everything the progress panel shows, computed from the row (no Redis)."""
     done = set(job.completed_stages or [])
     running = job.current_stage if job.status == JobStatus.RUNNING else None
-    kind, cause, notice = JobRuntime.objects.filter(pk=job.pk).values_list(
-        "kind", "failure_cause", "notice"
-    ).first() or ("", "", "")
+    kind, position, cause, notice = JobRuntime.objects.filter(pk=job.pk).values_list(
+        "kind", "position", "failure_cause", "notice"
+    ).first() or (None, None, "", "")
     planning = kind == JobRuntime.Kind.PLANNING
     stages = []
     for stage in STAGES:
@@ -95,6 +107,27 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "is_plan_review": planning,
         "plan_ready": planning and job.status == JobStatus.COMPLETED,
         "retry_count": job.retry_count or 0,
+        "position": _position(position, running),
+    }
+
+
+def _position(raw: Any, running_stage: str | None) -> dict[str, Any] | None:
+    """Chapter n of m and the words written so far, from the worker's last report (None before drafting)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        chapter, chapters, words = int(raw["chapter"]), int(raw["chapters"]), int(raw["words"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    stage = str(raw.get("stage") or "")
+    return {
+        "chapter": chapter,
+        "chapters": chapters,
+        "words": words,
+        "stage": stage,
+        # "writing chapter n" only while that very stage runs; after it, the totals so far.
+        "active": running_stage == stage,
+        "stylising": stage == "language_stylization",
     }
 
 
@@ -128,8 +161,18 @@ def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
     """
     brief = brief_validate(brief_dict)
     pending = usage_pending(user=user)
+    by_polish = [
+        {
+            "mode": mode,
+            "label": POLISH_LABELS[mode].split(" — ")[0],
+            "cost_usd": engine_estimate_usd(replace(brief, polish=mode)),
+            "chosen": mode == brief.polish,
+        }
+        for mode in POLISH_MODES
+    ]
     return {
         "estimated_cost_usd": engine_estimate_usd(brief),
+        "by_polish": by_polish,  # the same brief with each polishing pass (see jobs/pipeline/polish.py)
         "remaining_generations": remaining_generations(user, pending),
         "remaining_cost_usd": remaining_cost_usd(user, pending),
     }

@@ -50,6 +50,8 @@ class Callbacks:
     # Before a call that may cost money: (worst-case USD of the call, USD this run has spent) →
     # None to go ahead, or a sentence for the writer to stop with (BudgetExceeded, cause "ceiling").
     before_spend: Callable[[float, float], str | None] | None = None
+    # Where the writing is: {"stage", "chapter", "chapters", "words"} while drafting and stylising.
+    on_position: Callable[[dict[str, Any]], None] | None = None
 
 
 class ContextTooSmall(BackendError):
@@ -284,10 +286,12 @@ class Engine:
         segment: int | None = None,
         live: bool = True,
         live_prefix: str = "",
+        tier: str | None = None,
     ) -> Completion:
         """Prose with its finish reason (``length`` when the answer was cut off).
 
-        ``live_prefix`` is what the passage already holds, so ``on_text`` shows the whole of it.
+        ``live_prefix`` is what the passage already holds, so ``on_text`` shows the whole of it;
+        ``tier`` overrides the stage's own (the polishing pass's tier is a setting).
         """
         return self._call(
             stage_key,
@@ -295,6 +299,7 @@ class Engine:
             max_tokens=max_tokens,
             payload=payload,
             segment=segment,
+            tier=tier,
             live=live,
             live_prefix=live_prefix,
         )

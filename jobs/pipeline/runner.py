@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .backends.base import Backend
+from .backends.offline.style import stylise as typeset
 from .brief import Brief
 from .checkpoint import RunState
 from .config import EngineConfig
@@ -16,6 +17,7 @@ from .errors import PipelineError
 from .memory import Ledger as StoryLedger
 from .memory import contradictions, summarise, update_ledger
 from .plan import PLAN_VERSION, Character, Interpretation, Plan, SegmentPlan, StructureDesign, WorldBible
+from .polish import flag_segment
 from .quality import compute_quality, narrator_of
 from .stage_registry import PLANNING_KEYS, STAGES, Stage
 from .stages import planning
@@ -29,6 +31,7 @@ from .stages.finishing import (
     validate_coherence,
 )
 from .stages.revision import revise_segments
+from .text import count_words
 from .usage import Ledger, ModelCall, Usage
 
 
@@ -86,6 +89,12 @@ class _Run:
     def progress(self, stage: Stage, within: float, detail: str) -> None:
         if self.cb.on_progress is not None:
             self.cb.on_progress(min(1.0, self.done_weight + stage.weight * within), detail)
+
+    def position(self, stage: Stage, chapter: int, chapters: int, words: int) -> None:
+        if self.cb.on_position is not None:
+            self.cb.on_position(
+                {"stage": stage.key, "chapter": chapter, "chapters": chapters, "words": words}
+            )
 
     def finish_stage(self, stage: Stage, index: int) -> None:
         self.state.completed.append(stage.key)
@@ -220,10 +229,12 @@ class _Run:
     def draft(self, stage: Stage) -> None:
         plan = self.plan()
         total = len(plan.segments)
+        words = sum(count_words(d) for d in self.state.drafts)  # a resume starts with some written
         if self.state.drafts:
             self.remember(plan, len(self.state.drafts) - 1)
         for i in range(len(self.state.drafts), total):
             self.progress(stage, i / total, f"Drafting segment {i + 1} of {total}")
+            self.position(stage, i + 1, total, words)
             previous = self.state.drafts[i - 1] if i else ""
             text = generate_segment(
                 self.engine,
@@ -236,15 +247,36 @@ class _Run:
                 notes=self.notes(i),
             )
             self.state.drafts.append(text)
+            words += count_words(text)
             self.remember(plan, i)
             self.checkpoint()
+        self.position(stage, total, total, words)
 
     def stylise(self, stage: Stage) -> None:
+        """Stage 08 as the brief chose it (see polish.py); every segment is checked, and says so."""
         plan = self.plan()
         total = len(plan.segments)
+        mode, tier, lang = self.brief.polish, self.engine.config.polish_tier, self.brief.language
+        drafted = sum(count_words(d) for d in self.state.drafts)
         for i in range(len(self.state.styled), total):
-            self.progress(stage, i / total, f"Stylising segment {i + 1} of {total}")
-            styled = stylize_segment(self.engine, self.brief, plan, i, self.state.drafts[i], self.notes(i))
+            draft, notes = self.state.drafts[i], self.notes(i)
+            flags = flag_segment(draft, plan.segments[i].target_words, lang)
+            notes["polish_flags"] = [f.to_dict() for f in flags]
+            polish = mode == "every" or (mode == "flagged" and bool(flags))
+            verb = "Polishing" if polish else "Checking"
+            self.progress(stage, i / total, f"{verb} segment {i + 1} of {total}")
+            self.position(stage, i + 1, total, drafted)
+            if polish:
+                styled = stylize_segment(
+                    self.engine, self.brief, plan, i, draft, notes, flags=flags, tier=tier
+                )
+                notes["polished"] = True
+                notes["polish_flags_after"] = [
+                    f.code for f in flag_segment(styled, plan.segments[i].target_words, lang)
+                ]
+            else:  # typography is local and free; the draft is otherwise kept as written
+                styled = typeset(draft, lang)
+                notes["polished"] = False
             self.state.styled.append(styled)
             self.checkpoint()
 
@@ -303,6 +335,7 @@ class _Run:
         meta["memory"] = {"summaries": list(self.state.summaries), "ledger": dict(self.state.ledger)}
         meta["context_window"] = {"tokens": self.engine.window, "source": self.engine.window_source}
         meta["usage_counted_calls"] = self.engine.counted_calls  # this attempt's calls without server usage
+        meta["polish"] = self.polish_report()
         meta["quality_metrics"] = metrics
         meta["overall_quality_score"] = score
         return PipelineResult(
@@ -314,6 +347,27 @@ class _Run:
             overall_quality_score=score,
             **common,
         )
+
+    def polish_report(self) -> dict[str, Any]:
+        """Stage 08 for the reader: the pass chosen, its tier, and which segments it revised and why."""
+        notes = self.state.segment_notes
+        polished = [
+            {
+                "segment": i + 1,
+                "reasons": [f["detail"] for f in n.get("polish_flags") or []],
+                "codes": [f["code"] for f in n.get("polish_flags") or []],
+                "still_flagged": list(n.get("polish_flags_after") or []),
+            }
+            for i, n in enumerate(notes)
+            if n.get("polished")
+        ]
+        return {
+            "mode": self.brief.polish,
+            "tier": self.engine.config.polish_tier if self.brief.polish != "off" else None,
+            "checked": len(self.state.styled),
+            "flagged": sum(1 for n in notes if n.get("polish_flags")),
+            "polished": polished,
+        }
 
 
 # Stage key → the step that runs it. Every stage of the registry has exactly one step.
