@@ -18,6 +18,8 @@ the revived jobs from the backup's checkpoints with wrong messages. So:
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,7 +78,7 @@ def restore_stop_workers(*, timeout: float = 60.0) -> list[str]:
     conn = queues.connection()
     stopped: list[str] = []
     deadline = time.monotonic() + timeout
-    while workers := _workers():
+    while workers := [w for w in _workers() if not _forget_if_dead(w)]:
         if time.monotonic() > deadline:
             left = ", ".join(w.name for w in workers)
             raise TimeoutError(f"workers still connected after {timeout:g} s: {left}")
@@ -89,6 +91,20 @@ def restore_stop_workers(*, timeout: float = 60.0) -> list[str]:
             send_shutdown_command(conn, worker.name)
         time.sleep(1.0)
     return stopped
+
+
+def _forget_if_dead(worker: Worker) -> bool:
+    """A worker on this host whose process is gone (killed before it could unregister): forget it."""
+    if worker.hostname != socket.gethostname() or not worker.pid:
+        return False
+    try:
+        os.kill(worker.pid, 0)
+        return False
+    except ProcessLookupError:
+        worker.register_death()
+        return True
+    except PermissionError:
+        return False
 
 
 def restore_settle(taken_at: datetime | None) -> list[str]:
