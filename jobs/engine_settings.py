@@ -18,6 +18,7 @@ from django.conf import settings
 
 from jobs.pipeline import Brief, EngineConfig, estimate_cost, get_backend
 from jobs.pipeline.connection import JSON_MODE_MEMORY, Connection
+from jobs.queues import connection as redis_connection
 
 JSON_MODE_TTL_SECONDS = 24 * 3600
 
@@ -29,15 +30,11 @@ class RedisModeStore:
         return "nf:llm:json-mode:" + hashlib.sha256(endpoint.encode()).hexdigest()[:24]
 
     def get(self, endpoint: str) -> str | None:
-        from jobs.queues import connection  # queues imports the task module graph; only needed here
-
-        raw = connection().get(self._key(endpoint))
+        raw = redis_connection().get(self._key(endpoint))
         return raw.decode() if isinstance(raw, bytes) else raw
 
     def set(self, endpoint: str, mode: str) -> None:
-        from jobs.queues import connection  # see get()
-
-        connection().set(self._key(endpoint), mode, ex=JSON_MODE_TTL_SECONDS)
+        redis_connection().set(self._key(endpoint), mode, ex=JSON_MODE_TTL_SECONDS)
 
 
 if JSON_MODE_MEMORY.store is None:

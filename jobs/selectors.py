@@ -13,6 +13,7 @@ from billing.selectors import remaining_cost_usd, remaining_generations, usage_p
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
+from jobs.live import live_prose_read
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, JobSubmission
 from jobs.pipeline import STAGES
 from jobs.pipeline.polish import POLISH_LABELS, POLISH_MODES
@@ -187,8 +188,6 @@ _LIVE_VERBS = {
 
 def job_live_prose(job: GenerationJob) -> dict[str, Any] | None:
     """The passage a running job is writing right now (throttled, from Redis), or None."""
-    from jobs.live import live_prose_read  # reads Redis, which only this selector needs
-
     if job.status != JobStatus.RUNNING:
         return None
     data = live_prose_read(job.pk, job.rq_job_id)

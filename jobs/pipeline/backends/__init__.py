@@ -28,9 +28,8 @@ def get_backend(name: str, config: EngineConfig | None = None, **options: Any) -
     if name == "offline":
         return OfflineBackend()
     if name == "openai":
-        from .openai_backend import (
-            OpenAIBackend,  # the openai SDK takes seconds to import; only this needs it
-        )
+        # The openai SDK takes seconds to import; only this backend needs it.
+        from .openai_backend import OpenAIBackend
 
         return OpenAIBackend(config, **options)
     raise ValueError(f"unknown backend {name!r} (allowed: {', '.join(BACKEND_NAMES)})")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0007_runtime_failure_cause"),
+        ("jobs", "0008_runtime_failure_cause"),
     ]
 
     operations = [
