@@ -14,7 +14,7 @@ def pytest_collection_modifyitems(config, items):
         return
     chosen, dropped = [], []
     for item in items:
-        (dropped if "llm" in item.keywords else chosen).append(item)
+        (dropped if item.get_closest_marker("llm") else chosen).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = chosen
