@@ -1,9 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import User
-from accounts.services import user_set_tier
+from accounts.models import UpgradeRequest, User
+from accounts.services import UpgradeError, upgrade_request_decide, user_set_tier
 from billing.services import usage_recompute
 
 
@@ -116,3 +116,49 @@ class UserAdmin(BaseUserAdmin):
             obj.monthly_generation_limit = tier.generation_limit
             obj.monthly_cost_limit_usd = tier.cost_limit_usd
         super().save_model(request, obj, form, change)
+
+
+@admin.register(UpgradeRequest)
+class UpgradeRequestAdmin(admin.ModelAdmin):
+    """Writers' requests for a bigger plan. Approving moves the writer to the tier; no payment is taken."""
+
+    list_display = ("user", "from_tier", "tier", "status", "created_at", "decided_at", "decided_by")
+    list_filter = ("status", "tier")
+    search_fields = ("user__email", "note")
+    ordering = ("status", "created_at")
+    readonly_fields = (
+        "user",
+        "from_tier",
+        "tier",
+        "note",
+        "status",
+        "created_at",
+        "decided_at",
+        "decided_by",
+    )
+    list_select_related = ("user", "decided_by")
+    actions = ("approve", "decline")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # writers ask from the plans page
+
+    def _decide(self, request, queryset, *, approve: bool) -> None:
+        done, skipped = 0, []
+        for item in queryset:
+            try:
+                upgrade_request_decide(request=item, staff=request.user, approve=approve)
+                done += 1
+            except UpgradeError as exc:
+                skipped.append(f"{item.user}: {exc}")
+        verb = "approved (the writer is on the new plan now)" if approve else "declined"
+        self.message_user(request, f"{done} request(s) {verb}.")
+        for line in skipped:
+            self.message_user(request, line, level=messages.WARNING)
+
+    @admin.action(description="Approve: move the writer to the requested plan")
+    def approve(self, request, queryset) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Decline")
+    def decline(self, request, queryset) -> None:
+        self._decide(request, queryset, approve=False)

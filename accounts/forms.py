@@ -1,10 +1,13 @@
-"""Profile form (the two fields a writer edits about themselves) and the reset-link check."""
+"""Profile form, the reset-link check and the upgrade request."""
 
 from allauth.account.forms import UserTokenForm
 from django import forms
 
 from accounts.adapters import url_to_user_id
 from accounts.models import User
+from accounts.tiers import TIERS, tiers_above
+from accounts.upgrades import MAX_UPGRADE_NOTE
+from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin
 
 
@@ -30,6 +33,29 @@ class ProfileForm(CleanInputMixin, forms.ModelForm):
         if url and not url.startswith("https://"):
             raise forms.ValidationError("Use an https:// address so the image loads securely.")
         return url or None
+
+
+class UpgradeRequestForm(CleanInputMixin, forms.Form):
+    """Ask for a bigger plan; the choices are only the tiers above the writer's own."""
+
+    tier = forms.ChoiceField(label="Plan", widget=forms.RadioSelect)
+    note = LongTextField(
+        label="Anything staff should know",
+        required=False,
+        max_length=MAX_UPGRADE_NOTE,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "What you are working on, how much you need…"}
+        ),
+        help_text="Optional.",
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        above = tiers_above(user.subscription_tier or "free")
+        self.fields["tier"].choices = [(name, TIERS[name].label) for name in above]
+        if above:
+            self.fields["tier"].initial = above[0]
+        self.fields["tier"].error_messages["invalid_choice"] = "Choose one of the bigger plans listed here."
 
 
 class ResetTokenForm(UserTokenForm):

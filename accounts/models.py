@@ -138,3 +138,7 @@ class User(SeedModel, AbstractBaseUser):
     @property
     def tier(self):
         return tier_for(self.subscription_tier or SubscriptionTier.FREE)
+
+
+# Registered with the accounts app from its own module (it is not a seed table).
+from accounts.upgrades import UpgradeRequest, UpgradeStatus  # noqa: E402, F401

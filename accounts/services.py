@@ -12,8 +12,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.tiers import SubscriptionTier, tier_for
+from accounts.models import UpgradeRequest, UpgradeStatus, User
+from accounts.tiers import SubscriptionTier, tier_for, tiers_above
+from accounts.upgrades import MAX_UPGRADE_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -132,3 +133,54 @@ def email_confirmation_resend(*, request, email: str) -> str:
     address.send_confirmation(request)
     log.info("Sent a new email confirmation link to user %s.", user.pk)
     return "sent"
+
+
+# --------------------------------------------------------------------------- upgrade requests
+
+
+class UpgradeError(ValueError):
+    """An upgrade request that cannot be made or decided; the message is for the person."""
+
+
+def upgrade_request_create(*, user: User, tier: str, note: str = "") -> UpgradeRequest:
+    """Ask staff for ``tier``.
+
+    Refused (nothing written) for a tier not above the user's own, or while another request is open.
+    """
+    note = (note or "").strip()
+    if tier not in {t.value for t in SubscriptionTier}:
+        raise UpgradeError("Choose one of the plans on this page.")
+    if len(note) > MAX_UPGRADE_NOTE:
+        raise UpgradeError(
+            f"The note is {len(note):,} characters long; keep it to {MAX_UPGRADE_NOTE:,} characters."
+        )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        current = locked.subscription_tier or SubscriptionTier.FREE
+        if tier not in tiers_above(current):
+            raise UpgradeError(
+                f"You are already on {tier_for(current).label}; you can only ask for a bigger plan."
+            )
+        pending = UpgradeRequest.objects.filter(user=locked, status=UpgradeStatus.PENDING).first()
+        if pending is not None:
+            raise UpgradeError(
+                f"You already asked for {tier_for(pending.tier).label} on {pending.created_at:%d %b %Y}; "
+                "staff will answer that request first."
+            )
+        return UpgradeRequest.objects.create(user=locked, tier=tier, from_tier=current, note=note)
+
+
+def upgrade_request_decide(*, request: UpgradeRequest, staff: User, approve: bool) -> UpgradeRequest:
+    """Approve (the user moves to the tier with its limits) or decline a pending request."""
+    with transaction.atomic():
+        locked = UpgradeRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != UpgradeStatus.PENDING:
+            raise UpgradeError(f"That request was already {locked.get_status_display().lower()}.")
+        if approve:
+            user_set_tier(user=locked.user, tier=locked.tier)
+        locked.status = UpgradeStatus.APPROVED if approve else UpgradeStatus.DECLINED
+        locked.decided_at = timezone.now()
+        locked.decided_by = staff
+        locked.save(update_fields=["status", "decided_at", "decided_by"])
+        log.info("Upgrade request %s %s by %s", locked.pk, locked.status, staff.pk)
+        return locked

@@ -38,6 +38,15 @@ TIERS: dict[str, Tier] = {
 
 DEFAULT_TIER = TIERS[SubscriptionTier.FREE]
 
+# Smallest first: what "a bigger plan" means for upgrade requests and the plans page.
+TIER_ORDER: tuple[str, ...] = (SubscriptionTier.FREE, SubscriptionTier.PRO, SubscriptionTier.ENTERPRISE)
+
+
+def tiers_above(name: str) -> list[str]:
+    """The tiers bigger than ``name``, smallest first."""
+    current = TIER_ORDER.index(name) if name in TIER_ORDER else 0
+    return [str(t) for t in TIER_ORDER[current + 1 :]]
+
 
 def tier_for(name: str) -> Tier:
     try:

@@ -50,6 +50,22 @@ def money_label(value: float) -> str:
     return f"${value:,.0f}"
 
 
+def count_label(value: float) -> str:
+    """Whole counts as they are, big ones shortened: 7, 1,250, 12.5k, 3.2M."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
+    if value >= 10_000:
+        return f"{value / 1_000:.1f}k".replace(".0k", "k")
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _nice_count_max(value: float) -> float:
+    """An axis maximum for counts whose quarter lines are whole numbers: 4, 8, 20, 40, 80, 200…"""
+    if value <= 4:
+        return 4.0
+    return 4 * _nice_max(value / 4)
+
+
 def bar_chart(
     *,
     chart_id: str,
@@ -59,10 +75,13 @@ def bar_chart(
     tooltip_for: Callable[[dt.date], str],
     label_every: int = 1,
     highlight: dt.date | None = None,
+    value_label: Callable[[float], str] = money_label,
+    nothing: str = "all $0: no spend in this period",
+    counts: bool = False,
 ) -> SafeString:
     values = [v for _, v in points]
     total = sum(values)
-    top = _nice_max(max(values, default=0.0))
+    top = (_nice_count_max if counts else _nice_max)(max(values, default=0.0))
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     n = max(len(points), 1)
@@ -72,11 +91,11 @@ def bar_chart(
     if total > 0:
         peak_day, peak = max(points, key=lambda p: p[1])
         desc = (
-            f"{len(points)} bars, total {money_label(total)}; "
-            f"highest {money_label(peak)} ({tooltip_for(peak_day)})."
+            f"{len(points)} bars, total {value_label(total)}; "
+            f"highest {value_label(peak)} ({tooltip_for(peak_day)})."
         )
     else:
-        desc = f"{len(points)} bars, all $0: no spend in this period."
+        desc = f"{len(points)} bars, {nothing}."
 
     parts: list[str] = [
         format_html(
@@ -112,7 +131,7 @@ def bar_chart(
                 'fill-opacity="0.75" aria-hidden="true">{}</text>',
                 PAD_LEFT - 6,
                 _f(y + 4),
-                money_label(value),
+                value_label(value),
             )
         )
     for index, (day, value) in enumerate(points):
@@ -130,7 +149,7 @@ def bar_chart(
                 _f(h),
                 opacity,
                 tooltip_for(day),
-                money_label(value),
+                value_label(value),
             )
         )
         if index % label_every == 0 or index == len(points) - 1:
@@ -169,4 +188,65 @@ def monthly_cost_chart(points: Sequence[tuple[dt.date, float]], current: dt.date
         label_for=lambda d: d.strftime("%b"),
         tooltip_for=lambda d: d.strftime("%B %Y"),
         highlight=current,
+    )
+
+
+# What each measure is called and how its values read; the usage page charts all three.
+MEASURES = {
+    "generations": {
+        "title": "Generations",
+        "label": count_label,
+        "nothing": "none in this period",
+        "counts": True,
+    },
+    "tokens": {
+        "title": "Tokens",
+        "label": count_label,
+        "nothing": "no tokens in this period",
+        "counts": True,
+    },
+    "cost": {
+        "title": "Cost",
+        "label": money_label,
+        "nothing": "all $0: no spend in this period",
+        "counts": False,
+    },
+}
+
+
+def daily_chart(
+    measure: str, points: Sequence[tuple[dt.date, float]], today: dt.date | None = None
+) -> SafeString:
+    spec = MEASURES[measure]
+    month = points[0][0].strftime("%B %Y") if points else ""
+    return bar_chart(
+        chart_id=f"chart-daily-{measure}",
+        title=f"{spec['title']} per day, {month}",
+        points=points,
+        label_for=lambda d: str(d.day),
+        tooltip_for=lambda d: d.strftime("%d %b %Y"),
+        label_every=5,
+        highlight=today,
+        value_label=spec["label"],
+        nothing=spec["nothing"],
+        counts=spec["counts"],
+    )
+
+
+def monthly_chart(
+    measure: str, points: Sequence[tuple[dt.date, float]], current: dt.date | None = None
+) -> SafeString:
+    spec = MEASURES[measure]
+    span = f"{points[0][0]:%b %Y} to {points[-1][0]:%b %Y}" if points else ""
+    return bar_chart(
+        chart_id=f"chart-monthly-{measure}",
+        title=f"{spec['title']} per month, {span}",
+        points=points,
+        label_for=lambda d: d.strftime("%b"),
+        tooltip_for=lambda d: d.strftime("%B %Y"),
+        label_every=1,
+        highlight=current,
+        value_label=spec["label"],
+        nothing=spec["nothing"],
+        counts=spec["counts"],
     )

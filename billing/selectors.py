@@ -23,6 +23,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth
 from django.utils import timezone
 
@@ -274,6 +275,47 @@ def usage_monthly_costs(
     return out
 
 
+def usage_daily_totals(user, now: dt.datetime | None = None) -> dict[str, list[tuple[dt.date, float]]]:
+    """Generations, tokens and cost per day of this month (every day), for the usage page's charts."""
+    start, end = month_bounds(now)
+    rows = (
+        user_logs(user)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDay("created_at"))
+        .order_by()
+        .values("day")
+        .annotate(cost=_money_sum(), tokens=Coalesce(Sum("tokens_used"), 0), generations=generations_count())
+    )
+    by_day = {row["day"].date(): row for row in rows}
+    days = [(start + dt.timedelta(days=i)).date() for i in range((end - start).days)]
+    return {
+        measure: [(day, (by_day.get(day) or {}).get(measure, 0) or 0) for day in days]
+        for measure in ("generations", "tokens", "cost")
+    }
+
+
+def usage_monthly_totals(
+    user, now: dt.datetime | None = None, months: int = 12
+) -> dict[str, list[tuple[dt.date, float]]]:
+    """Generations, tokens and cost per month for the last ``months`` months, oldest first."""
+    start, end = month_bounds(now)
+    first = add_months(start, -(months - 1))
+    rows = (
+        user_logs(user)
+        .filter(created_at__gte=first, created_at__lt=end)
+        .annotate(month=TruncMonth("created_at"))
+        .order_by()
+        .values("month")
+        .annotate(cost=_money_sum(), tokens=Coalesce(Sum("tokens_used"), 0), generations=generations_count())
+    )
+    by_month = {row["month"].date(): row for row in rows}
+    keys = [add_months(first, i).date() for i in range(months)]
+    return {
+        measure: [(m, (by_month.get(m) or {}).get(measure, 0) or 0) for m in keys]
+        for measure in ("generations", "tokens", "cost")
+    }
+
+
 def usage_by_project(user, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """This month per project: cost, tokens, generations, operations. Deleted projects show as one row."""
     start, end = month_bounds(now)
@@ -293,32 +335,53 @@ def usage_by_project(user, now: dt.datetime | None = None) -> list[dict[str, Any
     return list(rows)
 
 
+# The two model tiers by the work they do, and the engines that can run them.
+TIER_WORK = {"gpt4": "Drafting and style", "mini": "Planning and checks"}
+ENGINE_LABELS = {"offline": "Offline engine", "openai": "OpenAI-compatible model"}
+
+
+def engine_label(engine: str | None) -> str:
+    if not engine:
+        return "Unknown engine (job deleted)"
+    return ENGINE_LABELS.get(engine, engine.capitalize())
+
+
 def usage_by_model_tier(user, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """This month's tokens and cost per tier *and* per engine that ran it (from each log's job).
+
+    Offline-engine tokens are the offline engine's, not a model class's: a row
+    says both what the work was (drafting and style / planning and checks)
+    and what did it.
+    """
     start, end = month_bounds(now)
-    agg = (
+    rows = (
         user_logs(user)
         .filter(created_at__gte=start, created_at__lt=end)
-        .aggregate(
+        .order_by()
+        .values(engine=KeyTextTransform("engine", "job__output"))
+        .annotate(
             mini_tokens=Coalesce(Sum("mini_tokens"), 0),
             gpt4_tokens=Coalesce(Sum("gpt4_tokens"), 0),
             mini_cost=_money_sum("mini_cost_usd"),
             gpt4_cost=_money_sum("gpt4_cost_usd"),
         )
+        .order_by("engine")
     )
-    return [
-        {
-            "tier": "mini",
-            "label": "Mini models (planning, review)",
-            "tokens": agg["mini_tokens"],
-            "cost": agg["mini_cost"],
-        },
-        {
-            "tier": "gpt4",
-            "label": "GPT-4 class (drafting, style)",
-            "tokens": agg["gpt4_tokens"],
-            "cost": agg["gpt4_cost"],
-        },
-    ]
+    out = []
+    for row in rows:
+        for tier in ("gpt4", "mini"):
+            out.append(
+                {
+                    "tier": tier,
+                    "work": TIER_WORK[tier],
+                    "engine": row["engine"] or "",
+                    "engine_label": engine_label(row["engine"]),
+                    "label": f"{TIER_WORK[tier]} ({engine_label(row['engine'])})",
+                    "tokens": row[f"{tier}_tokens"],
+                    "cost": row[f"{tier}_cost"],
+                }
+            )
+    return out
 
 
 def usage_recent_jobs(user, limit: int = 10):

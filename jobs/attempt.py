@@ -121,6 +121,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         on_stage_start=lambda stage, index: tracker.stage_start(_stage_key(stage)),
         on_stage_end=lambda stage, index: tracker.stage_end(_stage_key(stage)),
         on_progress=lambda fraction, detail="": tracker.progress(fraction, detail),
+        on_position=tracker.set_position,
         on_checkpoint=on_checkpoint,
         on_model_call=on_model_call,
         should_cancel=heartbeat.should_cancel,

@@ -26,30 +26,45 @@ from jobs.pipeline import (
 )
 from jobs.pipeline.brief import MAX_INSPIRATION, MAX_NOTES, MAX_TITLE
 from jobs.pipeline.plan_bounds import MAX_SEGMENTS, max_segments, plan_bound_problems, plan_words_range
-from narraforge.choices import Genre, ProductionType
+from narraforge.choices import LANGUAGE_LABELS, POV_LABELS, STRUCTURE_LABELS, Genre, ProductionType
+from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin, clean_querydict
 
 INSPIRATION_PLACEHOLDER = (
     "A lighthouse keeper finds letters addressed to someone who will not be born for a hundred years…"
 )
-LANGUAGE_LABELS = {"en": "English", "pl": "Polish (polski)"}
-STRUCTURE_LABELS = {
-    "three_act": "Three acts",
-    "hero_journey": "Hero's journey",
-    "kishotenketsu": "Kishōtenketsu (four parts)",
-    "five_act": "Five acts",
-}
-POV_LABELS = {
-    "third_limited": "Third person, limited",
-    "first": "First person",
-    "third_omniscient": "Third person, omniscient",
-    "second": "Second person",
-}
 
 
 def _choices(values, labels: dict[str, str] | None = None):
     labels = labels or {}
     return [(v, labels.get(v) or v.replace("_", " ").capitalize()) for v in values]
+
+
+def type_label(ptype: str) -> str:
+    return dict(ProductionType.choices).get(ptype, ptype.replace("_", " "))
+
+
+def words_range_message(ptype: str) -> str:
+    """The length rule of a production type in a writer's words: "A short story is 5,000 to 10,000 words."."""
+    low, high = Brief.type_range(ptype)
+    name = type_label(ptype).lower()
+    article = "An" if name[:1] in "aeiou" else "A"
+    usual = Brief.default_words(ptype)
+    return (
+        f"{article} {name} is {low:,} to {high:,} words. "
+        f"Choose a length in that range, or leave it empty for about {usual:,}."
+    )
+
+
+class WordsField(forms.IntegerField):
+    """A word count; "7,500" and "7 500" are read as 7500 (the range is checked with the type)."""
+
+    default_error_messages = {"invalid": "Write the length as a whole number of words, like 7500."}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace(",", "").replace("_", "").replace(" ", "").replace("\u00a0", "").strip()
+        return super().to_python(value)
 
 
 def words_help() -> str:
@@ -71,14 +86,16 @@ class GenerationForm(CleanInputMixin, forms.Form):
     title = forms.CharField(
         required=False, max_length=MAX_TITLE, help_text="Optional. Left empty, the engine proposes one."
     )
-    inspiration = forms.CharField(
+    inspiration = LongTextField(
         max_length=MAX_INSPIRATION,
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": INSPIRATION_PLACEHOLDER}),
         help_text=f"The idea, premise or scene that starts it all. Up to {MAX_INSPIRATION:,} characters.",
     )
     language = forms.ChoiceField(choices=_choices(LANGUAGES, LANGUAGE_LABELS), initial="en")
-    target_words = forms.IntegerField(
-        label="Length (words)", required=False, min_value=1, widget=forms.NumberInput(attrs={"step": 500})
+    target_words = WordsField(
+        label="Length (words)",
+        required=False,
+        widget=forms.NumberInput(attrs={"step": 500, "inputmode": "numeric"}),
     )
     tone = forms.ChoiceField(choices=_choices(TONES), initial="neutral")
     structure = forms.ChoiceField(choices=_choices(STRUCTURES, STRUCTURE_LABELS), initial="three_act")
@@ -86,7 +103,7 @@ class GenerationForm(CleanInputMixin, forms.Form):
         label="Point of view", choices=_choices(POVS, POV_LABELS), initial="third_limited"
     )
     tense = forms.ChoiceField(choices=_choices(TENSES), initial="past")
-    world_notes = forms.CharField(
+    world_notes = LongTextField(
         label="World notes",
         required=False,
         max_length=MAX_NOTES,
@@ -132,6 +149,11 @@ class GenerationForm(CleanInputMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        words, ptype = cleaned.get("target_words"), cleaned.get("production_type")
+        if words is not None and ptype and "target_words" not in self.errors:
+            low, high = Brief.type_range(ptype)
+            if not low <= words <= high:  # 0 and negatives too: an empty box means "the usual length"
+                self.add_error("target_words", words_range_message(ptype))
         if self.errors:
             return cleaned
         raw = self.raw_brief()
@@ -154,27 +176,45 @@ def _brief_message(exc: BriefError) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def estimate_brief(data) -> tuple[dict[str, Any] | None, str]:
-    """A brief for the live estimate from a half-filled form: (brief, problem)."""
-    raw: dict[str, Any] = {}
+def estimate_data(form: GenerationForm) -> dict[str, Any]:
+    """What the browser submits for an untouched form: initial values, else each select's first option."""
+    data: dict[str, Any] = {}
     for name in GenerationForm.BRIEF_FIELDS:
-        value = data.get(name)
-        if value not in (None, ""):
-            raw[name] = value
-    raw["review_plan"] = data.get("review_plan") in ("on", "true", "1", True)
-    raw.setdefault("inspiration", "estimate")
-    if not str(raw["inspiration"]).strip():
-        raw["inspiration"] = "estimate"
-    if "target_words" in raw:
-        try:
-            raw["target_words"] = int(str(raw["target_words"]).replace(",", "").strip())
-        except ValueError:
-            return None, "Length must be a whole number of words."
-    try:
-        brief = Brief.from_dict(raw)
-    except BriefError as exc:
-        return None, _brief_message(exc)
-    return brief.to_dict(), ""
+        value = form[name].value()
+        field = form.fields[name]
+        if value in (None, "") and isinstance(field, forms.ChoiceField) and field.choices:
+            value = field.choices[0][0]
+        if value not in (None, "", False):
+            data[name] = value
+    return data
+
+
+def estimate_brief(data) -> tuple[dict[str, Any] | None, str]:
+    """A brief for the live estimate from a half-filled form: (brief, problem).
+
+    The very same form validates it (only an empty inspiration is filled in:
+    the cost does not depend on it), so the estimate refuses exactly what
+    "Start writing" would refuse, with the same words.
+    """
+    values = estimate_data(GenerationForm())  # a field left out of the request keeps its default
+    values.update({n: data.get(n) for n in GenerationForm.BRIEF_FIELDS if data.get(n) is not None})
+    if not str(values.get("inspiration") or "").strip():
+        values["inspiration"] = "estimate"
+    form = GenerationForm(values)
+    if form.is_valid():
+        return form.brief, ""
+    return None, form_problem(form)
+
+
+def form_problem(form: forms.Form) -> str:
+    """The one message the estimate shows: the length's first, then any other field's, then the form's."""
+    errors = form.errors
+    for name in ["target_words", *[n for n in form.fields if n != "target_words"]]:
+        if name in errors:
+            message = errors[name][0]
+            return message if name == "target_words" else f"{form[name].label}: {message}"
+    non_field = form.non_field_errors()
+    return non_field[0] if non_field else "Fill in the brief to see the cost."
 
 
 # --------------------------------------------------------------------------- plan review

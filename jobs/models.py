@@ -100,6 +100,9 @@ class JobRuntime(models.Model):
     checkpoint_saved_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    position = models.JSONField(
+        null=True, blank=True, help_text="Where the writing is: stage, chapter, chapters, words so far."
+    )
     worker = models.CharField(max_length=255, blank=True, default="")
     error_detail = models.TextField(
         blank=True, default="", help_text="Staff only: the engine's account of the last stop, redacted."

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from django.utils import timezone
 
@@ -49,6 +50,7 @@ class ProgressTracker:
         self.completed_stages: list[str] = list(completed_stages or [])
         self.fraction = 0.0
         self.detail = ""
+        self.position: dict[str, Any] | None = None
         self.fenced = False
         self._dirty = False
         self._last_write = time.monotonic()  # the claim just wrote the row
@@ -74,6 +76,12 @@ class ProgressTracker:
         with self._lock:
             self.fraction = max(self.fraction, min(max(float(fraction), 0.0), 1.0))
             self.detail = detail
+            self._dirty = True
+        self.maybe_write()
+
+    def set_position(self, position: dict[str, Any]) -> None:
+        with self._lock:
+            self.position = dict(position)
             self._dirty = True
         self.maybe_write()
 
@@ -111,8 +119,12 @@ class ProgressTracker:
                 "completed_stages": list(self.completed_stages),
                 "progress_percentage": round(self.fraction * 100.0, 2),
             }
+            position = self.position
             self._dirty = False
             self._last_write = time.monotonic()
+        runtime: dict[str, Any] = {"usage": usage.to_dict()}
+        if position is not None:
+            runtime["position"] = position
         started = time.perf_counter()
 
         def _write() -> int:
@@ -120,9 +132,7 @@ class ProgressTracker:
                 pk=self.job_id, status=JobStatus.RUNNING, rq_job_id=self.rq_job_id
             ).update(tokens_used=usage.tokens, actual_cost_usd=usage.cost_usd, **state)
             if updated:
-                JobRuntime.objects.filter(pk=self.job_id).update(
-                    usage=usage.to_dict(), heartbeat_at=timezone.now()
-                )
+                JobRuntime.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now(), **runtime)
             return updated
 
         updated = with_db_retry(_write, what=f"progress of job {self.job_id}")

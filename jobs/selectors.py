@@ -12,7 +12,7 @@ from billing.selectors import remaining_cost_usd, remaining_generations, usage_p
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
-from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
+from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, JobSubmission
 from jobs.pipeline import STAGES
 from narraforge.redaction import redact
 
@@ -33,6 +33,16 @@ def job_of_user(*, user: User, job_id: str) -> GenerationJob | None:
     return GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
 
 
+def job_of_submission(*, user: User, key: str) -> GenerationJob | None:
+    """The job a form's one-time key started for this user, or None (another user's key too)."""
+    found = (
+        JobSubmission.objects.filter(user_id=user.pk, key=f"form:{key}")
+        .select_related("job", "job__project")
+        .first()
+    )
+    return found.job if found is not None and found.job.user_id == user.pk else None
+
+
 def _stage_label(key: str | None) -> str | None:
     if not key:
         return None
@@ -44,7 +54,10 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
     """Everything the progress panel shows, computed from the row (no Redis)."""
     done = set(job.completed_stages or [])
     running = job.current_stage if job.status == JobStatus.RUNNING else None
-    kind = JobRuntime.objects.filter(pk=job.pk).values_list("kind", flat=True).first()
+    kind, position = JobRuntime.objects.filter(pk=job.pk).values_list("kind", "position").first() or (
+        None,
+        None,
+    )
     planning = kind == JobRuntime.Kind.PLANNING
     stages = []
     for stage in STAGES:
@@ -89,6 +102,27 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "is_plan_review": planning,
         "plan_ready": planning and job.status == JobStatus.COMPLETED,
         "retry_count": job.retry_count or 0,
+        "position": _position(position, running),
+    }
+
+
+def _position(raw: Any, running_stage: str | None) -> dict[str, Any] | None:
+    """Chapter n of m and the words written so far, from the worker's last report (None before drafting)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        chapter, chapters, words = int(raw["chapter"]), int(raw["chapters"]), int(raw["words"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    stage = str(raw.get("stage") or "")
+    return {
+        "chapter": chapter,
+        "chapters": chapters,
+        "words": words,
+        "stage": stage,
+        # "writing chapter n" only while that very stage runs; after it, the totals so far.
+        "active": running_stage == stage,
+        "stylising": stage == "language_stylization",
     }
 
 

@@ -29,7 +29,7 @@ from jobs.models import GenerationJob, JobSubmission
 FIELD = "submission_key"
 ALREADY_STARTED = "Already started: this is the job your first click made (a second click starts nothing)."
 AUTO_WINDOW_SECONDS = 15
-_VALID = re.compile(r"[A-Za-z0-9_\-]{8,80}")
+_VALID = SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_\-]{8,80}")
 
 
 def new_key() -> str:

@@ -18,11 +18,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.verification import user_may_start_jobs
 from billing.services import LimitExceeded
-from jobs.forms import GenerationForm, PlanEditor, estimate_brief
+from jobs.forms import GenerationForm, PlanEditor, estimate_brief, estimate_data
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
 from jobs.selectors import (
     job_estimate,
     job_live_prose,
+    job_of_submission,
     job_of_user,
     job_plan,
     job_plan_estimate,
@@ -30,7 +31,7 @@ from jobs.selectors import (
     jobs_for_user,
 )
 from jobs.services import job_cancel, job_create, job_draft_from_plan, job_resume
-from jobs.submissions import ALREADY_STARTED, key_from_post
+from jobs.submissions import ALREADY_STARTED, SUBMISSION_KEY, key_from_post
 from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
 from projects.selectors import projects_for_user
@@ -47,10 +48,12 @@ def job_get_for_user(*, user, job_id: str) -> GenerationJob:
     return job
 
 
-def _refusal(exc: UserFacingError) -> str:
-    """A refusal for the page; a limit refusal links to the usage page that explains it."""
+def refusal_message(exc: UserFacingError) -> str:
+    """A refusal for the page; a limit refusal links to the plans page (limits, use, upgrade requests)."""
     if isinstance(exc, LimitExceeded):
-        return format_html('{} <a href="{}">Open your usage page</a>.', str(exc), reverse("billing:usage"))
+        return format_html(
+            '{} <a href="{}">See the plans and request an upgrade</a>.', str(exc), reverse("billing:plans")
+        )
     return str(exc)
 
 
@@ -103,7 +106,7 @@ def job_create_view(request, project_id):
             )
         except UserFacingError as exc:
             field = getattr(exc, "field", None)
-            form.add_error(field if field in form.fields else None, _refusal(exc))
+            form.add_error(field if field in form.fields else None, refusal_message(exc))
         else:
             messages.success(request, _started(job, "Your brief is queued. This page follows it live."))
             return redirect("jobs:detail", job.id)
@@ -111,7 +114,7 @@ def job_create_view(request, project_id):
 
 
 def _estimate(request, form: GenerationForm) -> dict:
-    data = form.data if form.is_bound else {**form.initial}
+    data = form.data if form.is_bound else estimate_data(form)
     brief, problem = estimate_brief(data)
     estimate = job_estimate(request.user, brief) if brief else None
     return {"estimate": estimate, "estimate_problem": problem}
@@ -126,6 +129,22 @@ def job_estimate_view(request, project_id):
     estimate = job_estimate(request.user, brief) if brief else None
     context = {"estimate": estimate, "estimate_problem": problem}
     return render(request, "jobs/_estimate.html", context)
+
+
+@login_required
+@require_GET
+def submission_status_view(request, key):
+    """Back on a form that was already sent: which job it started (an htmx partial; 404 when none).
+
+    static/js/app.js asks with the key the form was last submitted with
+    (kept in sessionStorage), so the notice appears even when the browser
+    shows the page from its back-forward cache. Only the signed-in user's own
+    submissions are found; anyone else's key is a 404 like an unknown one.
+    """
+    job = job_of_submission(user=request.user, key=key) if SUBMISSION_KEY.fullmatch(key) else None
+    if job is None:
+        raise Http404("No job was started with that form.")
+    return render(request, "jobs/_submitted.html", {"job": job, "brief": job.production_brief or {}})
 
 
 # --------------------------------------------------------------------------- job page
@@ -161,7 +180,7 @@ def job_cancel_view(request, job_id):
     try:
         job_cancel(user=request.user, job=job)
     except UserFacingError as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_message(exc))
     else:
         messages.success(request, "Cancelling: the job stops after its current step.")
     return redirect("jobs:detail", job.id)
@@ -176,7 +195,7 @@ def job_resume_view(request, job_id):
             user=request.user, job=job, submission_key=key_from_post(request.POST, request.path)
         )
     except UserFacingError as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_message(exc))
     else:
         messages.success(
             request,
@@ -212,7 +231,7 @@ def plan_review(request, job_id):
                         submission_key=key_from_post(request.POST, request.path),
                     )
                 except UserFacingError as exc:
-                    editor.errors.append(_refusal(exc))
+                    editor.errors.append(refusal_message(exc))
                 else:
                     messages.success(request, _started(draft, "Writing from your plan."))
                     return redirect("jobs:detail", draft.id)

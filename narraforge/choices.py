@@ -37,3 +37,27 @@ class JobStatus(models.TextChoices):
 
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 FINISHED_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+# How the brief's other values read on a page (the engine's own values are snake_case).
+LANGUAGE_LABELS = {"en": "English", "pl": "Polish (polski)"}
+STRUCTURE_LABELS = {
+    "three_act": "Three acts",
+    "hero_journey": "Hero's journey",
+    "kishotenketsu": "Kishōtenketsu (four parts)",
+    "five_act": "Five acts",
+}
+POV_LABELS = {
+    "third_limited": "Third person, limited",
+    "first": "First person",
+    "third_omniscient": "Third person, omniscient",
+    "second": "Second person",
+}
+# Every value above and the seed's choices, for the `label` template filter.
+VALUE_LABELS: dict[str, str] = {
+    **dict(ProductionType.choices),
+    **dict(Genre.choices),
+    **LANGUAGE_LABELS,
+    **STRUCTURE_LABELS,
+    **POV_LABELS,
+}

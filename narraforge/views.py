@@ -4,7 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from jobs.engine_settings import backend_name
 from jobs.models import ACTIVE_STATUSES
+from jobs.sample import offline_sample
 from jobs.selectors import jobs_for_user
 from narratives.selectors import narratives_for_user
 from projects.selectors import projects_for_user
@@ -50,12 +52,20 @@ def running_jobs(*, user, limit: int = RUNNING_JOBS):
 @require_GET
 def home(request):
     if not request.user.is_authenticated:
-        return render(request, "dashboard/landing.html")
+        return render(request, "dashboard/landing.html", {"sample": offline_sample()})
     user = request.user
+    projects = list(projects_for_user(user=user)[:RECENT_PROJECTS])
+    narratives = list(recent_narratives(user=user))
+    running = running_jobs(user=user)
+    has_jobs = bool(running or narratives) or jobs_for_user(user=user).exists()
     context = {
-        "projects": list(projects_for_user(user=user)[:RECENT_PROJECTS]),
-        "running": running_jobs(user=user),
-        "narratives": list(recent_narratives(user=user)),
+        "projects": projects,
+        "running": running,
+        "narratives": narratives,
+        # A writer with nothing yet is new here: a welcome and the three steps instead of "Welcome back".
+        "first_visit": not (projects or has_jobs),
+        "steps": {"project": bool(projects), "brief": has_jobs, "read": bool(narratives)},
+        "offline_engine": backend_name() == "offline",
     }
     return render(request, "dashboard/home.html", context)
 

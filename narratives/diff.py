@@ -74,6 +74,22 @@ class Block:
     def is_heading(self) -> bool:
         return self.text.startswith(HEADING_PREFIX)
 
+    @property
+    def shown_text(self) -> str:
+        """The text as the reader shows it: a chapter heading without its Markdown ``## ``."""
+        return self.text[len(HEADING_PREFIX) :] if self.is_heading else self.text
+
+    @property
+    def shown_segments(self) -> list[Segment]:
+        """The segments of an edited heading without the ``## `` both versions share."""
+        if not (self.is_heading and self.segments and self.segments[0].op == "equal"):
+            return self.segments
+        first = self.segments[0]
+        if not first.text.startswith(HEADING_PREFIX):
+            return self.segments
+        rest = first.text[len(HEADING_PREFIX) :]
+        return ([Segment("equal", rest)] if rest else []) + self.segments[1:]
+
 
 @dataclass
 class DiffResult:
@@ -122,8 +138,8 @@ def _absorb_lone_spaces(segments: list[Segment]) -> list[Segment]:
     """Fold an 'equal' run of pure whitespace between two changes into them: easier to read."""
     out: list[Segment] = []
     for i, seg in enumerate(segments):
-        between_changes = 0 < i < len(segments) - 1 and segments[i - 1].op != "equal" and (
-            segments[i + 1].op != "equal"
+        between_changes = (
+            0 < i < len(segments) - 1 and segments[i - 1].op != "equal" and (segments[i + 1].op != "equal")
         )
         if seg.op == "equal" and seg.text.isspace() and between_changes:
             # Show the space as both removed and added so neither side loses it.
@@ -242,7 +258,7 @@ def _fold(blocks: list[Block], context: int) -> list[Block]:
             out.extend(run)
         else:
             out.extend(run[:keep_head])
-            hidden = run[keep_head: len(run) - keep_tail]
+            hidden = run[keep_head : len(run) - keep_tail]
             # The last heading inside the fold is kept: it names the chapter of the next change.
             heading = next((b for b in reversed(hidden) if b.is_heading), None)
             if heading is not None and keep_tail:
@@ -255,6 +271,6 @@ def _fold(blocks: list[Block], context: int) -> list[Block]:
                     out.append(Block("fold", count=rest))
             else:
                 out.append(Block("fold", count=len(hidden)))
-            out.extend(run[len(run) - keep_tail:])
+            out.extend(run[len(run) - keep_tail :])
         i = j
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from narraforge.choices import Genre, ProductionType
+from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin
 from narratives.selectors import SORTS
 from narratives.services import TITLE_MAX_LENGTH
@@ -57,7 +58,7 @@ class RenameForm(CleanInputMixin, forms.Form):
 
 
 class ReviseForm(CleanInputMixin, forms.Form):
-    instructions = forms.CharField(
+    instructions = LongTextField(
         label="What should change?",
         min_length=10,
         max_length=4000,

@@ -19,6 +19,7 @@ from jobs.engine_settings import backend_name
 from jobs.pipeline.backends import capabilities_of
 from jobs.services import job_create_revision  # the web layer: revisions are jobs
 from jobs.submissions import ALREADY_STARTED, key_from_post
+from jobs.views import refusal_message
 from narraforge.errors import UserFacingError
 from narratives import selectors, services
 from narratives.diff import diff_texts
@@ -150,7 +151,7 @@ def revise(request, pk: str):
                 submission_key=key_from_post(request.POST, request.path),
             )
         except UserFacingError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, refusal_message(exc))
         else:
             replayed = getattr(job, "replayed", False)
             messages.success(

@@ -51,9 +51,9 @@ def test_usage_page_shows_only_my_usage(client, owner, two_users_usage):
     assert "Secret Other Project" not in html and "$6.50" not in html
     assert "$1.75" in html  # this month's spend
     assert "/ 5" in html and "3 left" in html  # 2 of 5 generations
-    assert '<svg class="chart" id="chart-daily"' in html and 'role="img"' in html
-    assert '<title id="chart-daily-title">Cost per day' in html and "chart-daily-desc" in html
-    assert '<title id="chart-monthly-title">Cost per month' in html
+    assert '<svg class="chart" id="chart-daily-cost"' in html and 'role="img"' in html
+    assert '<title id="chart-daily-cost-title">Cost per day' in html and "chart-daily-cost-desc" in html
+    assert '<title id="chart-monthly-cost-title">Cost per month' in html
     assert "style=" not in html.split("<main", 1)[1]  # strict CSP: no inline styles
     assert 'href="/usage/"' in html and 'aria-current="page"' in html  # nav link
 

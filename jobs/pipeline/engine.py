@@ -47,6 +47,8 @@ class Callbacks:
     # Before a call that may cost money: (worst-case USD of the call, USD this run has spent) →
     # None to go ahead, or a sentence for the writer to stop with (BudgetExceeded, cause "ceiling").
     before_spend: Callable[[float, float], str | None] | None = None
+    # Where the writing is: {"stage", "chapter", "chapters", "words"} while drafting and stylising.
+    on_position: Callable[[dict[str, Any]], None] | None = None
 
 
 class ContextTooSmall(BackendError):

@@ -29,6 +29,7 @@ from .stages.finishing import (
     validate_coherence,
 )
 from .stages.revision import revise_segments
+from .text import count_words
 from .usage import Ledger, ModelCall, Usage
 
 
@@ -86,6 +87,12 @@ class _Run:
     def progress(self, stage: Stage, within: float, detail: str) -> None:
         if self.cb.on_progress is not None:
             self.cb.on_progress(min(1.0, self.done_weight + stage.weight * within), detail)
+
+    def position(self, stage: Stage, chapter: int, chapters: int, words: int) -> None:
+        if self.cb.on_position is not None:
+            self.cb.on_position(
+                {"stage": stage.key, "chapter": chapter, "chapters": chapters, "words": words}
+            )
 
     def finish_stage(self, stage: Stage, index: int) -> None:
         self.state.completed.append(stage.key)
@@ -220,10 +227,12 @@ class _Run:
     def draft(self, stage: Stage) -> None:
         plan = self.plan()
         total = len(plan.segments)
+        words = sum(count_words(d) for d in self.state.drafts)  # a resume starts with some written
         if self.state.drafts:
             self.remember(plan, len(self.state.drafts) - 1)
         for i in range(len(self.state.drafts), total):
             self.progress(stage, i / total, f"Drafting segment {i + 1} of {total}")
+            self.position(stage, i + 1, total, words)
             previous = self.state.drafts[i - 1] if i else ""
             text = generate_segment(
                 self.engine,
@@ -236,14 +245,18 @@ class _Run:
                 notes=self.notes(i),
             )
             self.state.drafts.append(text)
+            words += count_words(text)
             self.remember(plan, i)
             self.checkpoint()
+        self.position(stage, total, total, words)
 
     def stylise(self, stage: Stage) -> None:
         plan = self.plan()
         total = len(plan.segments)
+        drafted = sum(count_words(d) for d in self.state.drafts)
         for i in range(len(self.state.styled), total):
             self.progress(stage, i / total, f"Stylising segment {i + 1} of {total}")
+            self.position(stage, i + 1, total, drafted)
             styled = stylize_segment(self.engine, self.brief, plan, i, self.state.drafts[i], self.notes(i))
             self.state.styled.append(styled)
             self.checkpoint()

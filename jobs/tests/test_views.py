@@ -103,9 +103,9 @@ def test_submit_creates_a_queued_job(client, owner, project, django_capture_on_c
     "change, message",
     [
         ({"inspiration": ""}, "This field is required."),
-        ({"target_words": "100"}, "outside the short_story range"),
+        ({"target_words": "100"}, "A short story is 5,000 to 10,000 words."),
         ({"genre": "cooking"}, "Select a valid choice."),
-        ({"inspiration": "x" * 4001}, "at most 4000 characters"),
+        ({"inspiration": "x" * 4001}, "the limit is 4,000"),
     ],
 )
 def test_bad_brief_shows_errors_and_writes_nothing(client, owner, project, change, message):
@@ -124,7 +124,7 @@ def test_over_limit_is_refused_with_a_clear_message(client, owner, project):
     assert response.status_code == 200
     assert 'class="form-errors"' in html
     assert "generation limit" in html.lower()
-    assert f'href="{reverse("billing:usage")}"' in html
+    assert f'href="{reverse("billing:plans")}"' in html
     assert GenerationJob.objects.count() == 0
 
 
@@ -144,7 +144,7 @@ def test_it_answers_an_htmx_estimate_with_a_partial_showing_cost_and_quota_left(
 def test_estimate_partial_explains_a_bad_length(client, owner, project):
     client.force_login(owner)
     response = client.post(reverse("jobs:estimate", args=[project.id]), {**FORM, "target_words": "12"})
-    assert "outside the short_story range" in response.content.decode()
+    assert "A short story is 5,000 to 10,000 words." in response.content.decode()
 
 
 def test_estimate_shows_when_quota_is_gone(client, owner, project):

@@ -3,6 +3,8 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from narraforge.choices import LANGUAGE_LABELS, VALUE_LABELS
+
 register = template.Library()
 
 
@@ -57,9 +59,22 @@ def usd(value) -> str:
 
 @register.filter
 def label(value) -> str:
-    """snake_case choice values as words: third_limited -> Third limited."""
-    text = str(value or "").replace("_", " ").strip()
+    """A brief's value as a writer reads it: three_act -> Three acts, scifi -> Science fiction.
+
+    Values without a known label read as words: a_new_value -> A new value.
+    """
+    key = str(value or "").strip()
+    if key.lower() in VALUE_LABELS:
+        return VALUE_LABELS[key.lower()]
+    text = key.replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+@register.filter
+def language_name(code) -> str:
+    """en -> English; an unknown code stays as it is, in capitals."""
+    code = str(code or "").strip().lower()
+    return LANGUAGE_LABELS.get(code, code.upper())
 
 
 @register.filter

@@ -36,6 +36,69 @@
     }
   });
 
+  // The phone menu (<details data-menu>) works without script; this only closes it
+  // on Escape (focus back on its button) and on a tap anywhere outside it.
+  function openMenus() {
+    return document.querySelectorAll("details[data-menu][open]");
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    openMenus().forEach(function (menu) {
+      menu.removeAttribute("open");
+      var summary = menu.querySelector("summary");
+      if (summary) {
+        summary.focus();
+      }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) {
+        menu.removeAttribute("open");
+      }
+    });
+  });
+
+  // Length counters of LongTextField controls (data-limit): the server refuses an
+  // over-long text with a message; this only shows the count as you type or paste.
+  function formatCount(n) {
+    return n.toLocaleString("en-US");
+  }
+  function updateCounter(control) {
+    var counter = document.querySelector('[data-counter-for="' + control.id + '"]');
+    if (!counter) {
+      return;
+    }
+    var limit = parseInt(control.getAttribute("data-limit"), 10);
+    var length = control.value.length;
+    var count = counter.querySelector("[data-count]");
+    if (count) {
+      count.textContent = formatCount(length);
+    }
+    var over = length > limit;
+    counter.classList.toggle("field__counter--over", over);
+    var note = counter.querySelector("[data-over]");
+    if (over && !note) {
+      note = document.createElement("span");
+      note.setAttribute("data-over", "");
+      counter.appendChild(note);
+    }
+    if (note) {
+      note.textContent = over ? " — " + formatCount(length - limit) + " over the limit" : "";
+    }
+  }
+  document.addEventListener("input", function (event) {
+    var control = event.target;
+    if (control && control.hasAttribute && control.hasAttribute("data-limit")) {
+      updateCounter(control);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-limit]").forEach(updateCounter);
+  });
+
   // Forms that need a second thought (destructive actions) ask once more.
   document.addEventListener("submit", function (event) {
     var submitter = event.submitter;
@@ -84,5 +147,64 @@
         button.textContent = button.getAttribute("data-idle-label") || button.textContent;
       });
     });
+  });
+
+  // Back on a job-starting form that was already sent (data-remember-submission):
+  // say which job it started. The key it was sent with is kept per page in
+  // sessionStorage, so this works whether the browser re-renders the page or
+  // shows it from its back-forward cache; the server only answers for the
+  // signed-in writer's own submissions (a 404, which htmx does not swap in, for anything else).
+  var SUBMITTED = "nf-submitted:";
+  var KEY_RE = /^[A-Za-z0-9_-]{8,80}$/;
+  function keyInput(form) {
+    return form ? form.querySelector('input[name="submission_key"]') : null;
+  }
+  function remembered() {
+    try {
+      return window.sessionStorage.getItem(SUBMITTED + window.location.pathname);
+    } catch (e) {
+      return null;
+    }
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var input = keyInput(form);
+    if (event.defaultPrevented || !input || !form.hasAttribute("data-remember-submission")) {
+      return;
+    }
+    try {
+      window.sessionStorage.setItem(SUBMITTED + window.location.pathname, input.value);
+    } catch (e) {
+      /* storage off: the notice is a convenience, the server still refuses a second job */
+    }
+  });
+  window.addEventListener("pageshow", function () {
+    var box = document.querySelector("[data-submission-status]");
+    var key = remembered();
+    if (!box || !key || !KEY_RE.test(key) || !window.htmx) {
+      return;
+    }
+    var url = box.getAttribute("data-submission-status").replace("__key__", key);
+    window.htmx.ajax("GET", url, { target: box, swap: "innerHTML" }).then(function () {
+      // A re-rendered page has a fresh key: give it back the one that started the job, so
+      // sending the form again opens that job (one submission, one job) as the notice says.
+      var input = keyInput(document.querySelector("form[data-remember-submission]"));
+      if (input && box.querySelector("[data-testid='already-submitted']")) {
+        input.value = key;
+      }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-forget-submission]");
+    if (!link) {
+      return;
+    }
+    try {
+      window.sessionStorage.removeItem(SUBMITTED + window.location.pathname);
+    } catch (e) {
+      /* nothing remembered */
+    }
+    event.preventDefault();
+    window.location.replace(window.location.pathname);  // a fresh form: a new one-time key
   });
 })();

@@ -57,7 +57,7 @@ def test_sign_up_create_project_generate_and_read(page: Page, live_server, worke
     page.get_by_label("Tone").select_option("lyrical")
     page.get_by_label("Length (words)").fill("100")
     page.get_by_label("Tone").select_option("hopeful")  # a change event → htmx estimate
-    expect(page.locator("#estimate")).to_contain_text("outside the short_story range")
+    expect(page.locator("#estimate")).to_contain_text("A short story is 5,000 to 10,000 words")
     page.get_by_label("Length (words)").fill("5000")
     page.get_by_label("Tone").select_option("lyrical")
     expect(page.locator("#estimate")).to_contain_text("Estimated cost")

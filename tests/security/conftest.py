@@ -22,6 +22,9 @@ def run_to_completion(job) -> None:
     assert run_job(job.pk, job.rq_job_id) == "completed"
 
 
+SUBMISSION_KEY = "0wnersf0rmkey0001"
+
+
 def make_owned(
     user,
     *,
@@ -36,7 +39,10 @@ def make_owned(
     from projects.services import project_create
 
     project = project_create(user=user, name=name, description=description)
-    job = job_create(user=user, project=project, brief=brief or BRIEF)
+    # Started from a form, so its one-time key names it too (jobs/submitted/<key>/).
+    job = job_create(
+        user=user, project=project, brief=brief or BRIEF, submission_key=f"form:{SUBMISSION_KEY}"
+    )
     run_to_completion(job)
     job.refresh_from_db()
     narrative = job.narratives.get()

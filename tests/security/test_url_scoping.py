@@ -131,6 +131,10 @@ def _app_value_for(owned, route: str):
             return ids[name]
         if name == "fmt":
             return "txt"
+        if name == "key" and route.startswith("jobs/submitted/"):
+            from tests.security.conftest import SUBMISSION_KEY
+
+            return SUBMISSION_KEY  # the owner's form key: which job it started is the owner's business
         if name in TOKEN_PARAMS and route.startswith("accounts/"):
             return TOKEN_PARAMS[name]
         raise AssertionError(
@@ -284,4 +288,6 @@ def test_every_pattern_is_fillable():
             continue
         names = set(re.findall(r"<(?:\w+:)?(\w+)>", route)) | set(re.findall(r"\(\?P<(\w+)>", route))
         allowed = known_app | (set(TOKEN_PARAMS) if route.startswith("accounts/") else set())
+        if route.startswith("jobs/submitted/"):
+            allowed |= {"key"}  # a form's one-time key, scoped to its user like an id
         assert names <= allowed, f"{route}: unknown parameter(s) {names - allowed}"
