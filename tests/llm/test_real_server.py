@@ -25,7 +25,7 @@ from django.conf import settings
 
 from accounts.services import user_set_tier
 from billing.models import UsageLog
-from jobs.models import GenerationJob, JobStatus
+from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief
 from jobs.pipeline.llama_server import MODEL_ALIAS, LlamaServer, UsageProxy
 from jobs.services import job_create
@@ -108,7 +108,8 @@ def test_a_short_story_completes_through_llama_cpp_at_4096_and_2048_tokens_with_
     report = []
     for ctx, (job, seconds) in sorted(ended.items(), reverse=True):
         server, proxy = servers[ctx]
-        assert job.status == JobStatus.COMPLETED, f"context {ctx}: {job.error_message}\n{server.log_tail()}"
+        detail = JobRuntime.objects.filter(pk=job.pk).values_list("error_detail", flat=True).first()
+        assert job.status == JobStatus.COMPLETED, f"context {ctx}: {detail}\n{server.log_tail(8)}"
         narrative = Narrative.objects.get(job=job)
         meta = narrative.metadata
         assert meta["engine"] == "openai" and meta["context_window"]["tokens"] == ctx
