@@ -14,7 +14,7 @@ help:
 	@echo "make test      run the whole suite on real PostgreSQL and Redis"
 	@echo "make screenshots  refresh docs/screenshots from the browser tests"
 	@echo "make test-llm  a short story through a real llama.cpp server (builds it once: make llm-server)"
-	@echo "make lint      ruff and the import-layer contract (.importlinter)"
+	@echo "make lint      ruff check, ruff format --check, the import-layer contract (.importlinter), no cycles"
 	@echo "make bench     print the performance figures"
 	@echo "make services-up / services-down / services-status   the embedded PostgreSQL and Redis"
 	@echo "make backup    dump the database to var/backups/ (OUT=file to choose)"
@@ -61,6 +61,7 @@ screenshots: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(PY) bin/check-import-cycles
 

@@ -247,6 +247,12 @@ NF_LLM_CONTEXT_WINDOW = env.int("NF_LLM_CONTEXT_WINDOW", default=0) or None
 NF_LLM_JSON_MODE = env.str("NF_LLM_JSON_MODE", default="auto")
 # Stream answers (live prose, idle timeout); off: whole answers (usage always server-reported).
 NF_LLM_STREAM = env.bool("NF_LLM_STREAM", default=True)
+# The model tier of stage 08's polishing pass ("mini" or "gpt4"); the pass itself is a brief choice.
+NF_POLISH_TIER = env.str("NF_POLISH_TIER", default="mini").strip().lower()
+if NF_POLISH_TIER not in ("mini", "gpt4"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"NF_POLISH_TIER must be mini or gpt4, not {NF_POLISH_TIER!r}")
 NF_JOB_COST_CAP_USD = env.float("NF_JOB_COST_CAP_USD", default=25.0)
 # A fixed cost estimate for every brief instead of the engine's (None: the engine estimates).
 # A seam for tests and benches of the limits: the offline engine estimates $0.

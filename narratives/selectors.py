@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from jobs.pipeline.quality import WEIGHTS
 from jobs.pipeline.quality import reference as quality_reference
 from narratives.models import Narrative
 from narratives.text import chapters_from_text, paragraphs
@@ -176,6 +177,9 @@ def _stage_label(name: str) -> str:
     return str(name).replace("_", " ").strip().capitalize()
 
 
+_METRIC_ORDER = {name: i for i, name in enumerate(WEIGHTS)}
+
+
 def reader_panel(narrative: Narrative) -> dict[str, Any]:
     """The side panel's facts, read defensively from the metadata the engine wrote."""
     meta = _as_dict(narrative.metadata)
@@ -197,6 +201,7 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         metric = metric if isinstance(metric, dict) else {}
         metrics.append(
             {
+                "key": name,
                 "name": str(metric.get("label") or _stage_label(name)),
                 "value": value,
                 "display": str(metric.get("display") or ""),
@@ -244,7 +249,8 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         "characters": characters,
         "structure": structure,
         "acts": [a for a in _as_list(structure.get("acts")) if isinstance(a, dict)],
-        "metrics": metrics,
+        # The report's own order (its weights), not whatever order the JSON column keeps.
+        "metrics": sorted(metrics, key=lambda m: _METRIC_ORDER.get(m["key"], len(_METRIC_ORDER))),
         "reference_source": quality_reference(str(meta.get("language") or "en")).get("source", ""),
         "usage": usage,
         "tiers": tiers,

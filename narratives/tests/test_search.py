@@ -15,12 +15,20 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shelf(owner, other_user, make_narrative):
     return {
-        "en": make_narrative(owner, title="The Lighthouse Keepers",
-                             chapters=[("Storm", ["The keepers were running towards the burning towers."])]),
-        "pl": make_narrative(owner, title="Latarnicy", language="pl",
-                             chapters=[("Burza", ["Latarnicy biegli w stronę płonących wież nad zatoką."])]),
-        "other": make_narrative(other_user, title="Running towers elsewhere",
-                                chapters=[("X", ["Running towers burning."])]),
+        "en": make_narrative(
+            owner,
+            title="The Lighthouse Keepers",
+            chapters=[("Storm", ["The keepers were running towards the burning towers."])],
+        ),
+        "pl": make_narrative(
+            owner,
+            title="Latarnicy",
+            language="pl",
+            chapters=[("Burza", ["Latarnicy biegli w stronę płonących wież nad zatoką."])],
+        ),
+        "other": make_narrative(
+            other_user, title="Running towers elsewhere", chapters=[("X", ["Running towers burning."])]
+        ),
     }
 
 
