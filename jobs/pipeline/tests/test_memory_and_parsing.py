@@ -170,5 +170,4 @@ def test_the_offline_engine_reports_each_passage_for_the_live_page(brief, offlin
     drafted = [(seg, text) for stage, seg, text in seen if stage == "sequential_generation"]
     assert [seg for seg, _ in drafted] == [s["index"] for s in result.metadata["segments"]]
     assert all(len(text.split()) > 100 for _, text in drafted)
-    assert any(stage == "language_stylization" for stage, _, _ in seen)
     assert not any(stage == "brief_interpretation" for stage, _, _ in seen)  # JSON is not prose
