@@ -201,6 +201,16 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Rendered exports (narratives.exports.jobs). A local folder by default: fine for one
+    # host, or several sharing that folder. For several hosts, point it at S3-compatible
+    # storage with django-storages (README, "Exports").
+    "exports": {
+        "BACKEND": env.str(
+            "NF_EXPORTS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("NF_EXPORTS_STORAGE_OPTIONS", default={})
+        or {"location": env.str("NF_EXPORTS_DIR", default=str(BASE_DIR / "var" / "exports"))},
+    },
 }
 
 # --- email -----------------------------------------------------------------
@@ -260,6 +270,9 @@ NF_FIXED_ESTIMATE_USD = None
 
 # --- security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions read from the cache (Redis in production), written through to the database:
+# a signed-in request pays one query (the user) instead of two (issue 18 §6).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
