@@ -19,7 +19,7 @@ from django.utils import timezone
 from billing.selectors import usage_billed_for_job
 from jobs import conf
 from jobs.ceiling import CeilingGuard
-from jobs.checkpoint_store import CheckpointSaver, checkpoint_usage
+from jobs.checkpoint_store import CheckpointSaver, checkpoint_load, checkpoint_usage
 from jobs.completion import job_complete, job_fail
 from jobs.db_retry import with_db_retry
 from jobs.engine_settings import engine_backend, engine_config, job_cost_cap_usd
@@ -89,7 +89,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     bind_log_context(user_id=job.user_id)
     runtime: JobRuntime = job.runtime
     rq_job_id = rq_job_id or job.rq_job_id
-    checkpoint = runtime.checkpoint
+    checkpoint = checkpoint_load(job_id)  # the header and its parts, as the engine wrote it
     # A first attempt has no usage rows: they are written only when an attempt ends, and every
     # later attempt is a resume (retry_count + 1). One query less per job.
     billed_usage = usage_billed_for_job(job=job).usage if job.retry_count or checkpoint else Usage()

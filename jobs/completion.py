@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from billing.models import OperationType
 from billing.services import usage_bill_job
-from jobs.checkpoint_store import checkpoint_stage_of, checkpoint_usage
+from jobs.checkpoint_store import checkpoint_discard_parts, checkpoint_stage_of, checkpoint_usage
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import PipelineResult
 from jobs.pipeline.usage import Usage
@@ -154,6 +154,7 @@ def job_complete(
         runtime.usage = usage.to_dict()
         runtime.cancel_requested_at = None
         runtime.save(update_fields=["checkpoint", "checkpoint_stage", "usage", "cancel_requested_at"])
+        checkpoint_discard_parts(job.pk)
         return job
 
 

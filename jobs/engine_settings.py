@@ -3,7 +3,7 @@
 `jobs.pipeline` reads no settings; this module turns them into a
 ``Connection`` (OPENAI_BASE_URL, OPENAI_API_KEY, NF_MODEL_MINI/GPT4,
 NF_LLM_CONTEXT_WINDOW, NF_LLM_JSON_MODE, NF_MODEL_PRICES), an EngineConfig
-(NF_LLM_TIMEOUT_SECONDS, NF_LLM_MAX_ATTEMPTS) and a backend. The JSON mode a
+(NF_LLM_TIMEOUT_SECONDS, NF_LLM_MAX_ATTEMPTS, NF_POLISH_TIER) and a backend. The JSON mode a
 server turned out to accept is remembered per endpoint in this process and in
 Redis (``nf:llm:json-mode:<endpoint>``, a day), so every worker skips the
 refusal after the first one.
@@ -18,6 +18,7 @@ from django.conf import settings
 
 from jobs.pipeline import Brief, EngineConfig, estimate_cost, get_backend
 from jobs.pipeline.connection import JSON_MODE_MEMORY, Connection
+from jobs.queues import connection as redis_connection
 
 JSON_MODE_TTL_SECONDS = 24 * 3600
 
@@ -29,15 +30,11 @@ class RedisModeStore:
         return "nf:llm:json-mode:" + hashlib.sha256(endpoint.encode()).hexdigest()[:24]
 
     def get(self, endpoint: str) -> str | None:
-        from jobs.queues import connection  # queues imports the task module graph; only needed here
-
-        raw = connection().get(self._key(endpoint))
+        raw = redis_connection().get(self._key(endpoint))
         return raw.decode() if isinstance(raw, bytes) else raw
 
     def set(self, endpoint: str, mode: str) -> None:
-        from jobs.queues import connection  # see get()
-
-        connection().set(self._key(endpoint), mode, ex=JSON_MODE_TTL_SECONDS)
+        redis_connection().set(self._key(endpoint), mode, ex=JSON_MODE_TTL_SECONDS)
 
 
 if JSON_MODE_MEMORY.store is None:
@@ -68,6 +65,7 @@ def engine_config(connection: Connection | None = None) -> EngineConfig:
         request_timeout=float(settings.NF_LLM_TIMEOUT_SECONDS),
         max_attempts=int(settings.NF_LLM_MAX_ATTEMPTS),
         json_modes=JSON_MODE_MEMORY,
+        polish_tier=getattr(settings, "NF_POLISH_TIER", "mini"),
     )
 
 

@@ -26,6 +26,7 @@ from jobs.pipeline import (
 )
 from jobs.pipeline.brief import MAX_INSPIRATION, MAX_NOTES, MAX_TITLE
 from jobs.pipeline.plan_bounds import MAX_SEGMENTS, max_segments, plan_bound_problems, plan_words_range
+from jobs.pipeline.polish import DEFAULT_POLISH, POLISH_LABELS, POLISH_MODES
 from narraforge.choices import LANGUAGE_LABELS, POV_LABELS, STRUCTURE_LABELS, Genre, ProductionType
 from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin, clean_querydict
@@ -110,6 +111,15 @@ class GenerationForm(CleanInputMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Optional. Places, rules or people the story must respect.",
     )
+    polish = forms.ChoiceField(
+        label="Polishing pass",
+        choices=_choices(POLISH_MODES, POLISH_LABELS),
+        initial=DEFAULT_POLISH,
+        required=False,
+        help_text="After drafting, the local checks read every chapter for repetition, stock phrases, "
+        "broken dialogue punctuation and short chapters. Flagged: only those chapters are revised, with "
+        "the reason. Every: a full line edit of each chapter. The estimate shows each option's cost.",
+    )
     review_plan = forms.BooleanField(
         label="Let me review the plan first",
         required=False,
@@ -128,6 +138,7 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "pov",
         "tense",
         "world_notes",
+        "polish",
         "review_plan",
     )
 
@@ -145,6 +156,7 @@ class GenerationForm(CleanInputMixin, forms.Form):
         data = {name: self.cleaned_data.get(name) for name in self.BRIEF_FIELDS}
         data["target_words"] = data["target_words"] or None
         data["review_plan"] = bool(data["review_plan"])
+        data["polish"] = data["polish"] or None  # not sent (an older page): the default pass
         return data
 
     def clean(self):

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from jobs import conf
+from jobs.queues import connection
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,7 @@ def live_key(job_id: str) -> str:
 
 
 def _redis():
-    from jobs.queues import connection  # the queue module owns the per-process Redis client
-
-    return connection()
+    return connection()  # the queue module owns the per-process Redis client
 
 
 class LiveProse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,8 +13,10 @@ from billing.selectors import remaining_cost_usd, remaining_generations, usage_p
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
+from jobs.live import live_prose_read
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, JobSubmission
 from jobs.pipeline import STAGES
+from jobs.pipeline.polish import POLISH_LABELS, POLISH_MODES
 from narraforge.redaction import redact
 
 STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
@@ -156,8 +159,18 @@ def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
     """
     brief = brief_validate(brief_dict)
     pending = usage_pending(user=user)
+    by_polish = [
+        {
+            "mode": mode,
+            "label": POLISH_LABELS[mode].split(" — ")[0],
+            "cost_usd": engine_estimate_usd(replace(brief, polish=mode)),
+            "chosen": mode == brief.polish,
+        }
+        for mode in POLISH_MODES
+    ]
     return {
         "estimated_cost_usd": engine_estimate_usd(brief),
+        "by_polish": by_polish,  # the same brief with each polishing pass (see jobs/pipeline/polish.py)
         "remaining_generations": remaining_generations(user, pending),
         "remaining_cost_usd": remaining_cost_usd(user, pending),
     }
@@ -172,8 +185,6 @@ _LIVE_VERBS = {
 
 def job_live_prose(job: GenerationJob) -> dict[str, Any] | None:
     """The passage a running job is writing right now (throttled, from Redis), or None."""
-    from jobs.live import live_prose_read  # reads Redis, which only this selector needs
-
     if job.status != JobStatus.RUNNING:
         return None
     data = live_prose_read(job.pk, job.rq_job_id)

@@ -201,6 +201,16 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Rendered exports (narratives.exports.jobs). A local folder by default: fine for one
+    # host, or several sharing that folder. For several hosts, point it at S3-compatible
+    # storage with django-storages (README, "Exports").
+    "exports": {
+        "BACKEND": env.str(
+            "NF_EXPORTS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("NF_EXPORTS_STORAGE_OPTIONS", default={})
+        or {"location": env.str("NF_EXPORTS_DIR", default=str(BASE_DIR / "var" / "exports"))},
+    },
 }
 
 # --- email -----------------------------------------------------------------
@@ -247,6 +257,12 @@ NF_LLM_CONTEXT_WINDOW = env.int("NF_LLM_CONTEXT_WINDOW", default=0) or None
 NF_LLM_JSON_MODE = env.str("NF_LLM_JSON_MODE", default="auto")
 # Stream answers (live prose, idle timeout); off: whole answers (usage always server-reported).
 NF_LLM_STREAM = env.bool("NF_LLM_STREAM", default=True)
+# The model tier of stage 08's polishing pass ("mini" or "gpt4"); the pass itself is a brief choice.
+NF_POLISH_TIER = env.str("NF_POLISH_TIER", default="mini").strip().lower()
+if NF_POLISH_TIER not in ("mini", "gpt4"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"NF_POLISH_TIER must be mini or gpt4, not {NF_POLISH_TIER!r}")
 NF_JOB_COST_CAP_USD = env.float("NF_JOB_COST_CAP_USD", default=25.0)
 # A fixed cost estimate for every brief instead of the engine's (None: the engine estimates).
 # A seam for tests and benches of the limits: the offline engine estimates $0.
@@ -254,6 +270,9 @@ NF_FIXED_ESTIMATE_USD = None
 
 # --- security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions read from the cache (Redis in production), written through to the database:
+# a signed-in request pays one query (the user) instead of two (issue 18 §6).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

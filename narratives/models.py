@@ -1,6 +1,10 @@
 """The `narratives` table: finished, versioned narratives."""
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F, Func
+from django.db.models.expressions import RawSQL
 
 from narraforge.choices import Genre, ProductionType
 from narraforge.models import SeedModel, choice_check
@@ -67,3 +71,106 @@ class Narrative(SeedModel):
 
     def __str__(self) -> str:
         return self.title or f"Untitled {self.get_production_type_display().lower()}"
+
+
+class NarrativeSearch(models.Model):
+    """The search vector of one narrative: a side table the database keeps.
+
+    A trigger on ``narratives`` (migration 0004) writes ``document`` from the
+    title and text whenever a row is inserted or its text, title, language or
+    owner changes, so rows written by plain SQL are searchable at once and
+    counter updates never recompute it. ``lemmas`` holds the Polish lemmas of
+    the text, computed in Python (``narratives.search``) by a worker; the
+    trigger sets ``lemmatised`` back to false and bumps ``revision`` so a
+    lemmatiser that raced a change does not mark stale lemmas as current.
+    """
+
+    narrative = models.OneToOneField(
+        Narrative, on_delete=models.DB_CASCADE, primary_key=True, related_name="search_row"
+    )
+    user_id = models.CharField(null=True)
+    language = models.CharField(max_length=16)
+    document = SearchVectorField()
+    lemmas = SearchVectorField(db_default=RawSQL("''::tsvector", ()))
+    vector = models.GeneratedField(
+        expression=Func(
+            F("document"),
+            F("lemmas"),
+            arg_joiner=" || ",
+            template="(%(expressions)s)",
+            output_field=SearchVectorField(),
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    lemmatised = models.BooleanField(db_default=False)
+    revision = models.IntegerField(db_default=1)
+
+    class Meta:
+        db_table = "narrative_search"
+        indexes = [
+            # The library's filter (user) and "has this user Polish narratives?".
+            GinIndex(fields=["vector"], name="idx_narrative_search_vector"),
+            models.Index(fields=["user_id", "language"], name="idx_narrative_search_user"),
+            # The lemmatiser's backlog: rows whose lemmas are not current.
+            models.Index(
+                fields=["narrative"],
+                name="idx_narrative_search_pending",
+                condition=models.Q(lemmatised=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"search row of {self.narrative_id}"
+
+
+class NarrativeExport(models.Model):
+    """One rendered file of one version in one format (issue 18 §2): rendered once by a worker.
+
+    Keyed by narrative, the narrative's ``updated_at`` when it was asked for
+    (a content change makes a new key; counters do not move it) and format,
+    plus the renderer's version so a change in the export code renders anew.
+    The file lives in the ``exports`` storage (settings.STORAGES) under
+    ``storage_name``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    # Bump when the export code changes what a file contains: every version renders anew.
+    CURRENT_RENDER_VERSION = 1
+
+    id = models.BigAutoField(primary_key=True)
+    narrative = models.ForeignKey(Narrative, on_delete=models.DB_CASCADE, related_name="exports")
+    fmt = models.CharField(max_length=10)
+    source_updated_at = models.DateTimeField()
+    render_version = models.IntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempt = models.IntegerField(default=0)
+    storage_name = models.CharField(max_length=300, blank=True, default="")
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    render_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "narrative_exports"
+        constraints = [
+            # The lookup of every download: one row per key.
+            models.UniqueConstraint(
+                fields=["narrative", "fmt", "source_updated_at", "render_version"],
+                name="narrative_exports_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "running", "ready", "failed"]),
+                name="narrative_exports_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fmt} of {self.narrative_id} ({self.status})"

@@ -10,20 +10,21 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from jobs.pipeline.quality import WEIGHTS
 from jobs.pipeline.quality import reference as quality_reference
-from narratives.models import Narrative
+from narratives.models import Narrative, NarrativeExport, NarrativeSearch
+from narratives.search import lemma_tsquery
 from narratives.text import chapters_from_text, paragraphs
 
-# Identical to the expression of the idx_narratives_search index (migration 0003),
-# so PostgreSQL answers the search from the GIN index.
-SEARCH_VECTOR_SQL = "narratives_search_vector((metadata ->> 'language'), title, narrative_text)"
-# A query matches a narrative if it matches in the narrative's language: English words
-# are stemmed ('english'), anything else is matched as written ('simple'). OR-ing both
-# parsings keeps the right side constant, which the index needs.
-SEARCH_SQL = (
-    f"{SEARCH_VECTOR_SQL} @@ (websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s))"
+# The stored vector of narrative_search (migration 0004) through its GIN index. A query
+# matches a narrative if it matches in the narrative's language: English words are
+# stemmed ('english'); Polish words are matched as written ('simple') or by their
+# lemmas (the third parameter: each word OR-ed with its lemmas, see narratives.search;
+# empty for a user without Polish narratives).
+SEARCH_QUERY_SQL = (
+    "(websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s) || to_tsquery('simple', %s))"
 )
-HITS_SQL = f"SELECT id FROM narratives WHERE user_id = %s AND {SEARCH_SQL} OFFSET 0"  # noqa: S608
+HITS_SQL = f"SELECT narrative_id FROM narrative_search WHERE user_id = %s AND vector @@ {SEARCH_QUERY_SQL}"  # noqa: S608
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -56,9 +57,15 @@ def narratives_for_user(*, user) -> QuerySet[Narrative]:
     return Narrative.objects.filter(user=user)
 
 
-def narrative_of_user(*, user, narrative_id: str) -> Narrative | None:
-    """The user's narrative, or None (also for another user's id: the caller cannot tell them apart)."""
-    return Narrative.objects.select_related("project", "user").filter(pk=narrative_id, user=user).first()
+def narrative_of_user(*, user, narrative_id: str, defer_text: bool = False) -> Narrative | None:
+    """The user's narrative, or None (also for another user's id: the caller cannot tell them apart).
+
+    ``defer_text`` leaves the text (megabytes for a saga) in the database until it is read.
+    """
+    qs = Narrative.objects.select_related("project", "user").filter(pk=narrative_id, user=user)
+    if defer_text:
+        qs = qs.defer("narrative_text")
+    return qs.first()
 
 
 def narrative_library(
@@ -84,11 +91,10 @@ def narrative_library(
     if query:
         words, phrases, excluded = _split_phrases(query)
         if words.strip():
-            # The SQL is a constant; the user's words travel as bound parameters. "OFFSET 0"
-            # keeps the sub-select from being flattened into the outer query, so PostgreSQL
-            # finds the hits once through the GIN index instead of re-parsing novels row by
-            # row while it walks the sort order.
-            hits = RawSQL(HITS_SQL, (str(user.pk), words, words))  # noqa: S611
+            # The SQL is a constant; the user's words travel as bound parameters. The
+            # vectors are stored, so whichever plan PostgreSQL picks (the GIN index for a
+            # large library, the user's rows for a small one) parses no text.
+            hits = RawSQL(HITS_SQL, (str(user.pk), words, words, _polish_words(user, words)))  # noqa: S611
             qs = qs.filter(pk__in=hits)
         for phrase in phrases:
             qs = qs.filter(_phrase_q(phrase))
@@ -99,13 +105,20 @@ def narrative_library(
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
+def _polish_words(user, words: str) -> str:
+    """The query with Polish lemmas, when this user has Polish narratives (else empty)."""
+    if not NarrativeSearch.objects.filter(user_id=user.pk, language="pl").exists():
+        return ""
+    return lemma_tsquery(words)
+
+
 _PHRASE_RE = re.compile(r'(-?)"([^"]*)"?')
 
 
 def _split_phrases(query: str) -> tuple[str, list[list[str]], list[list[str]]]:
     """Quoted phrases out of a search.
 
-    The index holds no word positions (see migration 0003), so a phrase is
+    The index holds no word positions (see migration 0004), so a phrase is
     found as all its words through the index, then checked as an exact phrase
     (any case, any spacing) on those candidates only.
     """
@@ -176,6 +189,9 @@ def _stage_label(name: str) -> str:
     return str(name).replace("_", " ").strip().capitalize()
 
 
+_METRIC_ORDER = {name: i for i, name in enumerate(WEIGHTS)}
+
+
 def reader_panel(narrative: Narrative) -> dict[str, Any]:
     """The side panel's facts, read defensively from the metadata the engine wrote."""
     meta = _as_dict(narrative.metadata)
@@ -197,6 +213,7 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         metric = metric if isinstance(metric, dict) else {}
         metrics.append(
             {
+                "key": name,
                 "name": str(metric.get("label") or _stage_label(name)),
                 "value": value,
                 "display": str(metric.get("display") or ""),
@@ -244,7 +261,8 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         "characters": characters,
         "structure": structure,
         "acts": [a for a in _as_list(structure.get("acts")) if isinstance(a, dict)],
-        "metrics": metrics,
+        # The report's own order (its weights), not whatever order the JSON column keeps.
+        "metrics": sorted(metrics, key=lambda m: _METRIC_ORDER.get(m["key"], len(_METRIC_ORDER))),
         "reference_source": quality_reference(str(meta.get("language") or "en")).get("source", ""),
         "usage": usage,
         "tiers": tiers,
@@ -296,3 +314,16 @@ def narrative_family(*, narrative: Narrative) -> list[Narrative]:
         item.parent_version = versions.get(item.parent_narrative_id)
     family.sort(key=lambda n: (n.depth, n.version or 0, n.created_at))
     return family
+
+
+# --- exports -----------------------------------------------------------------
+
+
+def narrative_export_current(*, narrative: Narrative, fmt: str) -> NarrativeExport | None:
+    """The export row of this version (its current ``updated_at``) in this format, if one was asked for."""
+    return NarrativeExport.objects.filter(
+        narrative_id=narrative.pk,
+        fmt=fmt,
+        source_updated_at=narrative.updated_at,
+        render_version=NarrativeExport.CURRENT_RENDER_VERSION,
+    ).first()

@@ -8,6 +8,7 @@ counters) follow.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -17,10 +18,12 @@ from django.db.models.functions import Coalesce, Greatest
 from jobs.pipeline.backends.offline.rename import rename_in_text
 from narraforge.errors import UserFacingError
 from narraforge.textclean import strip_control_chars
-from narratives.models import Narrative
+from narratives.models import Narrative, NarrativeSearch
+from narratives.search import lemmas_of_text
 from projects.models import Project
 
 if TYPE_CHECKING:
+    from accounts.models import User
     from jobs.models import GenerationJob
     from jobs.pipeline import PipelineResult
 
@@ -75,6 +78,8 @@ def narrative_create_from_job(
             narrative_count=Coalesce(F("narrative_count"), 0) + 1,
             total_word_count=Coalesce(F("total_word_count"), Value(0)) + word_count,
         )
+    if metadata.get("language") == "pl":
+        narrative_search_enqueue_lemmatise(narrative_id=narrative.pk)
     return narrative
 
 
@@ -171,6 +176,8 @@ def narrative_rename(*, narrative: Narrative, title: str) -> Narrative:
         raise UserFacingError(f"A title can be at most {TITLE_MAX_LENGTH} characters.", field="title")
     Narrative.objects.filter(pk=narrative.pk).update(title=title)
     narrative.title = title
+    if (narrative.metadata or {}).get("language") == "pl":
+        narrative_search_enqueue_lemmatise(narrative_id=narrative.pk)
     return narrative
 
 
@@ -204,12 +211,33 @@ def narrative_delete(*, narrative: Narrative) -> int:
     return orphaned
 
 
-def narrative_record_view(*, narrative: Narrative) -> None:
-    """One more reader view, as a single atomic UPDATE (no read-modify-write)."""
-    Narrative.objects.filter(pk=narrative.pk).update(view_count=Coalesce(F("view_count"), 0) + 1)
+def narrative_record_view(*, narrative: Narrative, viewer: User | None, method: str) -> bool:
+    """Count a reader view by someone other than the owner; True if it was counted.
+
+    The owner's own reads and HEAD requests (link checkers, prefetchers) are
+    not views. A counted view is one UPDATE that SETs only ``view_count``: no
+    read-modify-write, ``updated_at`` kept (its trigger watches content columns
+    only) and, with the table's fillfactor, a HOT update that writes no index.
+    """
+    if method != "GET" or viewer is None or viewer.pk == narrative.user_id:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_VIEW_SQL, {"id": narrative.pk})
+    return True
 
 
-_RECORD_DOWNLOAD_SQL = """
+# A counter is not worth waiting for the WAL flush (~10 ms on a busy disk): its statement
+# commits asynchronously (set_config(..., true) lasts until this statement's transaction
+# ends). A PostgreSQL crash may lose the last fraction of a second of counts, nothing else.
+_ASYNC_COMMIT = "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))"
+
+_RECORD_VIEW_SQL = f"""
+{_ASYNC_COMMIT}
+UPDATE narratives SET view_count = COALESCE(view_count, 0) + 1 FROM async_commit WHERE id = %(id)s
+"""  # noqa: S608 - constant SQL; the id is a bound parameter
+
+_RECORD_DOWNLOAD_SQL = f"""
+{_ASYNC_COMMIT}
 UPDATE narratives
    SET download_count = COALESCE(download_count, 0) + 1,
        exported_formats = CASE
@@ -220,8 +248,9 @@ UPDATE narratives
                THEN exported_formats || jsonb_build_array(%(fmt)s::text)
            ELSE jsonb_build_array(%(fmt)s::text)
        END
+  FROM async_commit
  WHERE id = %(id)s
-"""
+"""  # noqa: S608 - constant SQL; values are bound parameters
 
 
 def narrative_record_download(*, narrative: Narrative, fmt: str) -> None:
@@ -233,3 +262,61 @@ def narrative_record_download(*, narrative: Narrative, fmt: str) -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_DOWNLOAD_SQL, {"fmt": fmt, "id": narrative.pk})
+
+
+# --- Search lemmas (issue 18 §1, issue 19 "Polish matches inflected forms") ----
+
+LEMMATISE_TASK = "narratives.tasks.lemmatise_narrative"
+
+
+def narrative_search_lemmatise(*, narrative_id: str) -> bool:
+    """Store the Polish lemmas of one narrative in its search row; True if they were written.
+
+    The trigger of migration 0004 keeps the words as written; this adds their
+    lemmas (``narratives.search``). ``revision`` fences a text or title change
+    made while the lemmas were computed: then nothing is written and the row
+    stays pending for the next run. Non-Polish rows are only marked done.
+    """
+    row = NarrativeSearch.objects.filter(narrative_id=narrative_id).values("language", "revision").first()
+    if row is None:
+        return False
+    if row["language"] != "pl":
+        NarrativeSearch.objects.filter(narrative_id=narrative_id, revision=row["revision"]).update(
+            lemmatised=True
+        )
+        return False
+    source = Narrative.objects.filter(pk=narrative_id).values("title", "narrative_text").first()
+    if source is None:
+        return False
+    lemmas = lemmas_of_text(source["title"] or "", source["narrative_text"] or "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE narrative_search SET lemmas = array_to_tsvector(%s::text[]), lemmatised = true"
+            " WHERE narrative_id = %s AND revision = %s",
+            [lemmas, narrative_id, row["revision"]],
+        )
+        return cursor.rowcount == 1
+
+
+def narrative_search_lemmatise_pending(*, limit: int = 1000) -> int:
+    """Lemmatise rows whose lemmas are not current (e.g. narratives written by plain SQL)."""
+    ids = list(
+        NarrativeSearch.objects.filter(lemmatised=False).values_list("narrative_id", flat=True)[:limit]
+    )
+    return sum(narrative_search_lemmatise(narrative_id=pk) for pk in ids)
+
+
+def narrative_search_enqueue_lemmatise(*, narrative_id: str) -> None:
+    """After the surrounding transaction commits, have a worker lemmatise this narrative."""
+
+    def enqueue() -> None:
+        import django_rq
+
+        try:
+            django_rq.get_queue("default", commit_mode="auto").enqueue(
+                LEMMATISE_TASK, narrative_id, job_id=f"nf-lemmas-{narrative_id}", result_ttl=0
+            )
+        except Exception:  # Redis down: the row stays pending for `manage.py search_lemmatise`
+            logging.getLogger(__name__).warning("Could not enqueue lemmatising %s", narrative_id)
+
+    transaction.on_commit(enqueue)

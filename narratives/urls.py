@@ -14,4 +14,5 @@ urlpatterns = [
     path("<str:pk>/rename-character/", views.rename_character, name="rename-character"),
     path("<str:pk>/delete/", views.delete, name="delete"),
     path("<str:pk>/download/<str:fmt>/", views.download, name="download"),
+    path("<str:pk>/export/<str:fmt>/", views.export, name="export"),
 ]

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from jobs.engine_settings import backend_name
 from jobs.pipeline.backends import capabilities_of
@@ -23,17 +22,20 @@ from jobs.views import refusal_message
 from narraforge.errors import UserFacingError
 from narratives import selectors, services
 from narratives.diff import diff_texts
-from narratives.exports import FORMATS, UnknownFormat, export_narrative
+from narratives.export_services import exports_storage, is_sync, narrative_export_request
+from narratives.exports import FORMATS, UnknownFormat, export_filename, export_narrative, get_format
 from narratives.forms import CompareForm, LibraryFilterForm, RenameCharacterForm, RenameForm, ReviseForm
 from narratives.models import Narrative
+from narratives.paging import CappedPaginator
+from narratives.reader import reader_body
 from projects.selectors import projects_for_user
 
 PAGE_SIZE = 20
 
 
-def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
+def narrative_get_for_user(*, user, narrative_id: str, defer_text: bool = False) -> Narrative:
     """The user's narrative or a 404: another user's id is indistinguishable from a missing one."""
-    narrative = selectors.narrative_of_user(user=user, narrative_id=narrative_id)
+    narrative = selectors.narrative_of_user(user=user, narrative_id=narrative_id, defer_text=defer_text)
     if narrative is None:
         raise Http404("No such narrative.")
     return narrative
@@ -42,12 +44,12 @@ def narrative_get_for_user(*, user, narrative_id: str) -> Narrative:
 @login_required
 @require_GET
 def library(request):
-
     projects = list(projects_for_user(user=request.user).only("id", "name"))
     form = LibraryFilterForm(request.GET, projects=projects)
     filters = form.filters()
     narratives = selectors.narrative_library(user=request.user, **filters)
-    page = Paginator(narratives, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_number = request.GET.get("page")
+    page = CappedPaginator(narratives, PAGE_SIZE, page_hint=page_number).get_page(page_number)
     query_string = request.GET.copy()
     query_string.pop("page", None)
     context = {
@@ -65,16 +67,18 @@ def library(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def detail(request, pk: str):
-    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
-    services.narrative_record_view(narrative=narrative)
-    narrative.view_count = (narrative.view_count or 0) + 1
+    # The body usually comes from the cache (narratives.reader): the text is read only to build it.
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk, defer_text=True)
+    if services.narrative_record_view(narrative=narrative, viewer=request.user, method=request.method):
+        narrative.view_count = (narrative.view_count or 0) + 1
     context = {
         "narrative": narrative,
-        "chapters": selectors.reader_chapters(narrative),
+        "body": reader_body(narrative),
         "panel": selectors.reader_panel(narrative),
         "formats": FORMATS.values(),
+        "sync_formats": [key for key in FORMATS if is_sync(key, narrative.word_count)],
         "parent": _light_parent(narrative),
         "children": list(narrative.children.only("id", "title", "version").order_by("version", "created_at")),
     }
@@ -228,14 +232,54 @@ def delete(request, pk: str):
 @login_required
 @require_GET
 def download(request, pk: str, fmt: str):
-    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
+    """TXT and Markdown are made here (milliseconds); other formats are files a worker made."""
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk, defer_text=True)
     try:
-        data, filename, spec = export_narrative(narrative, fmt)
+        spec = get_format(fmt)
     except UnknownFormat:
         raise Http404("Unknown export format.")
-    services.narrative_record_download(narrative=narrative, fmt=spec.key)
-    response = HttpResponse(data, content_type=spec.content_type)
+    if is_sync(spec.key, narrative.word_count):
+        data, filename, spec = export_narrative(narrative, spec.key)
+        services.narrative_record_download(narrative=narrative, fmt=spec.key)
+        response = HttpResponse(data, content_type=spec.content_type)
+        response["Content-Length"] = str(len(data))
+    else:
+        export = selectors.narrative_export_current(narrative=narrative, fmt=spec.key)
+        if export is None or export.status != export.Status.READY:
+            return redirect("narratives:export", pk=narrative.pk, fmt=spec.key)
+        try:
+            handle = exports_storage().open(export.storage_name, "rb")
+        except OSError:  # the file went missing (storage wiped): make it again
+            messages.info(request, "That file is no longer stored: prepare it again.")
+            return redirect("narratives:export", pk=narrative.pk, fmt=spec.key)
+        services.narrative_record_download(narrative=narrative, fmt=spec.key)
+        filename = export_filename(narrative.title or str(narrative), spec.extension)
+        response = FileResponse(handle, content_type=spec.content_type)
+        if export.size_bytes is not None:
+            response["Content-Length"] = str(export.size_bytes)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Content-Length"] = str(len(data))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export(request, pk: str, fmt: str):
+    """GET: where this version's file stands (htmx polls it); POST: ask a worker to make it."""
+    narrative = narrative_get_for_user(user=request.user, narrative_id=pk, defer_text=True)
+    try:
+        spec = get_format(fmt)
+    except UnknownFormat:
+        raise Http404("Unknown export format.")
+    if is_sync(spec.key, narrative.word_count):
+        return redirect("narratives:download", pk=narrative.pk, fmt=spec.key)
+    if request.method == "POST":
+        narrative_export_request(narrative=narrative, fmt=spec.key)
+        return redirect("narratives:export", pk=narrative.pk, fmt=spec.key)
+    context = {
+        "narrative": narrative,
+        "spec": spec,
+        "export": selectors.narrative_export_current(narrative=narrative, fmt=spec.key),
+    }
+    template = "narratives/_export_status.html" if request.htmx else "narratives/export.html"
+    return render(request, template, context)

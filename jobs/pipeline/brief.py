@@ -27,6 +27,9 @@ TONES: tuple[str, ...] = ("neutral", "dark", "hopeful", "whimsical", "tense", "l
 STRUCTURES: tuple[str, ...] = ("three_act", "hero_journey", "kishotenketsu", "five_act")
 POVS: tuple[str, ...] = ("third_limited", "first", "third_omniscient", "second")
 TENSES: tuple[str, ...] = ("past", "present")
+# Stage 08, the polishing pass: off, only the segments the local checks flag, or every segment.
+POLISH_MODES: tuple[str, ...] = ("off", "flagged", "every")
+DEFAULT_POLISH = "flagged"
 
 # (min, max, default) target words per production type.
 _TYPE_WORDS: dict[str, tuple[int, int, int]] = {
@@ -121,6 +124,7 @@ class Brief:
     tense: str = "past"
     review_plan: bool = False
     revision_instructions: str = ""
+    polish: str = DEFAULT_POLISH  # see jobs/pipeline/polish.py
 
     def __post_init__(self) -> None:
         # Run the same checks as from_dict so a directly built Brief is valid too.
@@ -159,6 +163,7 @@ class Brief:
             "pov": _choice(data, "pov", POVS, "third_limited"),
             "tense": _choice(data, "tense", TENSES, "past"),
             "revision_instructions": _text(data, "revision_instructions", max_len=MAX_NOTES),
+            "polish": _choice(data, "polish", POLISH_MODES, DEFAULT_POLISH),
         }
         review = data.get("review_plan", False)
         if review is None:
@@ -200,5 +205,7 @@ class Brief:
         """A stable seed from the brief: same brief, same offline narrative."""
         import hashlib
 
-        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False).encode()
+        # The polish choice is left out: the same story is drafted whichever pass follows it.
+        story = {k: v for k, v in self.to_dict().items() if k != "polish"}
+        blob = json.dumps(story, sort_keys=True, ensure_ascii=False).encode()
         return int.from_bytes(hashlib.sha256(blob).digest()[:8], "big")

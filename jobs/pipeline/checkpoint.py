@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .brief import Brief
+from .brief import DEFAULT_POLISH, Brief
 from .errors import PipelineError
 from .usage import Ledger, ModelCall
 
@@ -59,7 +59,10 @@ class RunState:
     def from_checkpoint(cls, data: Any, brief: Brief, engine: str) -> tuple[RunState, Ledger]:
         if not isinstance(data, dict) or data.get("version") != CHECKPOINT_VERSION:
             raise PipelineError("The checkpoint is not one this engine wrote (missing or unknown version).")
-        if data.get("brief") != brief.to_dict():
+        stored = data.get("brief")
+        if isinstance(stored, dict):  # a checkpoint from before the polish choice: the default applies
+            stored = {"polish": DEFAULT_POLISH, **stored}
+        if stored != brief.to_dict():
             raise PipelineError("The checkpoint belongs to a different brief; start a new run instead.")
         if data.get("engine") != engine:
             raise PipelineError(

@@ -36,12 +36,20 @@ class EngineConfig:
     backoff_base: float = 1.0  # seconds; doubled per attempt, plus jitter
     backoff_cap: float = 30.0  # no single wait is longer than this
     segment_words: int = 2500  # aim for segments of about this many words
+    # The tier of stage 08's polishing pass (NF_POLISH_TIER): "mini" or "gpt4"; see polish.py.
+    polish_tier: str = "mini"
     json_modes: JsonModeMemory = field(default=JSON_MODE_MEMORY, repr=False, compare=False)
 
     # -- the connection's answers, kept here for the stages and the estimate ------
     @property
     def tier_models(self) -> dict[str, str]:
         return dict(self.connection.tier_models)
+
+    def __post_init__(self) -> None:
+        if self.polish_tier not in TIERS:
+            raise ValueError(
+                f"NF_POLISH_TIER: unknown value {self.polish_tier!r} (allowed: {', '.join(TIERS)})"
+            )
 
     def model_for(self, tier: str) -> str:
         return self.connection.model_for(tier)
@@ -77,4 +85,5 @@ class EngineConfig:
             connection=connection,
             request_timeout=float(env.get("NF_LLM_TIMEOUT_SECONDS") or DEFAULT_IDLE_TIMEOUT),
             max_attempts=int(env.get("NF_LLM_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS),
+            polish_tier=(env.get("NF_POLISH_TIER") or "mini").strip().lower(),
         )

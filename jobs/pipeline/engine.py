@@ -270,10 +270,12 @@ class Engine:
         segment: int | None = None,
         live: bool = True,
         live_prefix: str = "",
+        tier: str | None = None,
     ) -> Completion:
         """Prose with its finish reason (``length`` when the answer was cut off).
 
-        ``live_prefix`` is what the passage already holds, so ``on_text`` shows the whole of it.
+        ``live_prefix`` is what the passage already holds, so ``on_text`` shows the whole of it;
+        ``tier`` overrides the stage's own (the polishing pass's tier is a setting).
         """
         return self._call(
             stage_key,
@@ -281,6 +283,7 @@ class Engine:
             max_tokens=max_tokens,
             payload=payload,
             segment=segment,
+            tier=tier,
             live=live,
             live_prefix=live_prefix,
         )

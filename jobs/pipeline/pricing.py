@@ -20,13 +20,17 @@ def estimate_cost(
     *,
     plan: dict[str, Any] | None = None,
     part: str = "all",
+    polish: str | None = None,
 ) -> float:
     """Expected USD for a run ($0 for a backend whose calls are not priced).
 
     Counts what the pipeline actually sends: fixed planning calls, one
     planning call per batch of segments, for every segment a bounded drafting
-    prompt plus its prose, a stylization pass over the prose, one coherence
-    judgment and one editorial review.
+    prompt plus its prose, the polishing pass the brief chose (``polish``
+    overrides it) at the connection's polish tier, one coherence judgment and
+    one editorial review. ``flagged`` is priced as if every segment were
+    flagged: which ones are is known only once they are written, so the
+    estimate is what the pass can cost at most.
 
     The words are the ones that will be written: a given ``plan`` (a reviewed
     plan's draft, a revision) has its own total and segment count, and skips
@@ -55,6 +59,7 @@ def estimate_cost(
     if part in ("all", "drafting"):
         cost += config.cost(gpt4, n * SEGMENT_PROMPT_TOKENS, int(prose))  # 06
         cost += config.cost(gpt4, 2400, 300)  # 07
-        cost += config.cost(gpt4, int(prose) + n * 150, int(prose))  # 08
+        if (polish or brief.polish) != "off":  # 08: resend the prose, get it back
+            cost += config.cost(config.model_for(config.polish_tier), int(prose) + n * 150, int(prose))
         cost += config.cost(mini, 300 + n * 60, 100 + n * 15)  # 09
     return round(cost, 4)

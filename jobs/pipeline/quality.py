@@ -102,7 +102,10 @@ def _typical(language: str, key: str, fmt: str) -> tuple[str, float | None, floa
     if not lo_hi:
         return "", None, None
     lo, hi = lo_hi
-    return f"{fmt.format(lo)}–{fmt.format(hi)} in {ref.get('short', 'human prose')}", lo, hi
+    where = ref.get("short", "human prose")
+    if lo == hi == 0:
+        return f"none in {where}", lo, hi
+    return f"{fmt.format(lo)}–{fmt.format(hi)} in {where}", lo, hi
 
 
 def compute_quality(

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .backends.base import Backend
+from .backends.offline.style import stylise as typeset
 from .brief import Brief
 from .checkpoint import RunState
 from .config import EngineConfig
@@ -16,6 +17,7 @@ from .errors import PipelineError
 from .memory import Ledger as StoryLedger
 from .memory import contradictions, summarise, update_ledger
 from .plan import PLAN_VERSION, Character, Interpretation, Plan, SegmentPlan, StructureDesign, WorldBible
+from .polish import flag_segment
 from .quality import compute_quality, narrator_of
 from .stage_registry import PLANNING_KEYS, STAGES, Stage
 from .stages import planning
@@ -251,13 +253,30 @@ class _Run:
         self.position(stage, total, total, words)
 
     def stylise(self, stage: Stage) -> None:
+        """Stage 08 as the brief chose it (see polish.py); every segment is checked, and says so."""
         plan = self.plan()
         total = len(plan.segments)
+        mode, tier, lang = self.brief.polish, self.engine.config.polish_tier, self.brief.language
         drafted = sum(count_words(d) for d in self.state.drafts)
         for i in range(len(self.state.styled), total):
-            self.progress(stage, i / total, f"Stylising segment {i + 1} of {total}")
+            draft, notes = self.state.drafts[i], self.notes(i)
+            flags = flag_segment(draft, plan.segments[i].target_words, lang)
+            notes["polish_flags"] = [f.to_dict() for f in flags]
+            polish = mode == "every" or (mode == "flagged" and bool(flags))
+            verb = "Polishing" if polish else "Checking"
+            self.progress(stage, i / total, f"{verb} segment {i + 1} of {total}")
             self.position(stage, i + 1, total, drafted)
-            styled = stylize_segment(self.engine, self.brief, plan, i, self.state.drafts[i], self.notes(i))
+            if polish:
+                styled = stylize_segment(
+                    self.engine, self.brief, plan, i, draft, notes, flags=flags, tier=tier
+                )
+                notes["polished"] = True
+                notes["polish_flags_after"] = [
+                    f.code for f in flag_segment(styled, plan.segments[i].target_words, lang)
+                ]
+            else:  # typography is local and free; the draft is otherwise kept as written
+                styled = typeset(draft, lang)
+                notes["polished"] = False
             self.state.styled.append(styled)
             self.checkpoint()
 
@@ -316,6 +335,7 @@ class _Run:
         meta["memory"] = {"summaries": list(self.state.summaries), "ledger": dict(self.state.ledger)}
         meta["context_window"] = {"tokens": self.engine.window, "source": self.engine.window_source}
         meta["usage_counted_calls"] = self.engine.counted_calls  # this attempt's calls without server usage
+        meta["polish"] = self.polish_report()
         meta["quality_metrics"] = metrics
         meta["overall_quality_score"] = score
         return PipelineResult(
@@ -327,6 +347,27 @@ class _Run:
             overall_quality_score=score,
             **common,
         )
+
+    def polish_report(self) -> dict[str, Any]:
+        """Stage 08 for the reader: the pass chosen, its tier, and which segments it revised and why."""
+        notes = self.state.segment_notes
+        polished = [
+            {
+                "segment": i + 1,
+                "reasons": [f["detail"] for f in n.get("polish_flags") or []],
+                "codes": [f["code"] for f in n.get("polish_flags") or []],
+                "still_flagged": list(n.get("polish_flags_after") or []),
+            }
+            for i, n in enumerate(notes)
+            if n.get("polished")
+        ]
+        return {
+            "mode": self.brief.polish,
+            "tier": self.engine.config.polish_tier if self.brief.polish != "off" else None,
+            "checked": len(self.state.styled),
+            "flagged": sum(1 for n in notes if n.get("polish_flags")),
+            "polished": polished,
+        }
 
 
 # Stage key → the step that runs it. Every stage of the registry has exactly one step.

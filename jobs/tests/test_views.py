@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.selectors import job_estimate
 from narraforge.tests.ui_helpers import make_job, make_narrative, make_planning_job, offline_plan
 from projects.services import project_create
 
@@ -106,6 +107,7 @@ def test_submit_creates_a_queued_job(client, owner, project, django_capture_on_c
         ({"target_words": "100"}, "A short story is 5,000 to 10,000 words."),
         ({"genre": "cooking"}, "Select a valid choice."),
         ({"inspiration": "x" * 4001}, "the limit is 4,000"),
+        ({"polish": "sometimes"}, "Select a valid choice."),
     ],
 )
 def test_bad_brief_shows_errors_and_writes_nothing(client, owner, project, change, message):
@@ -139,6 +141,35 @@ def test_it_answers_an_htmx_estimate_with_a_partial_showing_cost_and_quota_left(
     assert response.status_code == 200
     assert "<html" not in html and "Estimated cost" in html
     assert "5 this month" in html and "$10.00" in html
+
+
+@pytest.mark.parametrize(
+    "sent, stored", [({}, "flagged"), ({"polish": "off"}, "off"), ({"polish": "every"}, "every")]
+)
+def test_the_chosen_polishing_pass_is_stored_in_the_brief(
+    client, owner, project, django_capture_on_commit_callbacks, sent, stored
+):
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("jobs:create", args=[project.id]), {**FORM, **sent})
+    assert GenerationJob.objects.get().production_brief["polish"] == stored
+
+
+def test_the_form_offers_each_polishing_pass_with_its_estimate(client, owner, project, settings):
+    settings.NF_LLM_BACKEND, settings.NF_POLISH_TIER = "openai", "gpt4"  # priced calls (none is made)
+    client.force_login(owner)
+    page = client.get(reverse("jobs:create", args=[project.id])).content.decode()
+    assert 'name="polish"' in page and "Flagged segments only" in page
+    html = client.post(
+        reverse("jobs:estimate", args=[project.id]), {**FORM, "target_words": "10000", "polish": "off"}
+    ).content.decode()
+    figures = job_estimate(owner, {**FORM, "target_words": 10000, "polish": "off"})
+    costs = {o["mode"]: o["cost_usd"] for o in figures["by_polish"]}
+    assert costs["off"] < costs["flagged"] <= costs["every"]
+    assert figures["estimated_cost_usd"] == costs["off"]
+    assert "Off (chosen)" in html and "Every segment" in html and html.count("up to $") == 1
+    for cost in costs.values():
+        assert f"${cost:,.2f}" in html
 
 
 def test_estimate_partial_explains_a_bad_length(client, owner, project):

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from billing.models import UsageLog
+from jobs.checkpoint_store import checkpoint_load
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.services import job_cancel, job_create, job_draft_from_plan, job_resume
 from jobs.tests.conftest import SHORT_BRIEF, wait_for
@@ -142,7 +143,7 @@ def test_a_killed_worker_is_reaped_and_the_resume_pays_for_no_stage_or_segment_t
     assert failed.status == JobStatus.FAILED and failed.can_resume
     assert "worker" in failed.error_message.lower() and "Traceback" not in failed.error_message
     billed_at_failure = _billed(failed.pk)
-    checkpoint = JobRuntime.objects.get(pk=job.pk).checkpoint
+    checkpoint = checkpoint_load(job.pk)  # the stored header and its append-only parts
     assert checkpoint and checkpoint["drafts"]
 
     job_resume(user=owner, job=job)

@@ -23,8 +23,13 @@ def _rebuild(blocks, side):
 def test_word_edit_inside_a_paragraph():
     segs = word_diff("The quick brown fox jumps.", "The slow brown fox leaps high.")
     assert [(s.op, s.text) for s in segs] == [
-        ("equal", "The "), ("delete", "quick"), ("insert", "slow"), ("equal", " brown fox "),
-        ("delete", "jumps"), ("insert", "leaps high"), ("equal", "."),
+        ("equal", "The "),
+        ("delete", "quick"),
+        ("insert", "slow"),
+        ("equal", " brown fox "),
+        ("delete", "jumps"),
+        ("insert", "leaps high"),
+        ("equal", "."),
     ]
 
 

@@ -93,6 +93,9 @@ def test_docx_is_a_manuscript_with_title_page_chapter_breaks_and_text(narrative)
     body = [p.text for p in paras if p.style.name == "Normal"]
     for p in _expected_paragraphs():
         assert p in body
+    # Paragraphs are inserted before the section properties, which stay the body's last element.
+    assert doc.element.body[-1].tag.endswith("}sectPr")
+    assert [t for t in body if t in _expected_paragraphs()] == _expected_paragraphs()
     # Running header with a PAGE field from page two on.
     section = doc.sections[0]
     assert section.different_first_page_header_footer

@@ -50,6 +50,9 @@ def test_the_quality_report_names_each_measure_with_its_typical_range(
     ):
         assert label in page
     assert "Typical:" in page and source in page
+    assert (
+        page.index("Follows the plan") < page.index("Repeated sentences") < page.index("Vocabulary variety")
+    )
     assert "Lexical diversity" not in page and "Plan coverage" not in page  # internal names stay internal
 
 

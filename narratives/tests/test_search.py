@@ -1,4 +1,4 @@
-"""Full-text search in the narrative's language, served by the GIN expression index."""
+"""Full-text search in the narrative's language, on the stored vector of narrative_search."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from narratives.selectors import SEARCH_SQL, SEARCH_VECTOR_SQL, narrative_library
+from narratives.selectors import HITS_SQL, narrative_library
+from narratives.services import narrative_search_lemmatise
 
 pytestmark = pytest.mark.django_db
 
@@ -15,12 +16,20 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shelf(owner, other_user, make_narrative):
     return {
-        "en": make_narrative(owner, title="The Lighthouse Keepers",
-                             chapters=[("Storm", ["The keepers were running towards the burning towers."])]),
-        "pl": make_narrative(owner, title="Latarnicy", language="pl",
-                             chapters=[("Burza", ["Latarnicy biegli w stronę płonących wież nad zatoką."])]),
-        "other": make_narrative(other_user, title="Running towers elsewhere",
-                                chapters=[("X", ["Running towers burning."])]),
+        "en": make_narrative(
+            owner,
+            title="The Lighthouse Keepers",
+            chapters=[("Storm", ["The keepers were running towards the burning towers."])],
+        ),
+        "pl": make_narrative(
+            owner,
+            title="Latarnicy",
+            language="pl",
+            chapters=[("Burza", ["Latarnicy biegli w stronę płonących wież nad zatoką."])],
+        ),
+        "other": make_narrative(
+            other_user, title="Running towers elsewhere", chapters=[("X", ["Running towers burning."])]
+        ),
     }
 
 
@@ -38,7 +47,82 @@ def test_polish_search_matches_words_as_written(owner, shelf):
     assert _found(owner, "płonących") == {"Latarnicy"}
     assert _found(owner, "wież zatoką") == {"Latarnicy"}
     assert _found(owner, "latarnicy") == {"Latarnicy"}
-    assert _found(owner, "zatoka") == set()  # 'simple' does not stem Polish
+
+
+def test_polish_search_matches_inflected_forms(owner, make_narrative):
+    n = make_narrative(
+        owner,
+        title="Rzeka",
+        language="pl",
+        chapters=[("Brzeg", ["Łódź przewoźniczki czekała na brzegu zatoki."])],
+    )
+    # Words the dictionary knows need the text's lemmas: "zatoką" (query) ≠ "zatoki" (text) as written.
+    assert _found(owner, "zatoką") == set()
+    assert narrative_search_lemmatise(narrative_id=n.pk)
+    assert _found(owner, "zatoką") == {"Rzeka"}
+    assert _found(owner, "brzegiem zatoka") == {"Rzeka"}
+    # "przewoźniczka" is not in Morfeusz's dictionary: its forms meet through the stem.
+    assert _found(owner, "przewoźniczkę") == {"Rzeka"}
+    assert _found(owner, "przewoźniczka") == {"Rzeka"}
+    assert _found(owner, "przewoźniczkami -brzeg") == set()
+    assert _found(owner, "przewoźnik") == set()  # a different word stays apart
+
+
+def test_a_rename_keeps_the_lemmas_until_they_are_recomputed(owner, make_narrative):
+    from narratives.services import narrative_rename
+
+    n = make_narrative(owner, title="Rzeka", language="pl", chapters=[("Brzeg", ["Czekali nad zatoką."])])
+    narrative_search_lemmatise(narrative_id=n.pk)
+    narrative_rename(narrative=n, title="Latarnicy")
+    assert _found(owner, "zatoki") == {"Latarnicy"}  # the text's lemmas still serve
+    assert _found(owner, "latarnikiem") == set()  # the new title's not yet
+    assert narrative_search_lemmatise(narrative_id=n.pk)
+    assert _found(owner, "latarnikiem") == {"Latarnicy"}
+
+
+def test_a_narrative_inserted_by_plain_sql_is_searchable(owner):
+    from django.core.management import call_command
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO narratives (id, user_id, title, production_type, genre, narrative_text, word_count,"
+            " metadata, generation_cost_usd, tokens_used, created_at, updated_at) VALUES"
+            " ('sql-1', %s, 'Przewoźniczki', 'novel', 'drama', '## Jeden\n\nSzła przez mosty.', 4,"
+            ' \'{"language": "pl"}\', 0, 0, now(), now())',
+            [owner.pk],
+        )
+    assert _found(owner, "mosty") == {"Przewoźniczki"}
+    assert _found(owner, "mostem") == set()
+    call_command("search_lemmatise", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert _found(owner, "przewoźniczkę iść mostem") == {"Przewoźniczki"}
+
+
+def test_a_lemmatiser_that_raced_an_edit_writes_nothing(owner, make_narrative):
+    from narratives.models import Narrative, NarrativeSearch
+
+    n = make_narrative(owner, title="Rzeka", language="pl", chapters=[("Brzeg", ["Przewoźniczki czekały."])])
+    narrative_search_lemmatise(narrative_id=n.pk)
+    revision = NarrativeSearch.objects.get(pk=n.pk).revision
+    Narrative.objects.filter(pk=n.pk).update(narrative_text="## Brzeg\n\nLatarnik czekał.")
+    row = NarrativeSearch.objects.get(pk=n.pk)
+    assert (row.revision, row.lemmatised) == (revision + 1, False)
+    with connection.cursor() as cursor:  # a lemmatiser that read the old revision
+        cursor.execute(
+            "UPDATE narrative_search SET lemmas = 'x' WHERE narrative_id = %s AND revision = %s",
+            [n.pk, revision],
+        )
+        assert cursor.rowcount == 0
+    assert _found(owner, "przewoźniczki") == set()
+    assert _found(owner, "latarnik") == {"Rzeka"}
+
+
+def test_counter_and_export_updates_leave_the_search_row_alone(owner, narrative):
+    from narratives.models import NarrativeSearch
+    from narratives.services import narrative_record_download
+
+    before = NarrativeSearch.objects.get(pk=narrative.pk).revision
+    narrative_record_download(narrative=narrative, fmt="txt")
+    assert NarrativeSearch.objects.get(pk=narrative.pk).revision == before
 
 
 def test_search_syntax_and_scoping(owner, shelf):
@@ -56,20 +140,36 @@ def test_search_through_the_page(client, owner, shelf):
     assert [n.title for n in response.context["page"].object_list] == ["Latarnicy"]
 
 
-def test_search_predicate_is_the_gin_index_expression(owner, shelf):
-    """The library's search predicate, alone, is answered from idx_narratives_search.
-
-    (On a tiny table the planner prefers the user index; what matters is that the
-    expression is the indexed one, which this proves.)
-    """
-    qs = narrative_library(user=owner, query="towers")
-    sql, params = qs.query.sql_with_params()
-    assert SEARCH_VECTOR_SQL in sql
+def test_search_is_answered_from_the_gin_index_of_the_stored_vector(owner, shelf):
+    """The hits read only narrative_search's stored vectors (no narrative text is parsed), and the
+    predicate alone is answered from idx_narrative_search_vector (on a tiny table the planner may
+    prefer the user index: either plan reads stored vectors)."""
+    params = [owner.pk, "towers", "towers", "('towers')"]
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN SELECT id FROM narratives WHERE {SEARCH_SQL}", ["towers"] * 2)  # noqa: S608
+        cursor.execute(f"EXPLAIN {HITS_SQL}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "idx_narratives_search" in plan, plan
+        assert "narratives " not in plan and "narrative_text" not in plan, plan
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        predicate = HITS_SQL.split(" AND ", 1)[1]
+        cursor.execute(f"EXPLAIN SELECT narrative_id FROM narrative_search WHERE {predicate}", params[1:])  # noqa: S608
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "idx_narrative_search_vector" in plan, plan
+
+
+def test_the_count_stops_early(owner_client, owner, make_narrative):
+    from narratives.paging import CappedPaginator
+    from narratives.selectors import narrative_library
+
+    for i in range(7):
+        make_narrative(owner, title=f"Keeper {i}")
+    paginator = CappedPaginator(narrative_library(user=owner, query="keeper"), 2, cap=4)
+    assert (paginator.count, paginator.capped, paginator.shown_count) == (5, True, 4)
+    assert CappedPaginator(narrative_library(user=owner), 2, cap=10).capped is False
+    with CaptureQueriesContext(connection) as ctx:
+        CappedPaginator(narrative_library(user=owner, query="keeper"), 2, cap=4).count  # noqa: B018
+    assert "LIMIT 5" in ctx.captured_queries[-1]["sql"]
+    response = owner_client.get(reverse("narratives:library"), {"q": "keeper"})
+    assert response.status_code == 200
 
 
 def test_library_query_count_is_constant(client, owner, make_narrative):
@@ -91,13 +191,6 @@ def test_library_query_count_is_constant(client, owner, make_narrative):
     assert count() == few
 
 
-def test_migration_and_selector_index_expressions_agree():
-    from importlib import import_module
-
-    migration = import_module("narratives.migrations.0003_search_index")
-    assert migration.SEARCH_VECTOR_SQL == SEARCH_VECTOR_SQL
-
-
 def test_a_very_long_novel_can_be_indexed(owner, make_narrative):
     """Without word positions the vector of a long novel stays under PostgreSQL's 1 MB cap."""
     import random
@@ -108,3 +201,30 @@ def test_a_very_long_novel_can_be_indexed(owner, make_narrative):
     text = "\n\n".join(" ".join(rng.choice(vocab) for _ in range(100)) for _ in range(3000))  # 300k words
     n = make_narrative(owner, text="## One\n\n" + text, title="Epic")
     assert {x.pk for x in narrative_library(user=owner, query=vocab[0])} == {n.pk}
+
+
+def test_polish_words_known_to_morfeusz_match_any_form(owner, make_narrative):
+    n = make_narrative(owner, title="Koty", language="pl", chapters=[("Dom", ["Szła z kotami przez Łódź."])])
+    narrative_search_lemmatise(narrative_id=n.pk)
+    assert _found(owner, "kot") == {"Koty"}
+    assert _found(owner, "iść łodzi") == {"Koty"}
+    assert _found(owner, "kot or pies") == {"Koty"}
+    assert _found(owner, "pies or kot -iść") == set()
+
+
+@pytest.mark.parametrize(
+    "query", ["'", "\\", "&|!", "or", "-", '"', "a or", "or b", "(", "kot:*", "a & !b", "—"]
+)
+def test_any_polish_query_text_is_valid_tsquery_syntax(owner, make_narrative, query):
+    from narratives.search import lemma_tsquery
+
+    make_narrative(owner, title="Koty", language="pl")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_tsquery('simple', %s)", [lemma_tsquery(query)])
+    assert isinstance(_found(owner, query), set)
+
+
+def test_przewozniczki_finds_przewozniczka_as_the_writer_reported(owner, make_narrative):
+    make_narrative(owner, title="Prom", language="pl", chapters=[("Brzeg", ["Przewoźniczka czekała."])])
+    assert _found(owner, "przewoźniczki") == {"Prom"}
+    assert _found(owner, "przewoźniczka") == {"Prom"}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -130,7 +129,7 @@ def test_library_htmx_request_gets_only_the_results(owner_client, narrative):
     assert "<html" not in body and "The Salt Road" in body
 
 
-def test_reader_shows_chapters_toc_and_side_panel_and_counts_the_view(owner_client, narrative):
+def test_reader_shows_chapters_toc_and_side_panel(owner_client, narrative):
     response = owner_client.get(reverse("narratives:detail", args=[narrative.pk]))
     assert response.status_code == 200
     body = response.content.decode()
@@ -151,11 +150,39 @@ def test_reader_shows_chapters_toc_and_side_panel_and_counts_the_view(owner_clie
         f"{meta['usage_by_tier']['gpt4']['tokens']:,}",
     ):
         assert expected in body, expected
+
+
+def test_the_owners_own_reads_and_head_requests_do_not_count_as_views_or_write(owner_client, narrative):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("narratives:detail", args=[narrative.pk])
+    updated_at = narrative.updated_at
+    with CaptureQueriesContext(connection) as ctx:
+        assert owner_client.get(url).status_code == 200
+        assert owner_client.head(url).status_code == 200
+    sqls = [q["sql"].lstrip() for q in ctx.captured_queries]
+    writes = [sql for sql in sqls if sql.upper().startswith(("UPDATE", "INSERT"))]
+    assert not [w for w in writes if "narratives" in w], writes
+    narrative.refresh_from_db()
+    assert (narrative.view_count, narrative.updated_at) == (0, updated_at)
+
+
+def test_a_view_by_someone_else_counts_once_and_a_head_never(narrative, other_user, owner):
+    from narratives.services import narrative_record_view
+
+    narrative_record_view(narrative=narrative, viewer=other_user, method="GET")
+    narrative_record_view(narrative=narrative, viewer=other_user, method="HEAD")
+    narrative_record_view(narrative=narrative, viewer=owner, method="GET")
     narrative.refresh_from_db()
     assert narrative.view_count == 1
-    owner_client.get(reverse("narratives:detail", args=[narrative.pk]))
+
+
+def test_counting_a_download_keeps_the_versions_updated_at(owner_client, narrative):
+    updated_at = narrative.updated_at
+    assert owner_client.get(reverse("narratives:download", args=[narrative.pk, "txt"])).status_code == 200
     narrative.refresh_from_db()
-    assert narrative.view_count == 2
+    assert (narrative.download_count, narrative.updated_at) == (1, updated_at)
 
 
 def test_xss_in_title_and_text_is_shown_escaped_everywhere(owner_client, owner, make_narrative):
@@ -182,17 +209,19 @@ def test_xss_in_title_and_text_is_shown_escaped_everywhere(owner_client, owner, 
 
 
 def test_download_counts_sets_headers_and_records_the_format_once(owner_client, narrative):
-    url = reverse("narratives:download", args=[narrative.pk, "epub"])
+    url = reverse("narratives:download", args=[narrative.pk, "md"])
     response = owner_client.get(url)
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/epub+zip"
-    assert response["Content-Disposition"] == 'attachment; filename="the-salt-road.epub"'
-    assert zipfile.ZipFile(io.BytesIO(response.content)).read("mimetype") == b"application/epub+zip"
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="the-salt-road.md"'
+    assert b"Mara left the harbour" in response.content
     owner_client.get(url)
-    owner_client.get(reverse("narratives:download", args=[narrative.pk, "pdf"]))
+    owner_client.get(reverse("narratives:download", args=[narrative.pk, "txt"]))
+    # EPUB, DOCX and PDF are files a worker makes (test_export_jobs.py): not ready = no download.
+    assert owner_client.get(reverse("narratives:download", args=[narrative.pk, "epub"])).status_code == 302
     narrative.refresh_from_db()
     assert narrative.download_count == 3
-    assert narrative.exported_formats == ["epub", "pdf"]
+    assert narrative.exported_formats == ["md", "txt"]
     assert owner_client.get(reverse("narratives:download", args=[narrative.pk, "exe"])).status_code == 404
     narrative.refresh_from_db()
     assert narrative.download_count == 3
@@ -309,3 +338,29 @@ def test_it_refuses_a_revision_the_service_refuses_and_starts_no_job(owner_clien
     response = owner_client.post(url, {"instructions": ""})
     assert response.status_code == 400
     assert not GenerationJob.objects.exists()
+
+
+def test_the_reader_builds_a_versions_html_once_and_again_after_a_change(
+    owner_client, narrative, monkeypatch
+):
+    from django.core.cache import cache
+
+    from narratives import reader
+
+    cache.clear()
+    built = []
+    real = reader.build_body
+    monkeypatch.setattr(reader, "build_body", lambda n: built.append(n.pk) or real(n))
+    url = reverse("narratives:detail", args=[narrative.pk])
+    first = owner_client.get(url).content.decode()
+    second = owner_client.get(url).content.decode()
+    assert built == [narrative.pk]
+    with CaptureQueriesContext(connection) as ctx:
+        owner_client.get(url)
+    assert not [
+        q for q in ctx.captured_queries if "narrative_text" in q["sql"]
+    ]  # a cached body: no text read
+    assert first.count("<p>") == second.count("<p>") > 5 and "Mara left the harbour" in second
+    owner_client.post(reverse("narratives:rename", args=[narrative.pk]), {"title": "A New Title"})
+    assert "A New Title" in owner_client.get(url).content.decode()
+    assert built == [narrative.pk, narrative.pk]

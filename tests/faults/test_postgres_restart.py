@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from jobs.checkpoint_store import checkpoint_load
 from jobs.models import JobRuntime, JobStatus
 from jobs.services import job_create, job_resume
 from tests.faults.conftest import SHORT_BRIEF, assert_settled_once, billed_usd, finished, wait_for
@@ -128,7 +129,7 @@ def test_postgres_going_away_mid_job_ends_completed_or_resumable_and_billed_once
         assert ended.can_resume, ended.error_message
         assert "Traceback" not in ended.error_message
         assert billed_usd(job.pk) == pytest.approx(ended.actual_cost_usd, abs=1e-6)
-        assert JobRuntime.objects.get(pk=job.pk).checkpoint["drafts"]
+        assert checkpoint_load(job.pk)["drafts"]  # the header and its append-only parts
         job_resume(user=owner, job=job)
         ended = wait_for(lambda: finished(job.pk), timeout=40, interval=0.2, what="the resumed job")
         assert ended.status == JobStatus.COMPLETED, ended.error_message

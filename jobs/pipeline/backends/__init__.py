@@ -25,9 +25,8 @@ def get_backend(name: str, config: EngineConfig | None = None) -> Backend:
     if name == "offline":
         return OfflineBackend()
     if name == "openai":
-        from .openai_backend import (
-            OpenAIBackend,  # the openai SDK takes seconds to import; only this needs it
-        )
+        # The openai SDK takes seconds to import; only this backend needs it.
+        from .openai_backend import OpenAIBackend
 
         return OpenAIBackend(config)
     raise ValueError(f"unknown backend {name!r} (allowed: {', '.join(BACKEND_NAMES)})")

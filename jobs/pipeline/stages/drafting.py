@@ -1,4 +1,4 @@
-"""Stages 06 and 08: draft each segment, then stylise it (gpt4 tier).
+"""Stages 06 and 08: draft each segment, then polish it (the tier and which segments: polish.py).
 
 Drafting is strictly sequential — each prompt carries what the story actually
 said so far and the tail of the previous segment — but every prompt is
@@ -16,7 +16,7 @@ goes into ``notes``.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..brief import Brief
@@ -24,11 +24,11 @@ from ..context import SEGMENT_PROMPT_TOKENS, PromptBudget, previous_tail, segmen
 from ..engine import ContextTooSmall, Engine
 from ..memory import Ledger, story_so_far
 from ..plan import Plan
+from ..polish import SHORT_SHARE, Flag
 from ..text import count_words, estimate_tokens, tail_words
 
 _LANGUAGE = {"en": "English", "pl": "Polish"}
 ASK_SHARE = 1.06  # the first call asks for this share of the target
-SHORT_SHARE = 0.7  # under this share of its target a chapter counts as short (reported)
 MAX_EXTRA_CALLS = 8  # continuations + extensions per segment
 STYLE_KEEP_SHARE = 0.85  # a styled chunk shorter than this share of its draft is never used
 _ENDS_SENTENCE = tuple(".!?…\"”»'")
@@ -244,13 +244,23 @@ def _chunks(text: str, budget_tokens: int) -> list[str]:
 
 
 def stylize_segment(
-    engine: Engine, brief: Brief, plan: Plan, index: int, text: str, notes: dict[str, Any] | None = None
+    engine: Engine,
+    brief: Brief,
+    plan: Plan,
+    index: int,
+    text: str,
+    notes: dict[str, Any] | None = None,
+    *,
+    flags: list[Flag] | None = None,
+    tier: str | None = None,
 ) -> str:
+    """Polish segment ``index``; ``flags`` (the local checks' findings) aim the edit at them."""
     notes = notes if notes is not None else {}
+    aim = _Aim(tuple(flags or ()), tier)
     # Words polishing may remove before the segment drops below its target (or below the draft).
     slack = [max(0, count_words(text) - plan.segments[index].target_words)]
     if engine.window is None:  # no window to fit (the offline engine): the whole segment at once
-        styled, kept = _style(engine, brief, plan, index, text, slack=slack)
+        styled, kept = _style(engine, brief, plan, index, text, slack=slack, aim=aim)
         notes.update({"style_chunks": 1, "style_kept_draft": int(kept)})
         return styled
     chunk_tokens = engine.input_budget(0.35, 4000)
@@ -259,7 +269,7 @@ def stylize_segment(
     chunks = _chunks(text, chunk_tokens)
     prefix = ""
     for chunk in chunks:
-        styled, kept = _style_fitting(engine, brief, plan, index, chunk, prefix, slack)
+        styled, kept = _style_fitting(engine, brief, plan, index, chunk, prefix, slack, aim)
         out.append(styled)
         prefix = "\n\n".join(out) + "\n\n"
         kept_total += kept
@@ -275,11 +285,12 @@ def _style_fitting(
     chunk: str,
     prefix: str,
     slack: list[int],
+    aim: _Aim,
     depth: int = 0,
 ) -> tuple[str, int]:
     """Style ``chunk``; halve it while the window refuses it (three times at most, then keep the draft)."""
     try:
-        return _style(engine, brief, plan, index, chunk, prefix, slack=slack)
+        return _style(engine, brief, plan, index, chunk, prefix, slack=slack, aim=aim)
     except ContextTooSmall:
         if depth >= 3:
             return chunk, 1
@@ -288,15 +299,29 @@ def _style_fitting(
             return chunk, 1
         parts, kept = [], 0
         for half in halves:
-            styled, k = _style_fitting(engine, brief, plan, index, half, prefix, slack, depth + 1)
+            styled, k = _style_fitting(engine, brief, plan, index, half, prefix, slack, aim, depth + 1)
             parts.append(styled)
             prefix += styled + "\n\n"
             kept += k
         return "\n\n".join(parts), kept
 
 
+@dataclass(frozen=True)
+class _Aim:
+    flags: tuple[Flag, ...]  # what the local checks found (none: a full line edit)
+    tier: str | None  # None: the stage's own tier
+
+
 def _style(
-    engine: Engine, brief: Brief, plan: Plan, index: int, text: str, prefix: str = "", *, slack: list[int]
+    engine: Engine,
+    brief: Brief,
+    plan: Plan,
+    index: int,
+    text: str,
+    prefix: str = "",
+    *,
+    slack: list[int],
+    aim: _Aim,
 ) -> tuple[str, bool]:
     seg = plan.segments[index]
     words = count_words(text)
@@ -307,14 +332,22 @@ def _style(
         "passage only."
     )
     user = f"Style notes: {plan.interpretation.style_notes}\nKeep about {words} words.\n\n{text}"
+    if aim.flags:  # a flagged segment: say what to fix, so the edit goes where it is needed
+        user = (
+            "The checks flagged this passage: "
+            + "; ".join(f.detail for f in aim.flags)
+            + ". Fix exactly that and leave the rest as it is.\n"
+            + user
+        )
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     answer = engine.passage(
         "language_stylization",
         messages,
         segment=seg.index,
-        payload={"text": text, "language": brief.language},
+        payload={"text": text, "language": brief.language, "flags": [f.code for f in aim.flags]},
         max_tokens=max(completion_budget(words, brief.language), estimate_tokens(text) + 200),
         live_prefix=prefix,
+        tier=aim.tier,
     )
     styled = answer.text.strip()
     # A stylist that was cut off or shortened the passage has failed; keep the draft, not lose prose.

@@ -24,13 +24,14 @@ from .people import named_in_brief, split
 from .prose import SegmentWriter
 from .segments import plan_segments
 from .setting import allowed, features
-from .style import stylise
+from .style import fix_flagged, stylise
 
 LOCATION_COUNT = {"short_story": 4, "novella": 5, "novel": 7, "epic_saga": 9}
 
 
 def _rng(brief: dict[str, Any], *salt: Any) -> random.Random:
-    blob = json.dumps([brief, *salt], sort_keys=True, ensure_ascii=False).encode()
+    story = {k: v for k, v in brief.items() if k != "polish"}  # the pass chosen after drafting
+    blob = json.dumps([story, *salt], sort_keys=True, ensure_ascii=False).encode()
     return random.Random(zlib.crc32(blob) * 2654435761 + len(blob))
 
 
@@ -210,7 +211,8 @@ class OfflineBackend:
         return SegmentWriter(lang, payload, seed).write()
 
     def _language_stylization(self, payload: dict[str, Any]) -> str:
-        return stylise(payload["text"], payload["language"])
+        # Typography always; and the fixes the local checks asked for (polish.py), where text can make them.
+        return stylise(fix_flagged(payload["text"], payload.get("flags") or []), payload["language"])
 
     def _editorial_review(self, payload: dict[str, Any]) -> dict[str, Any]:
         chapters = payload["chapters"]

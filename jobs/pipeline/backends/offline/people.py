@@ -99,6 +99,8 @@ def read_names(text: str, language: str) -> list[Named]:
             words, start = words[1:], start + 1
         if not words or any(w.lower() in L["not_names"] for w in words):
             continue
+        if len(words) == 1 and (words[0].lower() in L["roles"] or words[0].lower() in L["kin"]):
+            continue  # "the Duke", "Mother": a title or a kinship word, not a name
         kind, gender, role = _judge(tokens, low, start, start + len(words), language, L, initial)
         if not kind:
             continue

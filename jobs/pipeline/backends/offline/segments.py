@@ -23,7 +23,8 @@ from .setting import allowed, features
 
 
 def _rng(brief: dict[str, Any], *salt: Any) -> random.Random:
-    blob = json.dumps([brief, *salt], sort_keys=True, ensure_ascii=False).encode()
+    story = {k: v for k, v in brief.items() if k != "polish"}  # the pass chosen after drafting
+    blob = json.dumps([story, *salt], sort_keys=True, ensure_ascii=False).encode()
     return random.Random(zlib.crc32(blob) * 2654435761 + len(blob))
 
 

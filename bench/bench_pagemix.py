@@ -1,0 +1,280 @@
+"""Per-request floor (issue 18 §6): the signed-in page mix against a trivial signed-in view, one run.
+
+1. Creates a scratch database (``nf_mix_<random>``) on the configured server,
+   migrates it and seeds, through the ORM, writers with a project, a running
+   job and narratives of engine-written text (bench/corpus.py: short stories
+   and a 100k-word novel), each with a real session (cached_db: in Redis).
+2. Starts gunicorn (5 sync workers, PRODUCTION settings plus one bench-only
+   URL, ``/bench/ping/``: signed in, plain text) on a free port in 18700–18799
+   (NF_BENCH_PORT to choose) and saturates it from a closed loop of client
+   threads, first with ``/bench/ping/``, then with the page mix the product
+   sees (dashboard, library, library search, readers, job page, job progress
+   partial), then ``/healthz``, for NF_BENCH_SECONDS each (default 20).
+3. Prints requests/s of each and the ratio, and exits 1 if the mix reaches less
+   than 0.5 of the trivial view, or any request failed. Drops the database and
+   stops gunicorn at the end, also after a failure or Ctrl-C.
+
+The machine the figures come from is shared (2 cores, other engineers'
+tests): the client threads compete with gunicorn for the same cores, for the
+trivial view and the mix alike, so the ratio is the figure to read.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import environ  # noqa: E402
+
+from narraforge.envconfig import database_config, redis_url  # noqa: E402
+
+SCRATCH_DB = f"nf_mix_{uuid.uuid4().hex[:10]}"
+_server = database_config(environ.Env())
+_auth = quote(_server.get("USER") or "postgres", safe="")
+if _server.get("PASSWORD"):
+    _auth += ":" + quote(_server["PASSWORD"], safe="")
+_hostport = f"{_server.get('HOST') or '127.0.0.1'}:{_server.get('PORT') or 5432}"
+SCRATCH_URL = f"postgres://{_auth}@{_hostport}/{SCRATCH_DB}"
+SECONDS = float(os.environ.get("NF_BENCH_SECONDS", "20"))
+WORKERS = int(os.environ.get("NF_BENCH_GUNICORN_WORKERS", "5"))
+CLIENTS = int(os.environ.get("NF_BENCH_CLIENTS", str(2 * WORKERS)))
+ACCOUNTS = 10
+
+for key in ("NF_TESTING", "NF_DEV", "OPENAI_API_KEY"):
+    os.environ.pop(key, None)
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "bench.pagemix_settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": SCRATCH_URL,
+        "REDIS_URL": redis_url(environ.Env()),
+        "NF_LLM_BACKEND": "offline",
+        "CONN_MAX_AGE": "60",
+    }
+)
+
+
+def _admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=_server.get("HOST") or "127.0.0.1",
+        port=int(_server.get("PORT") or 5432),
+        user=_server.get("USER") or "postgres",
+        password=_server.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql)
+
+
+def free_port() -> int:
+    if os.environ.get("NF_BENCH_PORT"):
+        return int(os.environ["NF_BENCH_PORT"])
+    for port in random.sample(range(18700, 18800), 100):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit("no free port in 18700-18799")
+
+
+def seed() -> list[dict]:
+    """Writers with sessions, a project, a running job and narratives; returns what the clients need."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    from accounts.models import User
+    from bench.corpus import engine_narrative, narrative_fields
+    from jobs.models import GenerationJob
+    from narratives.models import Narrative
+    from narratives.services import narrative_search_lemmatise
+    from projects.models import Project
+
+    assert settings.SESSION_ENGINE.endswith("cached_db")
+    samples = [
+        engine_narrative("short_story", 7_500),
+        engine_narrative("short_story", 7_500, language="pl", genre="drama"),
+        engine_narrative("novella", 25_000, genre="mystery"),
+    ]
+    novel = engine_narrative("novel", 100_000)
+    accounts = []
+    for i in range(ACCOUNTS):
+        user = User.objects.create_user(email=f"mix{i}@example.com", password="bench-password-123")
+        project = Project.objects.create(user=user, name=f"Project {i}")
+        shorts = [
+            Narrative.objects.create(user=user, project=project, **narrative_fields(s, title=f"Short {k}"))
+            for k, s in enumerate(samples * 2)
+        ]
+        long = Narrative.objects.create(user=user, project=project, **narrative_fields(novel))
+        for n in shorts:
+            if n.metadata.get("language") == "pl":
+                narrative_search_lemmatise(narrative_id=n.pk)
+        job = GenerationJob.objects.create(
+            user=user, project=project, status="running", current_stage="sequential_generation",
+            progress_percentage=42.0, production_brief={"production_type": "novel", "genre": "fantasy",
+            "target_words": 100_000, "inspiration": "A river that forgets.", "language": "en"},
+        )  # fmt: skip
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        accounts.append({"cookie": f"sessionid={session.session_key}", "short": [n.pk for n in shorts],
+                         "long": long.pk, "job": job.pk})  # fmt: skip
+    return accounts
+
+
+def mix_for(account: dict) -> list[tuple[str, dict]]:
+    """(path, extra headers) weighted as writers use the product (the job page polls its progress)."""
+    hx = {"HX-Request": "true"}
+    return (
+        [("/", {})] * 2
+        + [("/narratives/", {})] * 2
+        + [("/narratives/?q=ferrywoman+river", {})]
+        + [(f"/narratives/{pk}/", {}) for pk in account["short"][:2]]
+        + [(f"/narratives/{account['long']}/", {})]
+        + [(f"/jobs/{account['job']}/", {})]
+        + [(f"/jobs/{account['job']}/progress/", hx)] * 4
+    )
+
+
+def saturate(port: int, pick, seconds: float) -> tuple[float, int, int]:
+    """Requests/s from CLIENTS closed-loop threads; returns (rps, done, failed)."""
+    stop = time.monotonic() + seconds
+    done = [0] * CLIENTS
+    failed = [0] * CLIENTS
+
+    def run(i: int) -> None:
+        rng = random.Random(i)
+        while time.monotonic() < stop:
+            path, headers = pick(rng, i)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            try:
+                conn.request("GET", path, headers={"X-Forwarded-Proto": "https", **headers})
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    done[i] += 1
+                else:
+                    failed[i] += 1
+            except OSError:
+                failed[i] += 1
+            finally:
+                conn.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    return sum(done) / elapsed, sum(done), sum(failed)
+
+
+def main() -> int:
+    import django
+
+    _admin_sql(f'CREATE DATABASE "{SCRATCH_DB}"')
+    gunicorn = None
+    tmp = Path(tempfile.mkdtemp(prefix="nf-mix-"))
+    try:
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        started = time.perf_counter()
+        accounts = seed()
+        from django.db import connections
+
+        connections.close_all()
+        seconds = time.perf_counter() - started
+        print(f"Seeded {len(accounts)} writers in {seconds:.0f} s (engine-written text)")
+        port = free_port()
+        log = open(tmp / "gunicorn.log", "ab")  # noqa: SIM115
+        gunicorn = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "narraforge.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(WORKERS), "--log-level", "warning", "--timeout", "60"],
+            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=log, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not answer; see {tmp / 'gunicorn.log'}")
+            time.sleep(0.2)
+        mixes = [mix_for(a) for a in accounts]
+
+        def trivial(rng, i):
+            return "/bench/ping/", {"Cookie": accounts[i % len(accounts)]["cookie"]}
+
+        def mix(rng, i):
+            account = accounts[i % len(accounts)]
+            path, headers = rng.choice(mixes[i % len(accounts)])
+            return path, {"Cookie": account["cookie"], **headers}
+
+        def health(rng, i):
+            return "/healthz", {}
+
+        print(f"gunicorn {WORKERS} sync workers (production settings) on :{port}; {CLIENTS} client threads, "
+              f"{SECONDS:.0f} s each:")  # fmt: skip
+        saturate(port, mix, 3)  # warm: every worker renders each reader once (cached afterwards)
+        results = {}
+        for label, pick in (("trivial signed-in view", trivial), ("page mix", mix), ("/healthz", health)):
+            rps, done, failed = saturate(port, pick, SECONDS)
+            results[label] = (rps, failed)
+            print(f"  {label:24s} {rps:8.1f} req/s  ({done} ok, {failed} failed)", flush=True)
+        ratio = results["page mix"][0] / results["trivial signed-in view"][0]
+        failed = sum(f for _, f in results.values())
+        ok = ratio >= 0.5 and failed == 0
+        print(f"| page mix vs trivial signed-in view | {results['page mix'][0]:.0f} / "
+              f"{results['trivial signed-in view'][0]:.0f} req/s = {ratio:.2f} | >= 0.5"
+              f"{'' if ok else '  MISSED'} |")  # fmt: skip
+        return 0 if ok else 1
+    finally:
+        if gunicorn is not None:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            try:
+                gunicorn.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(gunicorn.pid, signal.SIGKILL)
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001 - django may not be set up
+            pass
+        _admin_sql(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""A paginator whose count stops early: a library page counts at most ~COUNT_CAP rows."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.core.paginator import Paginator
+
+COUNT_CAP = 1000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``limit + 1`` rows (``SELECT count(*) FROM (… LIMIT limit+1)``).
+
+    ``limit`` is COUNT_CAP, or more when a later page is asked for (so page 200
+    of a 10,000-novel library still exists). When there are more rows than
+    that, ``capped`` is true and the page says "more than …": PostgreSQL stops
+    counting there instead of visiting every match.
+    """
+
+    def __init__(self, object_list, per_page, *, page_hint=None, cap: int = COUNT_CAP, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        try:
+            wanted = int(page_hint or 1)
+        except (TypeError, ValueError):
+            wanted = 1
+        self.limit = max(cap, (min(max(wanted, 1), 100_000) + 1) * per_page)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.object_list[: self.limit + 1].count(), self.limit + 1)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.limit
+
+    @property
+    def shown_count(self) -> int:
+        return min(self.count, self.limit)
