@@ -35,6 +35,7 @@ PART_KEYS = ("drafts", "styled", "model_calls")
 WHOLE_KEYS = ("plan",)
 ROWS = "$rows"
 WHOLE = "$whole"
+USAGE_KEY = "$usage"  # in a saver's ``written``: (calls summed, their Usage)
 
 # One statement, one round trip: the new parts and the header. It commits without waiting
 # for the WAL flush: a checkpoint guards against a lost *worker* (the spend is recorded
@@ -58,8 +59,11 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def checkpoint_header(checkpoint: dict[str, Any]) -> dict[str, Any]:
-    """The checkpoint without its part lists (counted instead), with its spend per tier."""
+def checkpoint_header(checkpoint: dict[str, Any], *, usage: Usage | None = None) -> dict[str, Any]:
+    """The checkpoint without its part lists (counted instead), with its spend per tier.
+
+    ``usage`` is that spend when the caller has it already (summed as calls came in).
+    """
     header = {k: v for k, v in checkpoint.items() if k not in PART_KEYS and k not in WHOLE_KEYS}
     for key in PART_KEYS:
         if isinstance(checkpoint.get(key), list):
@@ -68,7 +72,7 @@ def checkpoint_header(checkpoint: dict[str, Any]) -> dict[str, Any]:
         if key in checkpoint:
             header[key] = {ROWS: 1, WHOLE: True}
     if isinstance(checkpoint.get("model_calls"), list) and "usage_by_tier" not in header:
-        header["usage_by_tier"] = checkpoint_usage(checkpoint).to_dict()
+        header["usage_by_tier"] = (usage if usage is not None else checkpoint_usage(checkpoint)).to_dict()
     return header
 
 
@@ -89,15 +93,27 @@ def checkpoint_save(
     kinds: list[str] = []
     indexes: list[int] = []
     bodies: list[str] = []
+    usage = None
+    calls = checkpoint.get("model_calls")
+    if isinstance(calls, list) and USAGE_KEY in written:
+        # Add the new calls to the spend summed at the last save (not all calls again each time).
+        counted, usage = written[USAGE_KEY]
+        usage = usage + checkpoint_usage({"model_calls": calls[counted:]})
     for key, items in _part_lists(checkpoint).items():
         before = written.get(key, [])
+        if key == "model_calls" and any(  # an earlier call changed: sum them all again
+            i < len(before) and not (before[i] is item or before[i] == item) for i, item in enumerate(items)
+        ):
+            usage = None
         for i, item in enumerate(items):
             if i < len(before) and (before[i] is item or before[i] == item):
                 continue
             kinds.append(key)
             indexes.append(i)
             bodies.append(_dumps(item))
-    header = _dumps(checkpoint_header(checkpoint))
+    if isinstance(calls, list) and usage is None:
+        usage = checkpoint_usage({"model_calls": calls})
+    header = _dumps(checkpoint_header(checkpoint, usage=usage))
 
     params = {"job": job_id, "kinds": kinds, "indexes": indexes, "bodies": bodies, "header": header,
               "stage": stage[:100], "now": timezone.now()}  # fmt: skip
@@ -108,7 +124,10 @@ def checkpoint_save(
             cursor.execute(_SAVE_SQL, params)
 
     with_db_retry(_save, what=f"checkpoint of job {job_id}")
-    return {key: list(items) for key, items in _part_lists(checkpoint).items()}
+    done: dict[str, Any] = {key: list(items) for key, items in _part_lists(checkpoint).items()}
+    if isinstance(calls, list):
+        done[USAGE_KEY] = (len(calls), usage)
+    return done
 
 
 def _part_lists(checkpoint: dict[str, Any]) -> dict[str, list[Any]]:

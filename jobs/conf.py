@@ -48,4 +48,7 @@ def tunable(name: str) -> float:
 
 
 def job_timeout(production_type: str) -> int:
+    override = os.environ.get("NF_JOB_TIMEOUT_SECONDS")  # one timeout for every type (slow CPU models)
+    if override:
+        return int(float(override))
     return JOB_TIMEOUTS.get(production_type, JOB_TIMEOUTS["novel"])
