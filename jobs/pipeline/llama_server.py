@@ -18,6 +18,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import socket
 import subprocess
 import threading
@@ -33,7 +34,9 @@ MODEL_ALIAS = "smollm2"
 
 
 def free_port() -> int:
-    for port in PORTS:
+    # Start at a random place so two servers starting at once rarely try the same port first.
+    start = random.randrange(len(PORTS))
+    for port in [*PORTS[start:], *PORTS[:start]]:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -66,6 +69,10 @@ def gguf_path(python: Path) -> Path:
     return found[0]
 
 
+class _PortTaken(Exception):
+    pass
+
+
 class LlamaServer:
     def __init__(
         self, n_ctx: int, *, api_key: str = "llm-test-key", threads: int = 1, log_dir: Path | None = None
@@ -82,6 +89,14 @@ class LlamaServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self, timeout: float = 180.0) -> LlamaServer:
+        for _ in range(5):  # another process may take the port between our check and the server's bind
+            try:
+                return self._start(timeout)
+            except _PortTaken:
+                continue
+        raise RuntimeError(f"llama_cpp.server found no free port:\n{self.log_tail()}")
+
+    def _start(self, timeout: float) -> LlamaServer:
         python = server_python()
         model = gguf_path(python)
         self.port = free_port()
@@ -107,13 +122,16 @@ class LlamaServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if "address already in use" in self.log_tail().lower():
+                    raise _PortTaken()
                 raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 probe = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 probe.request("GET", "/v1/models", headers={"Authorization": f"Bearer {self.api_key}"})
                 ok = probe.getresponse().status == 200
                 probe.close()
-                if ok:
+                # Ours only if our process is alive and says it listens on this port (not a neighbour's).
+                if ok and self.proc.poll() is None and f":{self.port}" in self.log_tail(200):
                     return self
             except OSError:
                 pass

@@ -126,7 +126,14 @@ STRUCTURE_ANSWER = _obj(
     pacing={"type": "array", "items": {"type": "number"}, "minItems": 2},
 )
 # What a model writes for a segment; the engine adds index, act and size.
-SEGMENT_DRAFT = _obj(title=_str(), summary=_str(), key_events=_strs(), characters=_strs(), location=_str())
+# Blank texts are allowed here: the engine fills them (grammar-bound small models write "\n" summaries).
+SEGMENT_DRAFT = _obj(
+    title={"type": "string"},
+    summary={"type": "string"},
+    key_events={"type": "array", "items": {"type": "string"}, "minItems": 1},
+    characters={"type": "array", "items": {"type": "string"}},
+    location={"type": "string"},
+)
 SEGMENTS = _obj(segments={"type": "array", "items": SEGMENT_DRAFT, "minItems": 1})
 SEGMENT = _obj(
     index={"type": "integer", "minimum": 1},

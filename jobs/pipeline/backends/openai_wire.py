@@ -14,8 +14,8 @@ from typing import Any
 _STRICT_UNSUPPORTED = frozenset({"minLength", "maxLength"})
 # Grammar-constrained servers (llama.cpp) follow the schema literally: without caps a tiny model can
 # write one string or one array until max_tokens runs out.
-GRAMMAR_STRING_CAP = 600
-GRAMMAR_ITEMS_CAP = 12
+GRAMMAR_STRING_CAP = 160  # characters: a title, a name, a sentence
+GRAMMAR_ITEMS_CAP = 5
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:

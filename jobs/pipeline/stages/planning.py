@@ -299,16 +299,14 @@ def plan_segments(
             people = [m for m in (_match(n, names) for n in draft["characters"]) if m]
             people = list(dict.fromkeys(people)) or [names[0]]
             location = _match(draft["location"], places) or places[(slot["index"] - 1) % len(places)]
+            # What the model left blank the engine fills from what it knows, so the plan stays usable.
+            title = " ".join(draft["title"].split()) or f"Part {slot['index']}"
+            events = [" ".join(e.split()) for e in draft["key_events"] if e.strip()]
+            events = events or [f"{people[0]} faces what {location} holds"]
+            summary = " ".join(draft["summary"].split()) or f"{title}: " + "; ".join(events)
             out.append(
                 SegmentPlan(
-                    slot["index"],
-                    slot["act"],
-                    draft["title"],
-                    draft["summary"],
-                    list(draft["key_events"]),
-                    people,
-                    location,
-                    slot["target_words"],
+                    slot["index"], slot["act"], title, summary, events, people, location, slot["target_words"]
                 )
             )
     return out

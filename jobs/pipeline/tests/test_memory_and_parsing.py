@@ -160,3 +160,14 @@ def test_json_mode_memory_is_shared_through_its_store() -> None:
     assert JsonModeMemory(Store()).get("http://x/v1") == "json_object"  # another worker learns it
     with FakeChatServer():
         pass
+
+
+def test_the_offline_engine_reports_each_passage_for_the_live_page(brief, offline) -> None:
+    from jobs.pipeline import Callbacks
+
+    seen: list[tuple[str, int | None, str]] = []
+    result = run_pipeline(brief, backend=offline, callbacks=Callbacks(on_text=lambda *a: seen.append(a)))
+    drafted = [(seg, text) for stage, seg, text in seen if stage == "sequential_generation"]
+    assert [seg for seg, _ in drafted] == [s["index"] for s in result.metadata["segments"]]
+    assert all(len(text.split()) > 100 for _, text in drafted)
+    assert not any(stage == "brief_interpretation" for stage, _, _ in seen)  # JSON is not prose

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -257,3 +258,24 @@ def test_a_structure_answer_in_percent_is_normalised_not_refused() -> None:
     assert [a["proportion"] for a in result.plan["structure"]["acts"]] == [0.25, 0.75]
     assert result.plan["structure"]["pacing"][0] == 0.2  # percent read as percent
     assert STRUCTURE["properties"]["acts"]["items"]["properties"]["proportion"]["maximum"] == 1  # plans
+
+
+def test_blank_texts_in_a_segment_plan_are_filled_not_refused() -> None:
+    with FakeChatServer() as server:
+        config = _config(server)
+        blank = {
+            "title": " ",
+            "summary": "\n",
+            "key_events": ["", "Mira finds the key"],
+            "characters": ["{"],
+            "location": "",
+        }
+        answer = json.dumps({"segments": [blank, blank, blank]})
+        server.script.extend([("ok",)] * 4 + [("content", answer)])
+        result = run_pipeline(
+            make_brief(review_plan=True), backend=get_backend("openai", config), config=config
+        )
+    first = result.plan["segments"][0]
+    assert first["title"] == "Part 1" and first["summary"].startswith("Part 1: Mira finds the key")
+    assert first["key_events"] == ["Mira finds the key"] and first["characters"] and first["location"]
+    assert not any("not valid" in r["messages"][-1]["content"] for r in server.requests)
