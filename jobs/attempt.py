@@ -13,24 +13,35 @@ import socket
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from billing.selectors import usage_billed_for_job
-from jobs import conf
+from jobs.cancelling import CancelProbe
 from jobs.ceiling import CeilingGuard
 from jobs.checkpoint_store import CheckpointSaver, checkpoint_load, checkpoint_usage
-from jobs.completion import job_complete, job_fail
+from jobs.completion import job_bill_late_spend, job_complete, job_fail
 from jobs.db_retry import with_db_retry
-from jobs.engine_settings import engine_backend, engine_config, job_cost_cap_usd
+from jobs.engine_settings import (
+    backend_name,
+    call_deadline_seconds,
+    engine_backend,
+    engine_config,
+    job_cost_cap_usd,
+)
 from jobs.failures import staff_detail, writer_message
 from jobs.heartbeat import Heartbeat
 from jobs.live import LiveProse
+from jobs.model_wait import ModelWait
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
+from jobs.pipeline.errors import BackendError
 from jobs.pipeline.usage import Usage
 from jobs.progress import ProgressTracker
+from jobs.spend import SpendRecorder, spend_write
+from narraforge.causes import Cause, cause_for_backend
 from narraforge.logging import bind as bind_log_context
 
 log = logging.getLogger(__name__)
@@ -111,7 +122,22 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         saver.offer(checkpoint)
         live.flush()  # a finished passage reaches the page even when its last update was throttled
 
+    # Recorded first, before progress or checkpoints can fail: what the call was paid for.
+    recorder = SpendRecorder(job_id, rq_job_id, paid=backend_name() != "offline")
+    waiting = ModelWait(
+        job_id,
+        rq_job_id,
+        attempts=int(settings.NF_LLM_MAX_ATTEMPTS),
+        deadline_seconds=call_deadline_seconds(),
+    )
+
+    def on_call_start(tier: str, prompt_tokens: int, prompt_cost_usd: float) -> None:
+        recorder.call_started(tier, prompt_tokens, prompt_cost_usd)
+        waiting.call_started()
+
     def on_model_call(call: Any) -> None:
+        recorder.call_returned(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
+        waiting.call_ended()
         tracker.model_call(call.tier, call.prompt_tokens, call.completion_tokens, call.cost_usd)
         saver.spent_usd += call.cost_usd
 
@@ -124,7 +150,8 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         on_position=tracker.set_position,
         on_checkpoint=on_checkpoint,
         on_model_call=on_model_call,
-        should_cancel=heartbeat.should_cancel,
+        on_call_start=on_call_start,
+        should_cancel=CancelProbe(job_id, rq_job_id, heartbeat=heartbeat, tracker=tracker),
         on_text=live.offer,
     )
     pipeline_seconds = 0.0
@@ -132,7 +159,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         brief = Brief.from_dict(job.production_brief)
         plan = runtime.plan or None  # a reviewed plan or a revision's parent plan: starts at stage 06
         config = engine_config()
-        backend = engine_backend(config)
+        backend = engine_backend(config, **({"sleep": waiting.sleep} if recorder.paid else {}))
         budget = _budget(job, billed_usage.cost_usd, ckpt_usage.cost_usd)
         heartbeat.start()
         pipeline_started = time.perf_counter()
@@ -158,13 +185,24 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         }
         done = with_db_retry(
             lambda: job_complete(
-                job_id=job_id, rq_job_id=rq_job_id, result=result, usage=usage, timing=timing
+                job_id=job_id,
+                rq_job_id=rq_job_id,
+                result=result,
+                usage=usage,
+                timing=timing,
+                checkpoint=saver.pending,  # a cancel that wins keeps the latest checkpoint
+                attempt_usage=recorder.usage,
             ),
             what=f"completion of job {job_id}",
         )
-        return "completed" if done is not None else "superseded"
+        if done is None:
+            _settle_superseded(job_id, rq_job_id, recorder)
+            return "superseded"
+        return str(done.status)
     except PipelineCancelled as exc:
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.CANCELLED, _cancel_message(tracker))
+        cause = Cause.SUPERSEDED if tracker.fenced else Cause.CANCELLED
+        message = _cancel_message(tracker)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.CANCELLED, message, cause, recorder)
     except BudgetExceeded as exc:
         if getattr(exc, "cause", "") == "ceiling":
             message = str(exc)  # already in the writer's words (jobs.ceiling)
@@ -175,16 +213,53 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
                 "Everything written so far is kept; a shorter "
                 "length or a smaller plan fits within it."
             )
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message)
+        return _end(
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.FAILED,
+            message,
+            Cause.COST_CEILING,
+            recorder,
+        )
     except PipelineError as exc:
         log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, writer_message(exc))
+        cause = cause_for_backend(exc.cause) if isinstance(exc, BackendError) else Cause.MODEL_ERROR
+        return _end(
+            job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, writer_message(exc), cause, recorder
+        )
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, DATABASE_LOST, saver=saver)
+        cause = Cause.DATABASE_UNAVAILABLE
+        return _end(
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.FAILED,
+            DATABASE_LOST,
+            cause,
+            recorder,
+            saver,
+        )
     except Exception as exc:
         log.exception("Job %s crashed", job_id)
-        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, INTERNAL_ERROR, saver=saver)
+        cause = Cause.INTERNAL_ERROR
+        return _end(
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.FAILED,
+            INTERNAL_ERROR,
+            cause,
+            recorder,
+            saver,
+        )
     finally:
         heartbeat.stop()
         live.clear()
@@ -196,8 +271,16 @@ def _cancel_message(tracker: ProgressTracker) -> str:
     return "Cancelled by you; finished work is kept and the job can be resumed."
 
 
-def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None) -> str:
+def _settle_superseded(job_id: str, rq_job_id: str, recorder: SpendRecorder) -> None:
+    """This attempt lost the job (reaper, resume): its spend is still a fact; bill what is missing."""
+    recorder.call_failed()
+    with_db_retry(lambda: spend_write(job_id, rq_job_id, recorder.usage, None), what="late spend")
+    with_db_retry(lambda: job_bill_late_spend(job_id=job_id, attempt=rq_job_id), what="late spend billing")
+
+
+def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, cause, recorder, saver=None) -> str:
     heartbeat.stop()
+    recorder.call_failed()
     checkpoint = getattr(exc, "checkpoint", None)
     if checkpoint is None and saver is not None and saver.pending is not None:
         checkpoint = saver.pending
@@ -208,12 +291,13 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
         "progress_percentage": round(tracker.fraction * 100.0, 2),
     }
     if tracker.fenced:
+        _settle_superseded(job_id, rq_job_id, recorder)
         return "superseded"
     if status == JobStatus.FAILED:
         # Staff's account of the stop (admin); the writer's message above never carries it.
         with contextlib.suppress(Exception):  # diagnostics must not keep a job from ending
             JobRuntime.objects.filter(pk=job_id).update(error_detail=staff_detail(exc))
-    # Retried across a database restart for as long as the reaper would wait before taking over.
+    # Waits out a database outage of any length: the attempt's spend and checkpoint are in it.
     ended = with_db_retry(
         lambda: job_fail(
             job_id=job_id,
@@ -223,8 +307,9 @@ def _end(job_id, rq_job_id, tracker, heartbeat, exc, status, message, saver=None
             checkpoint=checkpoint,
             status=status,
             progress=progress,
+            cause=cause,
+            attempt_usage=recorder.usage,
         ),
-        seconds=max(conf.tunable("NF_DB_RETRY_SECONDS"), conf.tunable("NF_ORPHAN_AFTER_SECONDS")),
         what=f"ending of job {job_id}",
     )
     return status if ended is not None else "superseded"

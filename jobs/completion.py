@@ -20,9 +20,11 @@ from accounts.models import User
 from billing.models import OperationType
 from billing.services import usage_bill_job
 from jobs.checkpoint_store import checkpoint_discard_parts, checkpoint_stage_of, checkpoint_usage
-from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import PipelineResult
 from jobs.pipeline.usage import Usage
+from jobs.spend import spend_total, spend_write
+from narraforge.causes import Cause
 from narratives.services import narrative_create_from_job
 from projects.services import world_record_narrative
 
@@ -35,6 +37,8 @@ OPERATION_FOR_KIND = {
     JobRuntime.Kind.PLANNING: OperationType.PLANNING,
 }
 
+
+CANCELLED_MESSAGE = "Cancelled by you; finished work is kept and the job can be resumed."
 
 _ENDING_FIELDS = [
     "status",
@@ -69,6 +73,16 @@ def _locked_attempt(
     return job
 
 
+def _spend_so_far(job_id: str, rq_job_id: str | None, attempt_usage: Usage | None) -> Usage | None:
+    """Store the ending attempt's own spend, then return the job's: the sum of every attempt's record.
+
+    None when no attempt ever recorded (then the caller's figure stands).
+    """
+    if attempt_usage is not None and rq_job_id:
+        spend_write(job_id, rq_job_id, attempt_usage, None)
+    return spend_total(job_id)
+
+
 def _duration(job: GenerationJob, now) -> int:
     this_attempt = (now - job.started_at).total_seconds() if job.started_at else 0
     earlier = job.duration_seconds if (job.retry_count or 0) > 0 else 0
@@ -82,10 +96,15 @@ def job_complete(
     result: PipelineResult,
     usage: Usage,
     timing: dict[str, float] | None = None,
+    checkpoint: dict[str, Any] | None = None,
+    attempt_usage: Usage | None = None,
 ) -> GenerationJob | None:
     """One transaction: narrative (or plan), usage logs, project stats, user counters, job row.
 
-    ``usage`` is the job's total spend, all attempts included.
+    ``usage`` is the job's total spend, all attempts included, raised to what the attempts' spend
+    records say (``attempt_usage``: this attempt's own, stored first) where they hold more. Returns the
+    ended job: ``completed``, or ``cancelled`` when a cancel committed first (``checkpoint``,
+    the run's latest, is then kept to resume from). None when the job is not this attempt's.
     """
     with transaction.atomic():
         job = _locked_attempt(job_id, rq_job_id)
@@ -93,6 +112,22 @@ def job_complete(
             log.info("Job %s is not this attempt's to complete (%s); skipped.", job_id, rq_job_id)
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
+        usage = usage.max(_spend_so_far(job_id, rq_job_id, attempt_usage) or Usage())
+        if runtime.cancel_requested_at is not None:
+            # job_cancel takes the same locks in the same order, so a cancel it accepted has committed
+            # before we got here: it wins. The run's work stays in its checkpoint; billed for what it spent.
+            log.info("Job %s was cancelled before its completion committed; ending it cancelled.", job_id)
+            return _end_locked(
+                job,
+                runtime,
+                message=CANCELLED_MESSAGE,
+                usage=usage,
+                checkpoint=checkpoint,
+                status=JobStatus.CANCELLED,
+                progress=None,
+                resumable=None,
+                cause=Cause.CANCELLED,
+            )
         now = timezone.now()
         output: dict[str, Any] = {
             "engine": (result.metadata or {}).get("engine"),
@@ -153,7 +188,10 @@ def job_complete(
         runtime.checkpoint_stage = ""
         runtime.usage = usage.to_dict()
         runtime.cancel_requested_at = None
-        runtime.save(update_fields=["checkpoint", "checkpoint_stage", "usage", "cancel_requested_at"])
+        runtime.failure_cause = ""
+        runtime.save(
+            update_fields=["checkpoint", "checkpoint_stage", "usage", "cancel_requested_at", "failure_cause"]
+        )
         checkpoint_discard_parts(job.pk)
         return job
 
@@ -169,52 +207,95 @@ def job_fail(
     progress: dict[str, Any] | None = None,
     resumable: bool | None = None,
     from_status: str = JobStatus.RUNNING,
+    cause: str = "",
+    attempt_usage: Usage | None = None,
 ) -> GenerationJob | None:
-    """End an attempt failed or cancelled: readable message, resumable with a checkpoint, billed once."""
+    """End an attempt failed or cancelled: readable message, resumable with a checkpoint, billed once.
+
+    ``cause`` is a ``narraforge.causes.Cause`` code, stored beside the job for the job page.
+    """
     with transaction.atomic():
         job = _locked_attempt(job_id, rq_job_id, from_status)
         if job is None:
             return None
         runtime = JobRuntime.objects.select_for_update().get(pk=job_id)
-        if checkpoint is not None:
-            runtime.checkpoint = checkpoint
-            runtime.checkpoint_stage = checkpoint_stage_of(checkpoint)[:100]
-            runtime.checkpoint_saved_at = timezone.now()
-        if usage is None:
-            # The worker is gone: its last progress write, but never less than its last checkpoint holds
-            # (checkpoints with new spend are saved at once, progress at most once per interval).
-            usage = Usage.from_dict(runtime.usage).max(checkpoint_usage(runtime.checkpoint))
-        runtime.usage = usage.to_dict()
-        runtime.save(update_fields=["checkpoint", "checkpoint_stage", "checkpoint_saved_at", "usage"])
-        usage_bill_job(
-            job=job,
+        if attempt_usage is not None:
+            usage = (usage or Usage()).max(_spend_so_far(job_id, rq_job_id, attempt_usage) or Usage())
+        return _end_locked(
+            job,
+            runtime,
+            message=message,
             usage=usage,
-            operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
+            checkpoint=checkpoint,
+            status=status,
+            progress=progress,
+            resumable=resumable,
+            cause=cause,
         )
-        now = timezone.now()
-        job.status = status
-        job.error_message = message
-        if resumable is None:
-            # A checkpoint, or the plan a draft/revision starts from, is something to continue from.
-            resumable = runtime.checkpoint is not None or runtime.kind in (
-                JobRuntime.Kind.DRAFT,
-                JobRuntime.Kind.REVISION,
-            )
-        job.can_resume = resumable
-        job.completed_at = now
-        job.duration_seconds = _duration(job, now)
-        job.tokens_used = max(usage.tokens, job.tokens_used or 0)
-        job.actual_cost_usd = max(usage.cost_usd, job.actual_cost_usd or 0.0)
-        if progress:
-            for field in ("current_stage", "completed_stages", "progress_percentage"):
-                if field in progress:
-                    setattr(job, field, progress[field])
-        job.save(update_fields=_ENDING_FIELDS)
-        return job
+
+
+def _end_locked(
+    job: GenerationJob,
+    runtime: JobRuntime,
+    *,
+    message: str,
+    usage: Usage | None,
+    checkpoint: dict[str, Any] | None,
+    status: str,
+    progress: dict[str, Any] | None,
+    resumable: bool | None,
+    cause: str,
+) -> GenerationJob:
+    """The failed/cancelled ending itself; the caller holds the user, job and runtime row locks."""
+    if checkpoint is not None:
+        runtime.checkpoint = checkpoint
+        runtime.checkpoint_stage = checkpoint_stage_of(checkpoint)[:100]
+        runtime.checkpoint_saved_at = timezone.now()
+    if usage is None:
+        # The worker is gone: its last progress write, but never less than its last checkpoint holds
+        # (checkpoints with new spend are saved at once, progress at most once per interval), nor
+        # than every attempt's spend records (a call in flight when the worker died included).
+        usage = Usage.from_dict(runtime.usage).max(checkpoint_usage(runtime.checkpoint))
+        usage = usage.max(spend_total(job.pk) or Usage())
+    runtime.usage = usage.to_dict()
+    runtime.failure_cause = cause or (Cause.CANCELLED if status == JobStatus.CANCELLED else "")
+    runtime.save(
+        update_fields=["checkpoint", "checkpoint_stage", "checkpoint_saved_at", "usage", "failure_cause"]
+    )
+    usage_bill_job(
+        job=job,
+        usage=usage,
+        operation_type=OPERATION_FOR_KIND.get(runtime.kind, OperationType.GENERATION),
+    )
+    now = timezone.now()
+    job.status = status
+    job.error_message = message
+    if resumable is None:
+        # A checkpoint, or the plan a draft/revision starts from, is something to continue from.
+        resumable = runtime.checkpoint is not None or runtime.kind in (
+            JobRuntime.Kind.DRAFT,
+            JobRuntime.Kind.REVISION,
+        )
+    job.can_resume = resumable
+    job.completed_at = now
+    job.duration_seconds = _duration(job, now)
+    job.tokens_used = max(usage.tokens, job.tokens_used or 0)
+    job.actual_cost_usd = max(usage.cost_usd, job.actual_cost_usd or 0.0)
+    if progress:
+        for field in ("current_stage", "completed_stages", "progress_percentage"):
+            if field in progress:
+                setattr(job, field, progress[field])
+    job.save(update_fields=_ENDING_FIELDS)
+    return job
 
 
 def job_finish_unfinished(
-    *, job_id: str, rq_job_id: str | None = None, reason: str, cancelled: bool | None = None
+    *,
+    job_id: str,
+    rq_job_id: str | None = None,
+    reason: str,
+    cancelled: bool | None = None,
+    cause: str = Cause.WORKER_LOST,
 ) -> GenerationJob | None:
     """End a running attempt whose worker is gone (reaper) or was killed (stop-job), from the DB."""
     runtime = JobRuntime.objects.filter(pk=job_id).first()
@@ -223,7 +304,38 @@ def job_finish_unfinished(
     return job_fail(
         job_id=job_id,
         rq_job_id=rq_job_id,
-        message="Cancelled by you; finished work is kept." if cancelled else reason,
+        message=CANCELLED_MESSAGE if cancelled else reason,
         usage=None,
         status=JobStatus.CANCELLED if cancelled else JobStatus.FAILED,
+        cause=Cause.CANCELLED if cancelled else cause,
     )
+
+
+def job_bill_late_spend(*, job_id: str, attempt: str) -> bool:
+    """An attempt that lost its job recorded spend after the job ended: bill the difference now."""
+    with transaction.atomic():
+        owner = GenerationJob.objects.filter(pk=job_id).values_list("user_id", flat=True).first()
+        if owner is None:
+            return False
+        User.objects.select_for_update().filter(pk=owner).values_list("pk", flat=True).first()
+        job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in ACTIVE_STATUSES:
+            return False  # a live attempt's ending sums every row, this one's included
+        total = spend_total(job_id)
+        if total is None:
+            return False
+        runtime = JobRuntime.objects.select_for_update().filter(pk=job_id).first()
+        kind = runtime.kind if runtime else JobRuntime.Kind.GENERATION
+        usage_bill_job(
+            job=job, usage=total, operation_type=OPERATION_FOR_KIND.get(kind, OperationType.GENERATION)
+        )
+        GenerationJob.objects.filter(pk=job_id).update(
+            tokens_used=max(total.tokens, job.tokens_used or 0),
+            actual_cost_usd=max(total.cost_usd, job.actual_cost_usd or 0.0),
+        )
+        if runtime is not None:
+            JobRuntime.objects.filter(pk=job_id).update(usage=total.to_dict())
+    log.warning(
+        "Job %s: attempt %s recorded spend after the job ended; billed the difference.", job_id, attempt
+    )
+    return True

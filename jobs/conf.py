@@ -23,9 +23,6 @@ _DEFAULTS: dict[str, float] = {
     "NF_PROGRESS_INTERVAL_SECONDS": 1.0,
     # A cancel request not honoured by the pipeline within this long kills the work horse.
     "NF_CANCEL_GRACE_SECONDS": 10.0,
-    # A progress, checkpoint or ending write that loses its database connection (PostgreSQL
-    # restarted, failed over) reconnects and retries for this long before the run gives up.
-    "NF_DB_RETRY_SECONDS": 10.0,
     # The passage being written reaches the job page at most this often (Redis writes).
     "NF_LIVE_PROSE_SECONDS": 1.0,
 }

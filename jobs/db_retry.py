@@ -9,19 +9,21 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError, connection
 
-from jobs import conf
-
 log = logging.getLogger(__name__)
 
 
 def with_db_retry[T](fn: Callable[[], T], *, seconds: float | None = None, what: str = "database write") -> T:
-    """Run ``fn()``; if the database connection is lost, reconnect and run it again, for a while.
+    """Run ``fn()``; if the database connection is lost, reconnect and run it again until it works.
 
-    For idempotent statements and whole transactions only (never inside an
-    atomic block): a PostgreSQL restart or failover of a few seconds then
-    costs a running job nothing. After NF_DB_RETRY_SECONDS the error is raised.
+    For idempotent or fenced statements and whole transactions only (never
+    inside an atomic block). There is no fixed window by default: an attempt's
+    writes are conditional on the row still being this attempt's, so waiting
+    out an outage of any length is safe, while giving up lost paid work (a
+    60 s outage once did, after 10 s of retries). The RQ job timeout still
+    bounds a run. ``seconds`` bounds the wait for callers that must not block
+    (the heartbeat thread).
     """
-    window = conf.tunable("NF_DB_RETRY_SECONDS") if seconds is None else seconds
+    window = float("inf") if seconds is None else seconds
     deadline = time.monotonic() + window
     delay = 0.1
     while True:

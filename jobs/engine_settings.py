@@ -69,8 +69,13 @@ def engine_config(connection: Connection | None = None) -> EngineConfig:
     )
 
 
-def engine_backend(config: EngineConfig | None = None, name: str | None = None) -> Any:
-    return get_backend(name or backend_name(), config or engine_config())
+def engine_backend(config: EngineConfig | None = None, name: str | None = None, **options: Any) -> Any:
+    return get_backend(name or backend_name(), config or engine_config(), **options)
+
+
+def call_deadline_seconds() -> float:
+    """NF_LLM_CALL_DEADLINE_SECONDS: a model call's attempts and waits together stop after this long."""
+    return float(settings.NF_LLM_CALL_DEADLINE_SECONDS)
 
 
 def engine_estimate_usd(brief: Brief, *, plan: dict[str, Any] | None = None, part: str = "all") -> float:

@@ -26,6 +26,10 @@ BY_CAUSE = {
     "timeout": (
         "The writing service took too long to answer. " + _KEPT + " Resume the job in a few minutes."
     ),
+    "deadline": (
+        "The writing service stopped answering, and we gave up waiting for it. " + _KEPT + " Resume the "
+        "job in a few minutes."
+    ),
     "rate_limited": (
         "The writing service is busy right now and asked us to slow down. " + _KEPT + " Resume the job "
         "in a few minutes."

@@ -18,6 +18,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from jobs import conf
+from jobs.liveness import mark_alive
 from jobs.progress import ProgressTracker
 from jobs.queues import stop_rq_job
 from jobs.reaper import reap_orphans
@@ -59,8 +60,9 @@ class Heartbeat(threading.Thread):
 
     def beat(self) -> None:
         tracker = self.tracker
+        mark_alive(tracker.rq_job_id)  # first, in Redis: proof of life while PostgreSQL is away
         if tracker._dirty:
-            tracker.write()
+            tracker.write(retry_seconds=0)
         if tracker.fenced:
             self.cancel_requested.set()
             return

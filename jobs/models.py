@@ -107,6 +107,12 @@ class JobRuntime(models.Model):
     error_detail = models.TextField(
         blank=True, default="", help_text="Staff only: the engine's account of the last stop, redacted."
     )
+    failure_cause = models.CharField(
+        max_length=40, blank=True, default="", help_text="Why the job stopped (narraforge.causes.Cause)."
+    )
+    notice = models.CharField(
+        max_length=200, blank=True, default="", help_text="What a running job waits for (a model retry)."
+    )
 
     class Meta:
         db_table = "generation_job_runtime"
@@ -136,6 +142,37 @@ class JobSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"Submission {self.key[:12]} → job {self.job_id[:8]}"
+
+
+class JobSpend(models.Model):
+    """What one attempt of a job spent on model calls, written as each call returns. Not a seed table.
+
+    One row per attempt (its RQ job id), upserted after every paid call before
+    the next one starts, and never fenced: spend is a fact even for an attempt
+    that has lost its job (the reaper took over, a resume started). ``in_flight``
+    is the call under way (its prompt, priced): a worker killed mid-call leaves
+    it behind and it is billed as possibly billed. A job's spend is the sum of
+    its rows (``jobs.spend.spend_total``), so no ordering of attempts, reaper and
+    zombie workers can bill a call twice or not at all.
+    """
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.DB_CASCADE, related_name="spend", db_index=False)
+    attempt = models.CharField(max_length=255)
+    usage = models.JSONField(
+        default=dict, help_text="Per tier: prompt/completion tokens, tokens, cost, calls."
+    )
+    in_flight = models.JSONField(null=True, blank=True, help_text="The call under way: tier, prompt, cost.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "generation_job_spend"
+        constraints = [
+            # Serves the upsert (job, attempt) and every per-job sum (job_id leads).
+            models.UniqueConstraint(fields=["job", "attempt"], name="uniq_job_spend_attempt")
+        ]
+
+    def __str__(self) -> str:
+        return f"Spend of {self.attempt}"
 
 
 class CheckpointPart(models.Model):

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from jobs import conf
@@ -106,8 +107,12 @@ class ProgressTracker:
         if self._dirty and time.monotonic() - self._last_write >= self.interval:
             self.write()
 
-    def write(self, *, force: bool = False) -> bool:
-        """Write the current state if it changed; False when the row is no longer ours."""
+    def write(self, *, force: bool = False, retry_seconds: float | None = None) -> bool:
+        """Write the current state if it changed; False when the row is no longer ours.
+
+        The pipeline thread waits out a database outage (``retry_seconds`` None); the heartbeat
+        thread passes 0 so it keeps beating (in Redis) while the database is away.
+        """
         if self.fenced:
             return False
         with self._lock:
@@ -135,7 +140,12 @@ class ProgressTracker:
                 JobRuntime.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now(), **runtime)
             return updated
 
-        updated = with_db_retry(_write, what=f"progress of job {self.job_id}")
+        try:
+            updated = with_db_retry(_write, seconds=retry_seconds, what=f"progress of job {self.job_id}")
+        except (OperationalError, InterfaceError):
+            with self._lock:
+                self._dirty = True  # written by the next try
+            raise
         self.writes += 1
         self.write_seconds += time.perf_counter() - started
         if not updated:

@@ -21,13 +21,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from billing.models import UsageLog
 from jobs import conf, queues
 from jobs.completion import job_fail, job_finish_unfinished
-from jobs.models import GenerationJob, JobStatus
+from jobs.liveness import attempt_alive
+from jobs.models import GenerationJob, JobRuntime, JobStatus
+from narraforge.causes import Cause
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +40,8 @@ WORKER_LOST = (
     "host). Finished work is kept: resume the job to continue without paying for it again."
 )
 QUEUE_LOST = (
-    "This job was lost from the queue before it started (the queue server restarted). "
-    "Resume it to queue it again; nothing was charged."
+    "This job was lost from the queue (the queue server restarted) after earlier work had been paid for. "
+    "Resume it to continue from its checkpoint; finished work is not paid for again."
 )
 
 
@@ -45,10 +49,11 @@ QUEUE_LOST = (
 class ReapReport:
     orphaned: list[str] = field(default_factory=list)
     lost_in_queue: list[str] = field(default_factory=list)
+    requeued: list[str] = field(default_factory=list)
     queue_unreachable: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.orphaned or self.lost_in_queue)
+        return bool(self.orphaned or self.lost_in_queue or self.requeued)
 
 
 def stale_running_jobs(stale_after: float, now=None):
@@ -68,6 +73,9 @@ def reap_orphans(
     report = ReapReport()
     for job_id, rq_id in stale_running_jobs(stale_after).values_list("pk", "rq_job_id"):
         # Re-checked under the row lock inside job_fail: status and attempt must still match.
+        if attempt_alive(rq_id):
+            # Its heartbeat thread still beats in Redis: the database was away, not the worker.
+            continue
         if stale_running_jobs(stale_after).filter(pk=job_id).exists():
             ended = job_finish_unfinished(job_id=job_id, rq_job_id=rq_id, reason=WORKER_LOST)
             if ended is not None:
@@ -85,6 +93,10 @@ def reap_orphans(
             for job_id, rq_id in waiting.values_list("pk", "rq_job_id"):
                 if queues.rq_job_status(rq_id) in queues.ALIVE_RQ_STATUSES:
                     continue
+                if requeue_lost(job_id, rq_id):
+                    log.warning("Job %s: its RQ job %s was gone from Redis; queued it again.", job_id, rq_id)
+                    report.requeued.append(job_id)
+                    continue
                 ended = _fail_queued(job_id, rq_id)
                 if ended:
                     log.warning("Job %s: its RQ job %s is gone from Redis; marked failed.", job_id, rq_id)
@@ -95,6 +107,30 @@ def reap_orphans(
     return report
 
 
+def requeue_lost(job_id: str, rq_id: str | None) -> bool:
+    """Enqueue a lost queued job again under the same attempt id, if nothing of it ran or was paid.
+
+    The attempt id fences duplicates: should the old entry reappear, only one claim can succeed.
+    A job with a checkpoint or spend is left to ``_fail_queued`` (resumable, as before).
+    """
+    if not rq_id:
+        return False
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().filter(pk=job_id, status=JobStatus.QUEUED).first()
+        if job is None or job.rq_job_id != rq_id:
+            return False
+        runtime = JobRuntime.objects.filter(pk=job_id).first()
+        spent = (job.actual_cost_usd or 0) > 0 or (job.tokens_used or 0) > 0
+        if spent or (runtime is not None and runtime.checkpoint is not None):
+            return False
+        if UsageLog.objects.filter(job_id=job_id).exists():
+            return False
+        job.save(update_fields=["updated_at"])  # the grace period starts again
+        user = job.user
+        queues.enqueue_on_commit(job, queue_name=queues.queue_name_for(user))
+    return True
+
+
 def _fail_queued(job_id: str, rq_id: str | None) -> bool:
     ended = job_fail(
         job_id=job_id,
@@ -103,5 +139,6 @@ def _fail_queued(job_id: str, rq_id: str | None) -> bool:
         usage=None,
         resumable=True,
         from_status=JobStatus.QUEUED,
+        cause=Cause.QUEUE_LOST,
     )
     return ended is not None

@@ -17,6 +17,7 @@ from jobs.live import live_prose_read
 from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, JobSubmission
 from jobs.pipeline import STAGES
 from jobs.pipeline.polish import POLISH_LABELS, POLISH_MODES
+from narraforge.causes import cause_words
 from narraforge.redaction import redact
 
 STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
@@ -57,10 +58,9 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
     """Everything the progress panel shows, computed from the row (no Redis)."""
     done = set(job.completed_stages or [])
     running = job.current_stage if job.status == JobStatus.RUNNING else None
-    kind, position = JobRuntime.objects.filter(pk=job.pk).values_list("kind", "position").first() or (
-        None,
-        None,
-    )
+    kind, position, cause, notice = JobRuntime.objects.filter(pk=job.pk).values_list(
+        "kind", "position", "failure_cause", "notice"
+    ).first() or (None, None, "", "")
     planning = kind == JobRuntime.Kind.PLANNING
     stages = []
     for stage in STAGES:
@@ -101,6 +101,9 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "error_message": redact(job.error_message)
         if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) and job.error_message
         else None,
+        "notice": notice if job.status == JobStatus.RUNNING else "",
+        "cause": cause if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else "",
+        "cause_words": cause_words(cause) if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
         "narrative_id": narrative_id,
         "is_plan_review": planning,
         "plan_ready": planning and job.status == JobStatus.COMPLETED,

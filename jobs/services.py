@@ -19,7 +19,7 @@ from accounts.verification import unverified_message, user_may_start_jobs
 from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
-from jobs import queues
+from jobs import conf, queues
 from jobs.briefs import brief_validate, plan_check_bounds, plan_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
@@ -27,6 +27,7 @@ from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import Brief
 from jobs.pipeline.brief import MAX_NOTES
 from jobs.submissions import submission_record, submission_replay
+from narraforge.causes import Cause
 from narraforge.textclean import strip_control_chars
 from narratives.models import Narrative
 from projects.models import Project
@@ -154,16 +155,20 @@ def _job_for_update(user: User, job: GenerationJob) -> GenerationJob:
 def job_cancel(*, user: User, job: GenerationJob) -> GenerationJob:
     """Cancel a queued job (it leaves the queue) or ask a running one to stop.
 
-    A running job stops at the pipeline's next cancellation check and ends
-    ``cancelled`` with its partial usage billed; if a model call keeps it busy
+    A running job stops before its next model call or offline step (the pipeline reads the
+    request from the row, ``jobs.cancelling``) and ends ``cancelled`` with its partial usage
+    billed — or, if its completion got the locks first, the cancel is refused as already
+    finished. If a model call keeps it busy
     past the grace period its worker is told to kill the work horse (RQ's
     stop-job command) and the job is finished from what the database holds.
     """
     with transaction.atomic():
-        row = _job_for_update(user, job)
+        # The same locks in the same order as job_complete (user row, then job row): a cancel either
+        # commits before a completion starts (and the completion ends the job cancelled) or sees it done.
+        row = _job_for_update(_lock_user(user), job)
         if row.status not in ACTIVE_STATUSES:
             raise JobError(
-                f"This job is already {row.get_status_display().lower()}; there is nothing to cancel."
+                f"This job already finished ({row.get_status_display().lower()}); there is nothing to cancel."
             )
         if row.status == JobStatus.QUEUED:
             has_checkpoint = JobRuntime.objects.filter(pk=row.pk, checkpoint__isnull=False).exists()
@@ -173,6 +178,7 @@ def job_cancel(*, user: User, job: GenerationJob) -> GenerationJob:
             row.can_resume = has_checkpoint or row.retry_count > 0
             row.error_message = "Cancelled before it started."
             row.save(update_fields=["status", "completed_at", "can_resume", "error_message", "updated_at"])
+            JobRuntime.objects.filter(pk=row.pk).update(failure_cause=Cause.CANCELLED)
             rq_id = row.rq_job_id
             transaction.on_commit(lambda: queues.remove_from_queue(rq_id))
         else:
@@ -180,6 +186,21 @@ def job_cancel(*, user: User, job: GenerationJob) -> GenerationJob:
                 cancel_requested_at=timezone.now()
             )
         return row
+
+
+def cancel_message(job: GenerationJob) -> str:
+    """What a writer is told when ``job_cancel`` accepted a cancel: when it takes effect, what is kept."""
+    if job.status == JobStatus.CANCELLED:
+        if job.retry_count:
+            return "Cancelled before the resumed attempt started; nothing more was charged."
+        return "Cancelled before it started; nothing was charged."
+    # The heartbeat sees the request within one beat, then gives a model call the grace period.
+    grace = int(conf.tunable("NF_CANCEL_GRACE_SECONDS") + conf.tunable("NF_HEARTBEAT_SECONDS"))
+    return (
+        "Cancelling: the job stops before its next model call or step, within seconds "
+        f"(a model call already under way gets up to {grace} s to answer). "
+        "Work finished so far is kept and you are billed only for what it used."
+    )
 
 
 def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = None) -> GenerationJob:
@@ -230,7 +251,9 @@ def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = N
         )
         runtime.cancel_requested_at = None
         runtime.heartbeat_at = None
-        runtime.save(update_fields=["cancel_requested_at", "heartbeat_at"])
+        runtime.failure_cause = ""
+        runtime.notice = ""
+        runtime.save(update_fields=["cancel_requested_at", "heartbeat_at", "failure_cause", "notice"])
         queues.enqueue_on_commit(row, queue_name=queues.queue_name_for(locked_user))
         submission_record(user_id=locked_user.pk, key=submission_key, job=row)
         return row

@@ -10,6 +10,7 @@ from jobs import queues
 from jobs.attempt import run_job
 from jobs.completion import job_finish_unfinished
 from jobs.reaper import reap_orphans
+from narraforge.causes import Cause
 from narraforge.logging import job_context
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def reap_orphans_task() -> dict:
     except Exception:  # scheduling the next run must not stop this one
         log.exception("Could not reschedule the reaper")
     report = reap_orphans()
-    return {"orphaned": report.orphaned, "lost_in_queue": report.lost_in_queue}
+    return {"orphaned": report.orphaned, "lost_in_queue": report.lost_in_queue, "requeued": report.requeued}
 
 
 def on_generation_stopped(job, connection, *args, **kwargs) -> None:
@@ -48,4 +49,5 @@ def on_generation_stopped(job, connection, *args, **kwargs) -> None:
         job_id=job_id,
         rq_job_id=job.id,
         reason="The job was stopped by an operator; finished work is kept and it can be resumed.",
+        cause=Cause.STOPPED_BY_OPERATOR,
     )

@@ -30,7 +30,7 @@ from jobs.selectors import (
     job_progress,
     jobs_for_user,
 )
-from jobs.services import job_cancel, job_create, job_draft_from_plan, job_resume
+from jobs.services import cancel_message, job_cancel, job_create, job_draft_from_plan, job_resume
 from jobs.submissions import ALREADY_STARTED, SUBMISSION_KEY, key_from_post
 from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
@@ -178,11 +178,11 @@ def job_progress_view(request, job_id):
 def job_cancel_view(request, job_id):
     job = job_get_for_user(user=request.user, job_id=job_id)
     try:
-        job_cancel(user=request.user, job=job)
+        job = job_cancel(user=request.user, job=job)
     except UserFacingError as exc:
         messages.error(request, refusal_message(exc))
     else:
-        messages.success(request, "Cancelling: the job stops after its current step.")
+        messages.success(request, cancel_message(job))
     return redirect("jobs:detail", job.id)
 
 

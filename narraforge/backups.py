@@ -196,11 +196,14 @@ def backup(
     opener = gzip.open if path.suffix == ".gz" else open
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds password hashes
     os.close(fd)
+    # Taken before pg_dump starts its snapshot: everything changed after this is not in the dump.
+    taken_at = datetime.now(UTC)
     try:
         with tempfile.TemporaryFile() as errors:
             with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, env=target.env()) as proc:
                 assert proc.stdout is not None
                 with opener(partial, "wb") as sink:
+                    sink.write(f"{TAKEN_AT_PREFIX}{taken_at.isoformat()}\n".encode())
                     while chunk := proc.stdout.read(CHUNK):
                         sink.write(chunk)
             if proc.returncode:
@@ -223,6 +226,22 @@ class RestoreResult:
     path: Path
     database: str
     clients: Clients
+
+
+TAKEN_AT_PREFIX = "-- NarraForge backup taken at "
+
+
+def dump_taken_at(path: str | Path) -> datetime:
+    """When the dump's snapshot was taken: its header, or (an older dump) the file's mtime, a later bound."""
+    path = Path(path)
+    with _open_dump(path) as fh:
+        first = fh.readline(200).decode(errors="replace").strip()
+    if first.startswith(TAKEN_AT_PREFIX.strip()):
+        try:
+            return datetime.fromisoformat(first.removeprefix(TAKEN_AT_PREFIX.strip()).strip())
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def check_dump(path: str | Path) -> Path:

@@ -257,6 +257,9 @@ NF_LLM_CONTEXT_WINDOW = env.int("NF_LLM_CONTEXT_WINDOW", default=0) or None
 NF_LLM_JSON_MODE = env.str("NF_LLM_JSON_MODE", default="auto")
 # Stream answers (live prose, idle timeout); off: whole answers (usage always server-reported).
 NF_LLM_STREAM = env.bool("NF_LLM_STREAM", default=True)
+# A model call's total deadline (attempts, backoff and Retry-After waits): no retry starts past it,
+# so a hung endpoint ends the job (resumable, cause "model unreachable") instead of hiding for minutes.
+NF_LLM_CALL_DEADLINE_SECONDS = env.float("NF_LLM_CALL_DEADLINE_SECONDS", default=300.0)
 # The model tier of stage 08's polishing pass ("mini" or "gpt4"); the pass itself is a brief choice.
 NF_POLISH_TIER = env.str("NF_POLISH_TIER", default="mini").strip().lower()
 if NF_POLISH_TIER not in ("mini", "gpt4"):

@@ -43,6 +43,9 @@ class Callbacks:
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None
     on_model_call: Callable[[ModelCall], None] | None = None
     should_cancel: Callable[[], bool] | None = None
+    # (tier, prompt_tokens, prompt_cost_usd) just before a request is sent: what a provider may bill
+    # even if the answer never arrives (the caller records it before the call can be lost).
+    on_call_start: Callable[[str, int, float], None] | None = None
     on_text: Callable[[str, int | None, str], None] | None = None
     # Before a call that may cost money: (worst-case USD of the call, USD this run has spent) →
     # None to go ahead, or a sentence for the writer to stop with (BudgetExceeded, cause "ceiling").
@@ -100,6 +103,16 @@ class Engine:
             if stated:
                 self.window, self.window_source = min(stated), "server"
 
+    def check_cancel(self, stage_key: str, what: str = "call") -> None:
+        """Raise PipelineCancelled if the caller asked to stop: before every call and every offline step."""
+        cancel = self.callbacks.should_cancel
+        if cancel is not None and cancel():
+            raise PipelineCancelled(
+                f"Cancelled before a {stage_of(stage_key).label.lower()} {what}; "
+                "finished work is kept in the checkpoint.",
+                checkpoint=self.snapshot(),
+            )
+
     # -- sizing ----------------------------------------------------------------------------------
     def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
         """A cautious count of the prompt's tokens (chat template included)."""
@@ -130,16 +143,18 @@ class Engine:
     def _before_call(
         self, stage_key: str, model: str, messages: list[dict[str, str]], max_tokens: int
     ) -> None:
-        cancel = self.callbacks.should_cancel
-        if cancel is not None and cancel():
-            raise PipelineCancelled(
-                f"Cancelled before a {stage_of(stage_key).label.lower()} call; "
-                "finished work is kept in the checkpoint.",
-                checkpoint=self.snapshot(),
-            )
+        self.check_cancel(stage_key)
         if self.budget_usd is None and self.callbacks.before_spend is None:
             return
         prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
+        self._check_budget(stage_key, model, prompt, max_tokens)
+
+    def _announce(self, tier: str, model: str, messages: list[dict[str, str]]) -> None:
+        if self.callbacks.on_call_start is not None:
+            prompt = sum(estimate_tokens(m["content"]) + 4 for m in messages)
+            self.callbacks.on_call_start(tier, prompt, self.config.cost(model, prompt, 0))
+
+    def _check_budget(self, stage_key: str, model: str, prompt: int, max_tokens: int) -> None:
         # Worst case: the model uses every token it is allowed.
         worst = self.config.cost(model, prompt, max_tokens)
         if self.callbacks.before_spend is not None and worst > 0:
@@ -204,6 +219,7 @@ class Engine:
         for refusal in range(3):
             fitted = self._fit(stage_key, messages, max_tokens)
             self._before_call(stage_key, model, messages, fitted)
+            self._announce(tier, model, messages)
             started = time.perf_counter()
             kwargs: dict[str, Any] = {}
             if getattr(self.backend, "streams", False):

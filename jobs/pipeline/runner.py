@@ -418,6 +418,7 @@ def run_pipeline(
                 continue
             if brief.review_plan and stage.key not in PLANNING_KEYS:
                 return run.result(finished=False)
+            run.engine.check_cancel(stage.key, "step")  # stages without model calls stop here too
             if callbacks.on_stage_start is not None:
                 callbacks.on_stage_start(stage, index)
             run.progress(stage, 0.0, stage.label)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -436,6 +438,20 @@ class FakeChatServer:
                     override = prose(action[1])
                 if action and action[0] == "cut":
                     override = _Cut(prose(action[1]).rstrip(".") + " and then the")
+                if self._client_gone():
+                    # Like a provider that stops generating when the client hangs up before the first
+                    # token: the prompt was processed and is billed, no answer is produced.
+                    prompt = sum(tokens(m.get("content", "")) + 4 for m in body.get("messages", []))
+                    with server.lock:
+                        server.usage.append(
+                            {
+                                "model": body.get("model", "fake"),
+                                "prompt_tokens": prompt,
+                                "completion_tokens": 0,
+                                "abandoned": True,
+                            }
+                        )
+                    return None
                 if not body.get("stream"):
                     return self._send(200, server.answer(body, override))
                 content, finish = server.content_for(body, override)
@@ -443,6 +459,14 @@ class FakeChatServer:
                     finish = "length"
                 stall = action[1] if action and action[0] == "stall" else None
                 self._stream(body, content, finish, stall)
+
+            def _client_gone(self) -> bool:
+                """True when the client closed the connection while we were "thinking"."""
+                try:
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
             def _stream(self, body: dict[str, Any], content: str, finish: str, stall: float | None) -> None:
                 base = {

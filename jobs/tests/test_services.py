@@ -169,7 +169,7 @@ def test_a_finished_job_cannot_be_cancelled_and_a_non_resumable_one_cannot_be_re
 ):
     job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
     GenerationJob.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED)
-    with pytest.raises(JobError, match="already completed"):
+    with pytest.raises(JobError, match="already finished"):
         job_cancel(user=owner, job=job)
     GenerationJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, can_resume=False)
     before = GenerationJob.objects.values().get(pk=job.pk)

@@ -254,7 +254,7 @@ def test_it_cancels_a_queued_job_at_once(client, owner, project):
     job.refresh_from_db()
     assert response.status_code == 200
     assert job.status == JobStatus.CANCELLED and job.completed_at is not None
-    assert "Cancelling" in response.content.decode()
+    assert "Cancelled before it started; nothing was charged." in response.content.decode()
 
 
 def test_it_asks_a_running_job_to_stop_and_leaves_it_running_until_the_worker_does(client, owner, job):
@@ -280,7 +280,7 @@ def test_cancel_finished_job_shows_message(client, owner, project):
     job = make_job(owner, project, status=JobStatus.COMPLETED)
     client.force_login(owner)
     response = client.post(reverse("jobs:cancel", args=[job.id]), follow=True)
-    assert "nothing to cancel" in response.content.decode()
+    assert "already finished (completed); there is nothing to cancel" in response.content.decode()
 
 
 def test_cancel_and_resume_need_post(client, owner, job):
@@ -442,3 +442,23 @@ def test_job_page_and_list_query_counts_are_fixed(client, make_user):
             counts[name].append(len(ctx.captured_queries))
     assert counts["detail"][0] == counts["detail"][1]
     assert counts["list"][0] == counts["list"][1]
+
+
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        ("database_unavailable", "Database unavailable"),
+        ("worker_lost", "Worker lost"),
+        ("model_unreachable", "Model unreachable"),
+        ("queue_lost", "Queue lost"),
+        ("cost_ceiling", "Cost ceiling"),
+    ],
+)
+def test_a_failed_job_page_names_the_stored_cause_in_words(client, owner, project, code, words):
+    from jobs.models import JobRuntime
+
+    job = make_job(owner, project, status=JobStatus.FAILED, error_message="It stopped.", can_resume=True)
+    JobRuntime.objects.create(job=job, failure_cause=code)
+    client.force_login(owner)
+    html = client.get(reverse("jobs:detail", args=[job.id])).content.decode()
+    assert f"<strong>Cause:</strong> {words}" in html

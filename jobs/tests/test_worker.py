@@ -342,7 +342,7 @@ def _redis_up(port: int) -> bool:
         return False
 
 
-def test_recover_jobs_fails_a_running_job_with_a_stale_heartbeat_and_a_queued_job_lost_from_redis(
+def test_recover_jobs_fails_a_running_job_with_a_stale_heartbeat_and_requeues_a_queued_job_lost_from_redis(
     owner, project, redis_conn, transactional_db
 ):
     from django.core.management import call_command
@@ -357,6 +357,10 @@ def test_recover_jobs_fails_a_running_job_with_a_stale_heartbeat_and_a_queued_jo
     GenerationJob.objects.filter(pk=lost.pk).update(updated_at=old)
     out = __import__("io").StringIO()
     call_command("recover_jobs", "--queued-grace", "0", stdout=out)
-    assert _job(stale.pk).status == "failed" and _job(lost.pk).status == "failed"
-    assert _job(lost.pk).can_resume
-    assert "2 job(s) recovered" in out.getvalue()
+    assert _job(stale.pk).status == "failed"
+    # Nothing of the lost job ran or was paid: it is queued again under the same attempt id.
+    assert _job(lost.pk).status == "queued" and _job(lost.pk).rq_job_id == lost.rq_job_id
+    from jobs.queues import rq_job_status
+
+    assert rq_job_status(lost.rq_job_id) == "queued"
+    assert "queued again" in out.getvalue() and "2 job(s) recovered" in out.getvalue()

@@ -77,3 +77,28 @@ def assert_settled_once(job_id, user) -> None:
         sum(UsageLog.objects.filter(user=user).values_list("cost_usd", flat=True)), abs=1e-6
     )
     assert usage_recompute(users=type(user).objects.filter(pk=user.pk)) == []
+
+
+def report(fault: str, **figures) -> None:
+    """Append one fault's figures (provider vs billed tokens, time to detection) as a JSON line to
+    $NF_FAULT_REPORT when set: ``NF_FAULT_REPORT=var/faults.jsonl pytest tests/faults`` gives the
+    closing note's table."""
+    import json
+    import os
+
+    path = os.environ.get("NF_FAULT_REPORT")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"fault": fault, **figures}) + "\n")
+
+
+def provider_tokens(server) -> int:
+    """What the local model server billed: every answer it produced, and the prompts of hung-up requests."""
+    with server.lock:
+        return sum(u["prompt_tokens"] + u["completion_tokens"] for u in server.usage)
+
+
+def billed_tokens(job_id) -> int:
+    from billing.models import UsageLog
+
+    return sum(UsageLog.objects.filter(job_id=job_id).values_list("tokens_used", flat=True))

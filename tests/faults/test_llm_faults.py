@@ -15,7 +15,15 @@ import pytest
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.services import job_create, job_resume
 from narratives.models import Narrative
-from tests.faults.conftest import SHORT_BRIEF, assert_settled_once, billed_usd, finished, wait_for
+from tests.faults.conftest import (
+    SHORT_BRIEF,
+    assert_settled_once,
+    billed_tokens,
+    billed_usd,
+    finished,
+    provider_tokens,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -55,22 +63,29 @@ def test_transient_429_500_and_timeouts_are_retried_and_the_job_completes(
     assert done.retry_count == 0  # the backend's retries, not a resume
     faults = [s for s in fake_llm.served if s != "ok"]
     assert sorted(faults) == ["429", "429", "500", "503", "slow", "slow"]
-    # Only answered calls are in the ledger and billed; failed attempts cost nothing.
-    assert _ledger_calls(job.pk) == len(fake_llm.requests) - len(faults)
+    # Answered calls and requests abandoned on timeout (sent, so possibly billed) are in the ledger
+    # and billed; refused attempts (429, 5xx) cost nothing.
+    assert _ledger_calls(job.pk) == fake_llm.served.count("ok") + fake_llm.served.count("slow")
     assert_settled_once(job.pk, owner)
+    wait_for(lambda: sum(1 for u in fake_llm.usage if u.get("abandoned")) == 2, timeout=10, what="hang-ups")
+    assert billed_tokens(job.pk) == provider_tokens(fake_llm)
 
 
 @pytest.mark.parametrize(
-    "fault, readable",
+    "fault, readable, cause",
     [
-        (("status", 500), ("kept failing", "HTTP 500", "after 3 attempt(s)")),
-        (("status", 429, {"Retry-After": "0"}), ("rate-limiting", "HTTP 429", "after 3 attempt(s)")),
-        (("sleep", 3.0), ("timed out", "no answer within 1 s", "after 3 attempt(s)")),
+        (("status", 500), ("kept failing", "HTTP 500", "after 3 attempt(s)"), "model_error"),
+        (
+            ("status", 429, {"Retry-After": "0"}),
+            ("rate-limiting", "HTTP 429", "after 3 attempt(s)"),
+            "model_error",
+        ),
+        (("sleep", 3.0), ("timed out", "no answer within 1 s", "after 3 attempt(s)"), "model_unreachable"),
     ],
     ids=["500", "429", "timeout"],
 )
 def test_an_outage_longer_than_the_retries_fails_resumably_and_the_resume_completes_after_recovery(
-    owner, project, workers, fake_llm, openai_settings, fault, readable
+    owner, project, workers, fake_llm, openai_settings, fault, readable, cause
 ):
     # Five calls answer (stages 01-04 and more), then the endpoint is down for good.
     fake_llm.script.extend([OK] * 5 + [fault] * 1000)
@@ -83,6 +98,7 @@ def test_an_outage_longer_than_the_retries_fails_resumably_and_the_resume_comple
     assert "http" not in failed.error_message and "Traceback" not in failed.error_message
     detail = JobRuntime.objects.get(pk=job.pk).error_detail
     assert all(part in detail for part in readable), detail
+    assert JobRuntime.objects.get(pk=job.pk).failure_cause == cause  # the job page's words come from it
     assert not Narrative.objects.filter(job=job).exists()
     # What the five answered calls cost is billed now, once.
     assert billed_usd(job.pk) == pytest.approx(failed.actual_cost_usd, abs=1e-6) and billed_usd(job.pk) > 0
@@ -94,8 +110,15 @@ def test_an_outage_longer_than_the_retries_fails_resumably_and_the_resume_comple
     done = wait_for(lambda: finished(job.pk), timeout=45, interval=0.2, what="the resumed job")
     assert done.status == JobStatus.COMPLETED, done.error_message
     assert GenerationJob.objects.get(pk=job.pk).retry_count == 1
-    # No finished call was made or paid again: the ledger holds each answered call exactly once.
-    assert _ledger_calls(job.pk) == fake_llm.served.count("ok")
+    # No finished call was made or paid again: the ledger holds each answered call (and each
+    # request abandoned on timeout) exactly once, and the provider's bill equals ours.
+    assert _ledger_calls(job.pk) == fake_llm.served.count("ok") + fake_llm.served.count("slow")
+    wait_for(
+        lambda: len(fake_llm.usage) == fake_llm.served.count("ok") + fake_llm.served.count("slow"),
+        timeout=10,
+        what="the server to settle its hang-ups",
+    )
+    assert billed_tokens(job.pk) == provider_tokens(fake_llm)
     ledger = Narrative.objects.get(job=job).metadata["usage_by_stage"]
     assert ledger["brief_interpretation"]["calls"] == 1 and ledger["world_architecture"]["calls"] == 1
     assert_settled_once(job.pk, owner)

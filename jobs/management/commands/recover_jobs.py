@@ -8,8 +8,9 @@ from jobs.reaper import reap_orphans
 
 class Command(BaseCommand):
     help = (
-        "Fail jobs whose worker died (stale heartbeat) or whose queue entry vanished, so they can be "
-        "resumed; and make sure the scheduled reaper is running."
+        "Fail jobs whose worker died (stale heartbeat) so they can be resumed; queue again jobs whose "
+        "queue entry vanished before they ran (fail those with paid work, resumable); and make sure "
+        "the scheduled reaper is running."
     )
 
     def add_arguments(self, parser) -> None:
@@ -20,12 +21,14 @@ class Command(BaseCommand):
         report = reap_orphans(stale_after=stale_after, queued_grace=queued_grace)
         for job_id in report.orphaned:
             self.stdout.write(f"worker lost: job {job_id} → failed (resumable)")
+        for job_id in report.requeued:
+            self.stdout.write(f"lost from the queue before it ran: job {job_id} → queued again")
         for job_id in report.lost_in_queue:
-            self.stdout.write(f"lost from the queue: job {job_id} → failed (resumable)")
+            self.stdout.write(f"lost from the queue after paid work: job {job_id} → failed (resumable)")
         if report.queue_unreachable:
             self.stderr.write("Redis is unreachable: queued jobs were not checked.")
         scheduled = queues.ensure_reaper_scheduled()
-        total = len(report.orphaned) + len(report.lost_in_queue)
+        total = len(report.orphaned) + len(report.lost_in_queue) + len(report.requeued)
         self.stdout.write(
             self.style.SUCCESS(f"{total} job(s) recovered.") + (" Reaper scheduled." if scheduled else "")
         )

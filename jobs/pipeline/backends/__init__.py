@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..config import EngineConfig
 from .base import LOCAL_WRITER, MODEL_API, Backend, Capabilities, Completion, Task
 from .offline import OfflineBackend
@@ -20,7 +22,8 @@ def capabilities_of(backend: Backend | str) -> Capabilities:
     return CAPABILITIES.get(name, MODEL_API)
 
 
-def get_backend(name: str, config: EngineConfig | None = None) -> Backend:
+def get_backend(name: str, config: EngineConfig | None = None, **options: Any) -> Backend:
+    """``options`` go to HTTP backends (``sleep``: the wait between a call's attempts)."""
     config = config or EngineConfig()
     if name == "offline":
         return OfflineBackend()
@@ -28,7 +31,7 @@ def get_backend(name: str, config: EngineConfig | None = None) -> Backend:
         # The openai SDK takes seconds to import; only this backend needs it.
         from .openai_backend import OpenAIBackend
 
-        return OpenAIBackend(config)
+        return OpenAIBackend(config, **options)
     raise ValueError(f"unknown backend {name!r} (allowed: {', '.join(BACKEND_NAMES)})")
 
 

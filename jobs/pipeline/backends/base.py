@@ -22,8 +22,9 @@ class CallObserver:
 
     ``on_text`` gets the answer so far (throttled by the backend, always once
     at the end); ``on_abandoned`` gets the prompt and completion tokens of an
-    attempt that was given up after the server had started answering (an idle
-    timeout, a dropped stream): those tokens were generated and are spent.
+    attempt that was given up after the request was sent (an idle timeout, a
+    dropped stream): those tokens were generated and are spent — a timeout
+    before the first token reports the prompt alone (possibly billed).
     """
 
     on_text: Callable[[str], None] | None = None

@@ -204,7 +204,9 @@ class OpenAIBackend:
                 cause, last = "server_error", f"error mid-answer: {self._redact(str(exc.message))}"
             except _Incomplete:
                 cause, last = "dropped", "the answer stopped without a finish reason"
-            if partial and observer.on_abandoned is not None:
+            if observer.on_abandoned is not None and (partial or cause == "timeout"):
+                # Spent: the tokens it generated — or, timed out before a first token, the prompt it
+                # was sent (possibly billed: a provider may have processed it).
                 observer.on_abandoned(prompt_estimate(messages), estimate_tokens("".join(partial)))
             if attempt < attempts:
                 self._sleep(self._backoff(attempt, retry_after))

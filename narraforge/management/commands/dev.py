@@ -27,8 +27,8 @@ class Command(BaseCommand):
         children = [subprocess.Popen([*manage, "runserver", addrport, "--noreload"])]
         if not no_worker:
             children.append(subprocess.Popen([*manage, "rqworker", "high", "default", "--with-scheduler"]))
-            # RQ's cron scheduler (billing's monthly reset and subscription expiry) is its own process.
-            children.append(subprocess.Popen([*manage, "rqcron", "billing.cron"]))
+            # The cron scheduler (billing's monthly reset and expiry; the orphan reaper) is its own process.
+            children.append(subprocess.Popen([*manage, "rqcron", "jobs.cron"]))
         self.stdout.write(self.style.SUCCESS(f"NarraForge is on http://{addrport}/ — Ctrl-C stops it."))
         self.stdout.write(f"Mail it sends (verification, password reset) is at http://{addrport}/dev/mail/")
 
