@@ -275,23 +275,28 @@ def usage_monthly_costs(
     return out
 
 
+def _totals_by(user, trunc, first: dt.datetime, end: dt.datetime, keys: list[dt.date]):
+    """Generations, tokens and cost per period (``trunc`` of created_at), every key present."""
+    rows = (
+        user_logs(user)
+        .filter(created_at__gte=first, created_at__lt=end)
+        .annotate(period=trunc("created_at"))
+        .order_by()
+        .values("period")
+        .annotate(cost=_money_sum(), tokens=Coalesce(Sum("tokens_used"), 0), generations=generations_count())
+    )
+    by_key = {row["period"].date(): row for row in rows}
+    return {
+        measure: [(key, (by_key.get(key) or {}).get(measure, 0) or 0) for key in keys]
+        for measure in ("generations", "tokens", "cost")
+    }
+
+
 def usage_daily_totals(user, now: dt.datetime | None = None) -> dict[str, list[tuple[dt.date, float]]]:
     """Generations, tokens and cost per day of this month (every day), for the usage page's charts."""
     start, end = month_bounds(now)
-    rows = (
-        user_logs(user)
-        .filter(created_at__gte=start, created_at__lt=end)
-        .annotate(day=TruncDay("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(cost=_money_sum(), tokens=Coalesce(Sum("tokens_used"), 0), generations=generations_count())
-    )
-    by_day = {row["day"].date(): row for row in rows}
     days = [(start + dt.timedelta(days=i)).date() for i in range((end - start).days)]
-    return {
-        measure: [(day, (by_day.get(day) or {}).get(measure, 0) or 0) for day in days]
-        for measure in ("generations", "tokens", "cost")
-    }
+    return _totals_by(user, TruncDay, start, end, days)
 
 
 def usage_monthly_totals(
@@ -300,20 +305,7 @@ def usage_monthly_totals(
     """Generations, tokens and cost per month for the last ``months`` months, oldest first."""
     start, end = month_bounds(now)
     first = add_months(start, -(months - 1))
-    rows = (
-        user_logs(user)
-        .filter(created_at__gte=first, created_at__lt=end)
-        .annotate(month=TruncMonth("created_at"))
-        .order_by()
-        .values("month")
-        .annotate(cost=_money_sum(), tokens=Coalesce(Sum("tokens_used"), 0), generations=generations_count())
-    )
-    by_month = {row["month"].date(): row for row in rows}
-    keys = [add_months(first, i).date() for i in range(months)]
-    return {
-        measure: [(m, (by_month.get(m) or {}).get(measure, 0) or 0) for m in keys]
-        for measure in ("generations", "tokens", "cost")
-    }
+    return _totals_by(user, TruncMonth, first, end, [add_months(first, i).date() for i in range(months)])
 
 
 def usage_by_project(user, now: dt.datetime | None = None) -> list[dict[str, Any]]:
