@@ -20,6 +20,7 @@ from django.utils import timezone
 from billing.selectors import usage_billed_for_job
 from jobs.cancelling import CancelProbe
 from jobs.ceiling import CeilingGuard
+from jobs.chapter_run import run_chapter_job
 from jobs.checkpoint_store import CheckpointSaver, checkpoint_load, checkpoint_usage
 from jobs.completion import job_bill_late_spend, job_complete, job_fail
 from jobs.db_retry import with_db_retry
@@ -34,7 +35,7 @@ from jobs.failures import staff_detail, writer_message
 from jobs.heartbeat import Heartbeat
 from jobs.live import LiveProse
 from jobs.model_wait import ModelWait
-from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.models import CHAPTER_KINDS, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
 from jobs.pipeline.errors import BackendError
@@ -164,15 +165,26 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         heartbeat.start()
         pipeline_started = time.perf_counter()
         try:
-            result = run_pipeline(
-                brief,
-                backend=backend,
-                config=config,
-                callbacks=callbacks,
-                checkpoint=checkpoint,
-                budget_usd=budget,
-                plan=plan,
-            )
+            if runtime.kind in CHAPTER_KINDS:  # only some chapters: jobs.pipeline.scoped
+                result = run_chapter_job(
+                    runtime,
+                    brief,
+                    backend=backend,
+                    config=config,
+                    callbacks=callbacks,
+                    checkpoint=checkpoint,
+                    budget_usd=budget,
+                )
+            else:
+                result = run_pipeline(
+                    brief,
+                    backend=backend,
+                    config=config,
+                    callbacks=callbacks,
+                    checkpoint=checkpoint,
+                    budget_usd=budget,
+                    plan=plan,
+                )
         finally:
             pipeline_seconds = time.perf_counter() - pipeline_started
         tracker.set_run_usage(result.usage)

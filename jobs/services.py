@@ -73,6 +73,7 @@ def _new_job(
     parent_narrative_id: str | None = None,
     world_mode: str = "",
     estimated_cost_usd: float | None = None,
+    scope: dict[str, Any] | None = None,
 ) -> GenerationJob:
     """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock.
 
@@ -100,7 +101,12 @@ def _new_job(
     job.rq_job_id = queues.rq_job_id_for(job)
     job.save(force_insert=True)
     JobRuntime.objects.create(
-        job=job, kind=kind, plan=plan, parent_narrative_id=parent_narrative_id, world_mode=world_mode
+        job=job,
+        kind=kind,
+        plan=plan,
+        parent_narrative_id=parent_narrative_id,
+        world_mode=world_mode,
+        scope=scope,
     )
     reservation_open(job_id=job.pk, user_id=user.pk, total_usd=estimate)
     queues.enqueue_on_commit(job, queue_name=queues.queue_name_for(user))

@@ -13,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from narratives.models import Narrative
 from narratives.selectors import reader_chapters
 
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: per-chapter actions (templates/narratives/chapters/_actions.html)
 TTL_SECONDS = 7 * 24 * 3600
+ACTIONS_TEMPLATE = "narratives/chapters/_actions.html"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ def cache_key(narrative: Narrative) -> str:
 
 def build_body(narrative: Narrative) -> ReaderBody:
     toc, parts = [], []
+    actions = get_template(ACTIONS_TEMPLATE)
     for ch in reader_chapters(narrative):
         anchor, title = escape(ch.anchor), escape(ch.title)
         toc.append((ch.anchor, ch.title))
@@ -43,6 +46,8 @@ def build_body(narrative: Narrative) -> ReaderBody:
             f'<section class="chapter" id="{anchor}" aria-labelledby="{anchor}-title">\n'
             f'<h2 class="chapter__title" id="{anchor}-title">{title}</h2>\n'
         )
+        # Links only (no CSRF token, nothing per request), so the cached body can hold them.
+        parts.append(actions.render({"narrative_id": narrative.pk, "number": ch.number, "title": ch.title}))
         parts.append("\n".join(f"<p>{escape(p)}</p>" for p in ch.paragraphs))
         parts.append("\n</section>\n")
     return ReaderBody(toc=toc, html=mark_safe("".join(parts)))  # noqa: S308 - every piece escaped above
