@@ -97,7 +97,9 @@ def test_a_writer_edits_a_chapter_with_a_browser_draft_and_saves_a_new_version(
 
     # A reload (or a crash) shows the server's text and offers the draft back.
     page.reload()
-    expect(page.get_by_text(re.compile("A draft of this chapter from .* is saved in this browser"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile("A draft of this chapter from .* is saved in this browser"))
+    ).to_be_visible()
     expect(page.get_by_label("Text")).to_have_value(re.compile("She counted the stars."))
     if viewport == "desktop":
         shoot_as(page, "41-chapter-editor-draft-offer")
