@@ -41,9 +41,7 @@ def test_a_writer_adds_and_edits_a_codex_entry(live_server, page: Page, owner, w
     codex.get_by_role("link", name="Add a character").click()
     page.get_by_label("Name").fill("The Keeper")
     page.get_by_role("button", name="Add to the codex").click()
-    expect(page.locator("#id_name_error")).to_contain_text(
-        "“The Keeper” is already an alias of Mira Vell"
-    )
+    expect(page.locator("#id_name_error")).to_contain_text("“The Keeper” is already an alias of Mira Vell")
     expect(page.get_by_label("Name")).to_have_value("The Keeper")
     assert CodexEntry.objects.count() == 1
     page.get_by_role("link", name="Cancel").click()
@@ -66,7 +64,8 @@ def test_a_writer_adds_and_edits_a_codex_entry(live_server, page: Page, owner, w
 
     # Removing asks first.
     page.get_by_role("link", name="Remove Salt Archive").click()
-    expect(page.get_by_role("heading", name=re.compile("Remove “Salt Archive” from the codex"))).to_be_visible()
+    heading = page.get_by_role("heading", name=re.compile("Remove “Salt Archive” from the codex"))
+    expect(heading).to_be_visible()
     assert CodexEntry.objects.filter(name="Salt Archive").exists()
     page.get_by_role("button", name="Remove Salt Archive").click()
     expect(page.get_by_test_id("codex-place")).to_contain_text("None yet.")

@@ -136,6 +136,8 @@ def _app_value_for(owned, route: str):
             )  # the story's first cast member
         if name == "fmt":
             return "txt"
+        if name == "number":
+            return "1"  # a chapter of the owner's narrative (pk above)
         if name == "kind" and route.startswith("projects/"):
             return "character"  # a kind of codex entry, not an id
         if name == "key" and route.startswith("jobs/submitted/"):
@@ -289,7 +291,7 @@ def test_staff_still_reach_the_staff_pages(owned, staff):
 
 def test_every_pattern_is_fillable():
     """A new URL parameter must be taught to this module (fails until it is)."""
-    known_app = {"project_id", "job_id", "pk", "fmt", "entry_id"}
+    known_app = {"project_id", "job_id", "pk", "fmt", "entry_id", "number"}
     for route in all_routes():
         if route.startswith(STAFF_PREFIXES):
             continue
