@@ -1,7 +1,7 @@
 from django.urls import path
 
 from jobs import chapter_views  # chapter jobs: the jobs layer
-from narratives import views
+from narratives import edit_views, views
 
 app_name = "narratives"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<str:pk>/revise/", chapter_views.revise, name="revise"),
     path("<str:pk>/continue/", chapter_views.continue_story, name="continue"),
     path("<str:pk>/chapters/<int:number>/regenerate/", chapter_views.regenerate, name="regenerate"),
+    path("<str:pk>/chapters/<int:number>/edit/", edit_views.edit_chapter, name="edit-chapter"),
     path("<str:pk>/rename/", views.rename, name="rename"),
     path("<str:pk>/rename-character/", views.rename_character, name="rename-character"),
     path("<str:pk>/delete/", views.delete, name="delete"),
