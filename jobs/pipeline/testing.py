@@ -181,7 +181,7 @@ class FakeChatServer:
 
     def __init__(
         self,
-        api_key: str = "test-key",
+        api_key: str | None = "test-key",  # None: no key needed (a local Ollama, LM Studio)
         *,
         latency: float = 0.0,
         json_modes: tuple[str, ...] = ("json_schema", "json_object"),
@@ -375,7 +375,7 @@ class FakeChatServer:
                     pass  # the client gave up (a timeout test)
 
             def _authorised(self) -> bool:
-                if self.headers.get("Authorization") == f"Bearer {server.api_key}":
+                if server.api_key is None or self.headers.get("Authorization") == f"Bearer {server.api_key}":
                     return True
                 self._send(
                     401,

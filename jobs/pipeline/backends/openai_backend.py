@@ -80,12 +80,9 @@ class OpenAIBackend:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         conn = config.connection
-        if not conn.api_key:
+        if not conn.api_key and not conn.guarded:
             raise BackendError(
-                "No API key is configured for the openai backend (set OPENAI_API_KEY)."
-                if not conn.guarded
-                else "This connection has no API key.",
-                cause="auth",
+                "No API key is configured for the openai backend (set OPENAI_API_KEY).", cause="auth"
             )
         self.config = config
         self.connection = conn
@@ -98,7 +95,8 @@ class OpenAIBackend:
                 raise BackendError(str(exc), cause="unsafe_host") from None
             http_client = guarded_client(allow_private=conn.allow_private_hosts)
         self.client = openai.OpenAI(
-            api_key=conn.api_key,
+            # A writer's local server (Ollama, LM Studio, llama.cpp) may need no key; the SDK needs one.
+            api_key=conn.api_key or "no-key",
             base_url=conn.base_url or None,
             timeout=config.request_timeout,
             max_retries=0,
