@@ -7,6 +7,7 @@ from django import forms
 from narraforge.choices import Genre, ProductionType
 from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin
+from narratives.edit_services import CHAPTER_TEXT_MAX, CHAPTER_TITLE_MAX, NOTE_MAX
 from narratives.selectors import SORTS
 from narratives.services import TITLE_MAX_LENGTH
 
@@ -98,3 +99,25 @@ class RenameCharacterForm(CleanInputMixin, forms.Form):
     def __init__(self, *args, cast=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["old_name"].choices = [(name, name) for name in cast]
+
+
+class EditChapterForm(CleanInputMixin, forms.Form):
+    """One chapter's title and text, as the writer edits them (plain text or Markdown)."""
+
+    title = forms.CharField(label="Chapter title", required=False, max_length=CHAPTER_TITLE_MAX, strip=True)
+    body = LongTextField(
+        label="Text",
+        max_length=CHAPTER_TEXT_MAX,
+        strip=False,
+        error_messages={"required": "The chapter is empty: write its text, or keep the old version."},
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "true", "class": "editor__text"}),
+        help_text="Plain text or Markdown; a blank line starts a new paragraph.",
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=NOTE_MAX,
+        strip=True,
+        help_text="Shown with the version, e.g. “tightened the opening”.",
+    )
+    base = forms.CharField(widget=forms.HiddenInput)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from narratives import views
+from narratives import edit_views, views
 
 app_name = "narratives"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("<str:pk>/versions/", views.versions, name="versions"),
     path("<str:pk>/diff/", views.diff, name="diff"),
     path("<str:pk>/revise/", views.revise, name="revise"),
+    path("<str:pk>/chapters/<int:number>/edit/", edit_views.edit_chapter, name="edit-chapter"),
     path("<str:pk>/rename/", views.rename, name="rename"),
     path("<str:pk>/rename-character/", views.rename_character, name="rename-character"),
     path("<str:pk>/delete/", views.delete, name="delete"),

@@ -57,6 +57,7 @@ class Site:
             ("versions", reverse("narratives:versions", args=[r])),
             ("diff", reverse("narratives:diff", args=[r]) + f"?against={n}"),
             ("revise", reverse("narratives:revise", args=[n])),
+            ("chapter-edit", reverse("narratives:edit-chapter", args=[n, 1])),
             ("rename", reverse("narratives:rename", args=[n])),
             ("narrative-delete", reverse("narratives:delete", args=[n])),
             ("usage", reverse("billing:usage")),
