@@ -51,4 +51,3 @@ def test_the_voice_sample_is_short_and_ends_on_a_sentence() -> None:
     assert sample.startswith("The fog came in") and sample.endswith(".")
     assert len(sample.split()) <= 60
     assert estimate_tokens(style_section("dark tone, first person, past tense " * 20, sample)) <= STYLE_TOKENS
-
