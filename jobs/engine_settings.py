@@ -52,6 +52,15 @@ def engine_connection() -> Connection:
     return operator_value()
 
 
+def allow_private_model_hosts() -> bool:
+    """NF_ALLOW_PRIVATE_MODEL_HOSTS: a writer's connection may use private/loopback addresses.
+
+    Pass it as ``Connection(source="user", allow_private_hosts=...)`` and to
+    ``hostguard.check_base_url`` when a connection is saved.
+    """
+    return bool(getattr(settings, "NF_ALLOW_PRIVATE_MODEL_HOSTS", False))
+
+
 def engine_config(connection: Connection | None = None) -> EngineConfig:
     return EngineConfig(
         connection=connection or engine_connection(),
