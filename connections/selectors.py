@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from connections.crypto import decrypt_key, mask_key
+from connections.hosts import allow_private_hosts
 from connections.models import JobConnection, ModelConnection
 from jobs.pipeline.connection import Connection
 from narraforge.errors import UserFacingError
@@ -188,6 +189,9 @@ def connection_value(row: ModelConnection, *, api_key: str | None = None) -> Con
         json_mode=row.json_mode,
         prices=prices,
         stream=settings.NF_LLM_STREAM,
+        # Every request of a writer's connection goes through the host guard (jobs.pipeline.hostguard).
+        source="user",
+        allow_private_hosts=allow_private_hosts(),
     )
 
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from connections.crypto import InvalidToken, encrypt_key, mask_key, rotate_token
-from connections.hosts import check_host_allowed
+from connections.hosts import HostRefused, check_host_allowed
 from connections.models import (
     MODEL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -108,7 +108,10 @@ def validate_base_url(url: str) -> str:
         )
     if parts.fragment:
         raise ConnectionInvalid("The address cannot have a #fragment.", field="base_url")
-    check_host_allowed(text)
+    try:
+        check_host_allowed(text)  # link-local / metadata always, private unless the operator allows them
+    except HostRefused as exc:
+        raise ConnectionInvalid(str(exc), field="base_url") from None
     return text.rstrip("/")
 
 

@@ -91,6 +91,33 @@ def test_an_address_that_is_not_http_or_https_is_refused_and_nothing_is_saved(ow
     assert not ModelConnection.objects.exists()
 
 
+@pytest.mark.parametrize("allow_private", [True, False])
+def test_link_local_and_metadata_addresses_are_refused_even_when_private_hosts_are_allowed(
+    owner, settings, allow_private
+):
+    settings.NF_ALLOW_PRIVATE_MODEL_HOSTS = allow_private
+    for url in (
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fe80::1]:8080/v1",
+        "http://0.0.0.0:8000/v1",
+    ):
+        with pytest.raises(ConnectionInvalid) as caught:
+            _make(owner, base_url=url)
+        assert caught.value.field == "base_url"
+    assert not ModelConnection.objects.exists()
+
+
+def test_private_addresses_are_refused_unless_the_operator_allows_private_hosts(owner, settings):
+    settings.NF_ALLOW_PRIVATE_MODEL_HOSTS = False
+    with pytest.raises(ConnectionInvalid) as caught:
+        _make(owner, base_url="http://10.1.2.3:8000/v1")
+    assert caught.value.field == "base_url"
+    assert not ModelConnection.objects.exists()
+    settings.NF_ALLOW_PRIVATE_MODEL_HOSTS = True
+    row = _make(owner, base_url="http://10.1.2.3:8000/v1")
+    assert connection_value(row).allow_private_hosts and connection_value(row).source == "user"
+
+
 def test_an_empty_name_is_refused(owner):
     with pytest.raises(ConnectionInvalid, match="Give the connection a name") as caught:
         _make(owner, name="   ")

@@ -7,14 +7,15 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import User
 from connections.models import ModelConnection
 from connections.services import connection_create, connection_update, validate_base_url
-from jobs.pipeline.connection import DEFAULT_PRICES, DEFAULT_TIER_MODELS
+from jobs.pipeline.connection import DEFAULT_TIER_MODELS
+from jobs.pipeline.pricing import known_price
 from narraforge.errors import UserFacingError
 
 
 def _known_price(model: str) -> tuple[float, float]:
-    """The operator's price table (NF_MODEL_PRICES), then the engine's list prices; else free."""
-    table = {**DEFAULT_PRICES, **{m: tuple(p) for m, p in (settings.NF_MODEL_PRICES or {}).items()}}
-    price = table.get(model, (0.0, 0.0))
+    """The operator's prices (NF_MODEL_PRICES), then the maintained list prices; else free (local models)."""
+    operator = {m: tuple(p) for m, p in (settings.NF_MODEL_PRICES or {}).items()}
+    price = operator.get(model) or known_price(model) or (0.0, 0.0)
     return float(price[0]), float(price[1])
 
 
