@@ -7,7 +7,9 @@ narrative's completion splices them into the parent's text). Refusals are
 ``regenerate_chapter`` / ``continue_narrative`` / ``revise`` commands call these.
 
 Money and limits are those of every job (``jobs.services._new_job``): the job
-reserves its estimate — the words it will write, not the book's — and is
+writes with ``connection`` (None: the writer's default, else the server's) and
+reserves its estimate at that connection's prices — the words it will write,
+not the book's — and is
 admitted only when that and one generation fit what the user has left; a chapter
 job counts as one generation (README, Billing).
 
@@ -25,7 +27,6 @@ from django.db import transaction
 
 from accounts.models import User
 from jobs.briefs import brief_validate
-from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.models import ACTIVE_STATUSES, CHAPTER_KINDS, GenerationJob, JobRuntime
 from jobs.pipeline import Brief, Scope, chapters_from_text
@@ -113,18 +114,20 @@ def _check_fresh(locked: User, narrative: Narrative, *, branch: bool) -> None:
         )
 
 
-def _estimate(brief: Brief, scope: Scope, plan: dict[str, Any], words_each: int) -> float:
-    """What the words to be written cost: the touched chapters' plan segments, or the new ones."""
+def _words_to_write(scope: Scope, plan: dict[str, Any], words_each: int) -> dict[str, Any]:
+    """The segments an estimate counts: the touched chapters' plan segments, or the new ones.
+
+    Planning new chapters is one small stage-05 call: the reservation grows for it if needed
+    (``jobs.ceiling``), within the same monthly limit.
+    """
     segments = [s for s in plan.get("segments") or [] if isinstance(s, dict)]
     if scope.mode == "continue":
-        touched = [{"target_words": words_each} for _ in range(scope.add)]
-    else:
-        touched = [
+        return {"segments": [{"target_words": words_each} for _ in range(scope.add)]}
+    return {
+        "segments": [
             segments[n - 1] if n - 1 < len(segments) else {"target_words": words_each} for n in scope.chapters
         ]
-    # Planning new chapters is one small stage-05 call: the reservation grows for it if needed
-    # (jobs.ceiling), within the same monthly limit.
-    return engine_estimate_usd(brief, plan={"segments": touched})
+    }
 
 
 def _create(
@@ -134,6 +137,7 @@ def _create(
     scope_args: dict[str, Any],
     branch: bool,
     submission_key: str | None,
+    connection: str | None = None,
 ) -> GenerationJob:
     found = (
         Narrative.objects.filter(pk=narrative.pk, user_id=user.pk).select_related("project", "job").first()
@@ -156,7 +160,7 @@ def _create(
     except Exception as exc:  # PipelineError: the same words, as a refusal on the form
         raise JobError(str(exc), field="chapters") from None
     brief = narrative_brief(found)
-    estimate = _estimate(brief, scope, plan, average_words(chapters))
+    words = _words_to_write(scope, plan, average_words(chapters))
     with transaction.atomic():
         locked = _lock_user(user)
         if (done := submission_replay(user_id=locked.pk, key=submission_key)) is not None:
@@ -170,8 +174,9 @@ def _create(
             kind=_KIND[scope.mode],
             parent_narrative_id=found.pk,
             world_mode="revision",
-            estimated_cost_usd=estimate,
             scope=scope.to_dict(),
+            connection=connection,
+            estimate_plan=words,
         )
         submission_record(user_id=locked.pk, key=submission_key, job=job)
         return job
@@ -195,6 +200,7 @@ def job_create_regeneration(
     instructions: str = "",
     branch: bool = False,
     submission_key: str | None = None,
+    connection: str | None = None,
 ) -> GenerationJob:
     """Rewrite chapter ``chapter`` from its plan segment (optionally with instructions)."""
     return _create(
@@ -207,6 +213,7 @@ def job_create_regeneration(
         },
         branch=branch,
         submission_key=submission_key,
+        connection=connection,
     )
 
 
@@ -219,6 +226,7 @@ def job_create_continuation(
     new_segments: list[dict[str, Any]] | None = None,
     branch: bool = False,
     submission_key: str | None = None,
+    connection: str | None = None,
 ) -> GenerationJob:
     """Add ``chapters`` chapters after the last one; ``new_segments`` is the writer's plan of them."""
     if isinstance(chapters, bool) or not isinstance(chapters, int) or not 1 <= chapters <= MAX_ADD:
@@ -234,6 +242,7 @@ def job_create_continuation(
         },
         branch=branch,
         submission_key=submission_key,
+        connection=connection,
     )
 
 
@@ -245,6 +254,7 @@ def job_create_chapter_revision(
     chapters: Iterable[int | str] | None = None,
     branch: bool = False,
     submission_key: str | None = None,
+    connection: str | None = None,
 ) -> GenerationJob:
     """Revise the chosen chapters (``None``: all of them) with the writer's instructions."""
     text = _clean_instructions(instructions, required=True)
@@ -259,6 +269,7 @@ def job_create_chapter_revision(
         scope_args={"mode": "revise", "chapters": numbers, "instructions": text},
         branch=branch,
         submission_key=submission_key,
+        connection=connection,
     )
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from connections.selectors import what_will_write
 from jobs.chapter_services import (
     job_create_chapter_revision,
     job_create_continuation,
@@ -22,7 +23,6 @@ from jobs.chapter_services import (
     narrative_brief,
     newer_version_of,
 )
-from jobs.engine_settings import backend_name
 from jobs.pipeline import PipelineError, chapters_from_text
 from jobs.pipeline.backends import capabilities_of
 from jobs.pipeline.scoped import average_words, propose_continuation
@@ -33,7 +33,12 @@ from narratives.forms import ContinueForm, NewChapterFormSet, RegenerateForm, Re
 from narratives.views import narrative_get_for_user
 
 
-def _common(narrative) -> dict:
+def _follows_instructions(user) -> bool:
+    """Whether what writes this user's jobs (their default connection, else the server's) reads them."""
+    return capabilities_of(what_will_write(user=user).engine).follows_instructions
+
+
+def _common(narrative, user) -> dict:
     chapters = chapters_from_text(narrative.narrative_text or "")
     return {
         "narrative": narrative,
@@ -43,7 +48,9 @@ def _common(narrative) -> dict:
         "next_version": (narrative.version or 1) + 1,
         "has_plan": bool((narrative.metadata or {}).get("plan")),
         # Said before the writer submits: the offline engine does not read free-text instructions.
-        "instructions_need_model": not capabilities_of(backend_name()).follows_instructions,
+        "instructions_need_model": not capabilities_of(
+            what_will_write(user=user).engine
+        ).follows_instructions,
     }
 
 
@@ -64,7 +71,7 @@ def _to_job(request, job, message: str):
 @require_http_methods(["GET", "POST"])
 def regenerate(request, pk: str, number: int):
     narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
-    context = _common(narrative)
+    context = _common(narrative, request.user)
     if not 1 <= number <= len(context["chapters"]):
         raise Http404("This narrative has no such chapter.")
     form = RegenerateForm(request.POST or None)
@@ -95,7 +102,7 @@ def regenerate(request, pk: str, number: int):
 @require_http_methods(["GET", "POST"])
 def continue_story(request, pk: str):
     narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
-    context = _common(narrative)
+    context = _common(narrative, request.user)
     form = ContinueForm(request.POST or None)
     action = request.POST.get("action", "")
     plan_forms = None
@@ -163,7 +170,7 @@ def continue_story(request, pk: str):
 @require_http_methods(["GET", "POST"])
 def revise(request, pk: str):
     narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
-    context = _common(narrative)
+    context = _common(narrative, request.user)
     initial = {}
     if request.method == "GET" and request.GET.get("chapter", "").isdigit():
         initial = {"chapters": [request.GET["chapter"]]}

@@ -16,6 +16,7 @@ from narratives.models import Narrative
 
 @pytest.fixture
 def book(owner, project):
+    """A finished version 1 (its rows committed: the task body's heartbeat has its own connection)."""
     from jobs.attempt import run_job
     from jobs.services import job_create
 
@@ -30,7 +31,8 @@ def _call(*args) -> str:
     return out.getvalue()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("redis_conn")
 def test_each_command_queues_its_chapter_job_for_the_narratives_owner(owner, book):
     out = _call("regenerate_chapter", book.pk, "2", "--instructions", "Quieter.")
     assert "its result will be v2" in out
@@ -44,7 +46,8 @@ def test_each_command_queues_its_chapter_job_for_the_narratives_owner(owner, boo
     assert revise.runtime.scope["chapters"] == [1, 3]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("redis_conn")
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -63,7 +66,8 @@ def test_bad_input_is_a_command_error_and_writes_nothing(book, args, message):
     assert GenerationJob.objects.count() == before
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("redis_conn")
 def test_a_stale_version_is_refused_by_the_command_unless_branch(book):
     _call("regenerate_chapter", book.pk, "1")
     GenerationJob.objects.update(status="completed")  # that job is done; a newer version exists next

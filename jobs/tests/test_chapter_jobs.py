@@ -25,7 +25,8 @@ from jobs.tests.conftest import SHORT_BRIEF
 from narratives.chapters import chapter_spans
 from narratives.models import Narrative
 
-pytestmark = pytest.mark.django_db
+# Committed rows: the task body's heartbeat thread writes through its own database connection.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("redis_conn")]
 
 
 def _run(job: GenerationJob) -> GenerationJob:
