@@ -260,6 +260,9 @@ NF_LLM_STREAM = env.bool("NF_LLM_STREAM", default=True)
 # A model call's total deadline (attempts, backoff and Retry-After waits): no retry starts past it,
 # so a hung endpoint ends the job (resumable, cause "model unreachable") instead of hiding for minutes.
 NF_LLM_CALL_DEADLINE_SECONDS = env.float("NF_LLM_CALL_DEADLINE_SECONDS", default=300.0)
+# restore_db --yes: how long to wait for the workers to stop, counted from the last one that
+# stopped (local workers also get SIGTERM; see jobs.restoring.restore_stop_workers).
+NF_RESTORE_WORKER_GRACE_SECONDS = env.float("NF_RESTORE_WORKER_GRACE_SECONDS", default=120.0)
 # The model tier of stage 08's polishing pass ("mini" or "gpt4"); the pass itself is a brief choice.
 NF_POLISH_TIER = env.str("NF_POLISH_TIER", default="mini").strip().lower()
 if NF_POLISH_TIER not in ("mini", "gpt4"):
