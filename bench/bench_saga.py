@@ -114,8 +114,8 @@ def main() -> int:
     share = spent / total if total else 0.0
     print(f"  outcome {outcome}, status {job.status}, {narratives.count()} narrative of {words:,} words, "
           f"{len(server.requests)} model calls")  # fmt: skip
-    print(f"  total {total:6.1f} s; checkpoints {spent:5.2f} s = {timing['snapshot']:.2f} s building the dict "
-          f"+ {timing['seconds']:.2f} s storing it in {timing['writes']} writes "
+    print(f"  total {total:6.1f} s; checkpoints {spent:5.2f} s = {timing['snapshot']:.2f} s building the dict"
+          f" + {timing['seconds']:.2f} s storing it in {timing['writes']} writes "
           f"= {share * 100:.1f} % (target < 10 %)")  # fmt: skip
     ok = job.status == "completed" and narratives.count() == 1 and share < 0.10
     verdict = "" if ok else "  MISSED"
