@@ -26,15 +26,30 @@ from django.utils.safestring import SafeString, mark_safe
 from narratives.models import Narrative
 from narratives.selectors import reader_chapters
 
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 TTL_SECONDS = 7 * 24 * 3600
 LOCAL_BYTES = 24 * 1024 * 1024  # per process: ~40 novels' bodies
 
 
 @dataclass(frozen=True)
+class ReaderChapterHtml:
+    """One chapter's escaped paragraphs; the template wraps them with its heading and tools."""
+
+    number: int
+    anchor: str
+    title: str
+    html: SafeString
+
+
+@dataclass(frozen=True)
 class ReaderBody:
     toc: list[tuple[str, str]]  # (anchor, title) per chapter
-    html: SafeString
+    chapters: list[ReaderChapterHtml]
+
+    @property
+    def size(self) -> int:
+        """Characters of HTML (what the per-process cache counts)."""
+        return sum(len(c.html) for c in self.chapters)
 
 
 def cache_key(narrative: Narrative) -> str:
@@ -43,17 +58,12 @@ def cache_key(narrative: Narrative) -> str:
 
 
 def build_body(narrative: Narrative) -> ReaderBody:
-    toc, parts = [], []
+    toc, chapters = [], []
     for ch in reader_chapters(narrative):
-        anchor, title = escape(ch.anchor), escape(ch.title)
         toc.append((ch.anchor, ch.title))
-        parts.append(
-            f'<section class="chapter" id="{anchor}" aria-labelledby="{anchor}-title">\n'
-            f'<h2 class="chapter__title" id="{anchor}-title">{title}</h2>\n'
-        )
-        parts.append("\n".join(f"<p>{escape(p)}</p>" for p in ch.paragraphs))
-        parts.append("\n</section>\n")
-    return ReaderBody(toc=toc, html=mark_safe("".join(parts)))  # noqa: S308 - every piece escaped above
+        html = mark_safe("\n".join(f"<p>{escape(p)}</p>" for p in ch.paragraphs))  # noqa: S308 - escaped
+        chapters.append(ReaderChapterHtml(ch.number, ch.anchor, ch.title, html))
+    return ReaderBody(toc=toc, chapters=chapters)
 
 
 class _LocalBodies:
@@ -73,16 +83,16 @@ class _LocalBodies:
             return body
 
     def put(self, key: str, body: ReaderBody) -> None:
-        if len(body.html) > self.limit // 4:  # a saga's body: the shared cache only
+        if body.size > self.limit // 4:  # a saga's body: the shared cache only
             return
         with self._lock:
             if key in self._items:
                 return
             self._items[key] = body
-            self.size += len(body.html)
+            self.size += body.size
             while self.size > self.limit:
                 _, dropped = self._items.popitem(last=False)
-                self.size -= len(dropped.html)
+                self.size -= dropped.size
 
     def clear(self) -> None:
         with self._lock:
@@ -101,10 +111,17 @@ def reader_body(narrative: Narrative) -> ReaderBody:
         return body
     found = cache.get(key)
     if found is not None:
-        toc, html = found
-        body = ReaderBody(toc=toc, html=mark_safe(html))  # noqa: S308 - stored after escaping
+        toc, chapters = found
+        body = ReaderBody(
+            toc=toc,
+            chapters=[
+                ReaderChapterHtml(n, a, t, mark_safe(h))  # noqa: S308 - stored after escaping
+                for n, a, t, h in chapters
+            ],
+        )
     else:
         body = build_body(narrative)
-        cache.set(key, (body.toc, str(body.html)), TTL_SECONDS)
+        stored = [(c.number, c.anchor, c.title, str(c.html)) for c in body.chapters]
+        cache.set(key, (body.toc, stored), TTL_SECONDS)
     local_bodies.put(key, body)
     return body

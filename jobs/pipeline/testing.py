@@ -5,9 +5,10 @@ model, choices[0].message.content, finish_reason, usage; with ``stream: true``
 server-sent chunks, usage in a last chunk when ``stream_options.include_usage``
 asks; GET /v1/models), checks the bearer key, answers structured requests with
 JSON that fits the requested schema (from ``response_format`` or, without
-one, from the schema written in the prompt), writes prose of the requested
-length ("about N words") within ``max_tokens``, and counts tokens at ~4
-characters per token. Failures are scripted per request.
+one, from the schema written in the prompt), writes varied prose of the
+requested length ("about N words") within ``max_tokens`` with a model's
+occasional slips, returns a line edit's passage with them fixed (see
+``testing_prose``), and counts tokens at ~4 characters per token. Failures are scripted per request.
 
 Switches that imitate real servers (llama.cpp, Ollama, small CPU boxes):
 ``json_modes`` (the response_format types it accepts; others get a 500 whose
@@ -17,7 +18,11 @@ JSON strings), ``short_words`` (prose stops early, finish_reason "stop"),
 max_tokens over it is a 400 naming the context window), ``serial`` (one
 request at a time; an abandoned non-streamed answer still holds the line),
 ``token_delay`` (seconds between streamed chunks), ``models`` (what
-/v1/models lists; other names get a 404).
+/v1/models lists; other names get a 404), ``props`` (answer llama.cpp's
+``GET /props`` with ``default_generation_settings.n_ctx`` = ``context_window``;
+/v1/models then states no window, as llama.cpp's does not), ``redirect_to``
+(every request gets a 302 to that address, like a server that moved).
+``gets`` records the paths of GET requests.
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import testing_prose
+
 _ABOUT_RE = re.compile(r"about (\d+) (?:more )?words")
+_EDIT_RE = re.compile(r"Keep about \d+ words\.\n\n")
 _SCHEMA_RE = re.compile(r"JSON Schema[^\n]*\n(\{.*\})\s*$", re.DOTALL)
 _SENTENCES = [
     "The corridor narrowed, and the lamps gave up one by one.",
@@ -177,7 +185,7 @@ class FakeChatServer:
 
     def __init__(
         self,
-        api_key: str = "test-key",
+        api_key: str | None = "test-key",  # None: no key needed (a local Ollama, LM Studio)
         *,
         latency: float = 0.0,
         json_modes: tuple[str, ...] = ("json_schema", "json_object"),
@@ -190,8 +198,14 @@ class FakeChatServer:
         chunk_chars: int = 200,
         models: tuple[str, ...] | None = None,
         fill_max_tokens: bool = False,
+        flaw_rates: dict[str, float] | None = None,
+        props: bool = False,
+        redirect_to: str | None = None,
     ) -> None:
         self.api_key = api_key
+        # Share of drafted passages that loop, lean on stock phrases or leave dialogue unclosed
+        # (testing_prose.FLAW_RATES when None; {} for prose without slips).
+        self.flaw_rates = flaw_rates
         # A verbose model: every answer uses its whole max_tokens (prose runs on, JSON is padded with
         # whitespace), so real cost runs above the estimate and only the worst-case check holds it.
         self.fill_max_tokens = fill_max_tokens
@@ -208,6 +222,9 @@ class FakeChatServer:
         self.token_delay = token_delay
         self.chunk_chars = chunk_chars
         self.models = models
+        self.props = props
+        self.redirect_to = redirect_to
+        self.gets: list[str] = []
         self.served: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.abandoned = 0  # streamed answers the client walked away from
@@ -263,11 +280,17 @@ class FakeChatServer:
             value = _Faker(prompt).value(schema)
             content = _raw_json(_with_control_chars(value)) if self.control_chars else json.dumps(value)
         else:
-            m = _ABOUT_RE.search(messages[-1].get("content", "") if messages else "")
-            words = int(m.group(1)) if m else 200
+            last = messages[-1].get("content", "") if messages else ""
+            asked = _ABOUT_RE.findall(last)
+            words = int(asked[-1]) if asked else 200
             if self.short_words is not None:
                 words = min(words, self.short_words)
-            content = prose(words)
+            system = messages[0].get("content", "") if messages else ""
+            edit = _EDIT_RE.split(last, maxsplit=1) if "line editor" in system else []
+            if len(edit) == 2:  # stage 08: the passage back, its faults fixed
+                content = testing_prose.line_edit(prompt, edit[1], words)
+            else:
+                content = testing_prose.draft(prompt, words, self.flaw_rates)
         if tokens(content) > max_tokens:
             content, finish = content[: max_tokens * 4], "length"
         elif self.fill_max_tokens and override is None:
@@ -366,7 +389,7 @@ class FakeChatServer:
                     pass  # the client gave up (a timeout test)
 
             def _authorised(self) -> bool:
-                if self.headers.get("Authorization") == f"Bearer {server.api_key}":
+                if server.api_key is None or self.headers.get("Authorization") == f"Bearer {server.api_key}":
                     return True
                 self._send(
                     401,
@@ -381,13 +404,22 @@ class FakeChatServer:
                 return False
 
             def do_GET(self) -> None:
+                with server.lock:
+                    server.gets.append(self.path)
+                if server.redirect_to:
+                    return self._send(302, {}, {"Location": server.redirect_to + self.path})
+                if server.props and self.path.rstrip("/") == "/props":
+                    if not self._authorised():
+                        return None
+                    settings = {"n_ctx": server.context_window or 4096}
+                    return self._send(200, {"default_generation_settings": settings, "total_slots": 1})
                 if self.path.rstrip("/") != "/v1/models":
                     return self._send(404, {"error": {"message": "not found"}})
                 if not self._authorised():
                     return None
                 names = server.models or ("gpt-4o-mini", "gpt-4o")
                 data = [{"id": n, "object": "model", "owned_by": "fake"} for n in names]
-                if server.context_window:
+                if server.context_window and not server.props:
                     for entry in data:
                         entry["max_model_len"] = server.context_window
                 self._send(200, {"object": "list", "data": data})
@@ -399,6 +431,8 @@ class FakeChatServer:
                     server.requests.append(body)
                     action = server.outage or (server.script.popleft() if server.script else None)
                 server.paths.append(self.path)
+                if server.redirect_to:
+                    return self._send(302, {}, {"Location": server.redirect_to + self.path})
                 if urlsplit(self.path).path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 if not self._authorised():
