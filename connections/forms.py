@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from connections.models import MODEL_MAX_LENGTH, NAME_MAX_LENGTH, URL_MAX_LENGTH, JsonMode, ModelConnection
+from jobs.pipeline.hostguard import UnsafeURL, check_base_url
 from jobs.pipeline.presets import PRESETS, preset_for
 from narraforge.errors import UserFacingError
 from narraforge.forms import CleanInputMixin
@@ -47,7 +49,7 @@ class ConnectionForm(CleanInputMixin, forms.Form):
         label="Kind of server",
         required=False,
         choices=[("", "Choose a preset…"), *[(p.key, p.label) for p in PRESETS]],
-        help_text="Fills the address, models, JSON mode and prices with the usual values; change any of them.",
+        help_text="Fills the address, models, JSON mode and prices with the usual values; change any.",
     )
     name = forms.CharField(
         max_length=NAME_MAX_LENGTH,
@@ -57,7 +59,8 @@ class ConnectionForm(CleanInputMixin, forms.Form):
         label="Base URL",
         max_length=URL_MAX_LENGTH,
         widget=forms.URLInput(attrs={"placeholder": "https://api.openai.com/v1", "spellcheck": "false"}),
-        help_text="The server's OpenAI-compatible address, usually ending in /v1. Only this host is ever called.",
+        help_text="The server's OpenAI-compatible address, usually ending in /v1. "
+        "Only this host is ever called.",
     )
     api_key = forms.CharField(
         label="API key",
@@ -65,7 +68,8 @@ class ConnectionForm(CleanInputMixin, forms.Form):
         strip=True,
         max_length=1000,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text="Stored encrypted, never shown again. Local servers (Ollama, LM Studio, llama.cpp) need none.",
+        help_text="Stored encrypted, never shown again. "
+        "Local servers (Ollama, LM Studio, llama.cpp) need none.",
     )
     remove_key = forms.BooleanField(
         label="Remove the stored key", required=False, help_text="For a server that needs no key."
@@ -122,6 +126,15 @@ class ConnectionForm(CleanInputMixin, forms.Form):
             key.widget.attrs["placeholder"] = instance.masked_key if instance.has_key else ""
             if not instance.has_key:
                 del self.fields["remove_key"]
+
+    def clean_base_url(self) -> str:
+        # The service checks it too; here the writer gets the guard's sentence on the field itself.
+        url = self.cleaned_data.get("base_url") or ""
+        try:
+            check_base_url(url, allow_private=bool(getattr(settings, "NF_ALLOW_PRIVATE_MODEL_HOSTS", False)))
+        except UnsafeURL as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return url.strip()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -78,7 +78,9 @@ def connection_create_view(request):
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            row = connection_create(user=request.user, api_key=form.key_change() or "", **form.service_fields())
+            row = connection_create(
+                user=request.user, api_key=form.key_change() or "", **form.service_fields()
+            )
         except UserFacingError as exc:
             form.add_service_error(exc)
         else:
@@ -153,13 +155,19 @@ def _refused(message: str, cause: str = "form") -> ProbeResult:
     return ProbeResult(ok=False, cause=cause, headline=message, where="")
 
 
-def _candidate(request, row: ModelConnection | None) -> tuple[ModelConnection | None, str | None, ProbeResult | None]:
+def _candidate(
+    request, row: ModelConnection | None
+) -> tuple[ModelConnection | None, str | None, ProbeResult | None]:
     """The connection to test (unsaved form values over the saved row) and the key, or why not."""
     if "base_url" not in request.POST:  # the list page's button: the saved connection as it is
         return row, None, None
     form = ConnectionForm(request.POST, instance=row)
     if not form.is_valid():
-        problems = [f"{form.fields[f].label if f in form.fields else 'Form'}: {e}" for f, es in form.errors.items() for e in es]
+        problems = [
+            f"{form.fields[f].label if f in form.fields else 'Form'}: {e}"
+            for f, es in form.errors.items()
+            for e in es
+        ]
         return None, None, _refused("Fix the form first — " + " ".join(problems))
     candidate = copy.copy(row) if row is not None else ModelConnection(user_id=request.user.pk)
     fields = form.service_fields()
@@ -174,7 +182,8 @@ def connection_test_view(request, connection_id: str | None = None):
     row = _own_or_404(request.user, connection_id) if connection_id else None
     if _rate_limited(request.user):
         result = _refused(
-            f"That is more than {TESTS_PER_MINUTE} tests in a minute: wait a moment and test again.", "rate_limited"
+            f"That is more than {TESTS_PER_MINUTE} tests in a minute: wait a moment and test again.",
+            "rate_limited",
         )
     else:
         candidate, api_key, result = _candidate(request, row)

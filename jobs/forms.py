@@ -207,6 +207,7 @@ def connection_field(user) -> forms.ChoiceField:
     return forms.ChoiceField(
         label="Written by",
         choices=choices,
+        required=False,  # not sent (an older page, a script): the writer's default writes
         initial=what_will_write(user=user).id,
         help_text="The connection and models that write this job; the estimate uses its prices.",
     )

@@ -289,7 +289,9 @@ def _engine_label(engine: str, wrote_with: dict[str, Any], tiers: list[dict[str,
     if engine == "offline":
         return "Offline engine"
     models = _as_dict(wrote_with.get("models"))
-    writer = str(models.get("gpt4") or next((t["model"] for t in tiers if t["tier"] == "gpt4" and t["model"]), ""))
+    writer = str(
+        models.get("gpt4") or next((t["model"] for t in tiers if t["tier"] == "gpt4" and t["model"]), "")
+    )
     name = str(wrote_with.get("name") or "")
     if name and writer:
         return f"{name} · {writer}"

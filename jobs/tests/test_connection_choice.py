@@ -33,7 +33,9 @@ FORM = {
 
 @pytest.fixture
 def project(owner):
-    return project_create(user=owner, name="Tidewater", default_genre="fantasy", default_production_type="short_story")
+    return project_create(
+        user=owner, name="Tidewater", default_genre="fantasy", default_production_type="short_story"
+    )
 
 
 def _mine(user, **changes):
@@ -65,7 +67,9 @@ def test_with_no_connection_the_form_says_the_offline_engine_will_write_and_link
     assert reverse("connections:list") in page and reverse("help-connect-model") in page
 
 
-def test_the_default_connection_is_named_with_its_models_and_priced_at_its_prices(client, owner, project) -> None:
+def test_the_default_connection_is_named_with_its_models_and_priced_at_its_prices(
+    client, owner, project
+) -> None:
     row = _mine(owner, is_default=True)
     client.force_login(owner)
     page = client.get(reverse("jobs:create", args=[project.id])).content.decode()
@@ -74,8 +78,14 @@ def test_the_default_connection_is_named_with_its_models_and_priced_at_its_price
     assert f'<option value="{row.pk}" selected>' in page
     assert KEY not in page
     mine = _estimate(client, project, connection=row.pk)
-    cheap = _mine(owner, name="Cheap", price_gpt4_input=0.1, price_gpt4_output=0.4, price_mini_input=0.0,
-                  price_mini_output=0.0)
+    cheap = _mine(
+        owner,
+        name="Cheap",
+        price_gpt4_input=0.1,
+        price_gpt4_output=0.4,
+        price_mini_input=0.0,
+        price_mini_output=0.0,
+    )
     cheaper = _estimate(client, project, connection=cheap.pk)
     assert _cost(mine) > _cost(cheaper) > 0
     assert "does not use your plan's monthly budget" in mine
@@ -113,14 +123,20 @@ def test_the_job_page_says_which_connection_and_models_write_it(client, owner, p
     assert KEY not in page
 
 
-def test_the_reader_badge_names_the_connection_and_the_model_that_wrote_the_version(client, owner, project) -> None:
+def test_the_reader_badge_names_the_connection_and_the_model_that_wrote_the_version(
+    client, owner, project
+) -> None:
     job = make_job(owner, project)
     narrative = make_narrative(owner, project, job=job)
     narrative.metadata = {
         **(narrative.metadata or {}),
         "engine": "openai",
-        "connection": {"name": "Home llama", "own_key": True, "engine": "openai",
-                       "models": {"mini": "qwen2.5-7b", "gpt4": "llama-3.1-70b"}},
+        "connection": {
+            "name": "Home llama",
+            "own_key": True,
+            "engine": "openai",
+            "models": {"mini": "qwen2.5-7b", "gpt4": "llama-3.1-70b"},
+        },
     }
     narrative.save(update_fields=["metadata"])
     client.force_login(owner)
