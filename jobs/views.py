@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.verification import user_may_start_jobs
-from connections.selectors import job_connection_info
 from billing.services import LimitExceeded
+from connections.selectors import job_connection_info
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief, estimate_data
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
 from jobs.selectors import (

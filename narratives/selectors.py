@@ -288,6 +288,8 @@ def _engine_label(engine: str, wrote_with: dict[str, Any], tiers: list[dict[str,
     """The reader's badge: "Offline engine", or the connection and the model that wrote the prose."""
     if engine == "offline":
         return "Offline engine"
+    if engine == "imported":
+        return "Imported manuscript"
     models = _as_dict(wrote_with.get("models"))
     writer = str(
         models.get("gpt4") or next((t["model"] for t in tiers if t["tier"] == "gpt4" and t["model"]), "")
