@@ -11,6 +11,13 @@ from typing import Any
 
 from django import forms
 
+from connections.selectors import (
+    ConnectionInfo,
+    connection_info,
+    connections_for_user,
+    operator_connection,
+    what_will_write,
+)
 from jobs.pipeline import (
     GENRES,
     LANGUAGES,
@@ -150,9 +157,11 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "review_plan",
     )
 
-    def __init__(self, *args, project=None, world=None, **kwargs):
+    def __init__(self, *args, project=None, user=None, world=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_words"].help_text = words_help()
+        if user is not None:
+            self.fields["connection"] = connection_field(user)
         self.world_summary = world_summary(world)
         if self.world_summary is None:
             del self.fields["world_choice"]
@@ -225,6 +234,30 @@ def world_summary(world: dict[str, Any] | None) -> dict[str, Any] | None:
     else:
         cast_text = f"{', '.join(shown[:-1])} and {shown[-1]}"
     return {"name": name, "cast": names, "cast_text": cast_text}
+
+
+def _connection_label(info: ConnectionInfo) -> str:
+    if info.is_offline:
+        return f"{info.name} (free, not a language model)"
+    return f"{info.name} — {info.models.get('gpt4', '')}"
+
+
+def connection_field(user) -> forms.ChoiceField:
+    """Which connection writes this job: the server's default or one of the user's (theirs only).
+
+    The initial choice is what writes their jobs by default; a posted id that
+    is not theirs fails here ("not one of the choices") and in the service.
+    """
+    server = operator_connection()
+    choices = [(server.id, _connection_label(server))]
+    choices += [(row.pk, _connection_label(connection_info(row))) for row in connections_for_user(user=user)]
+    return forms.ChoiceField(
+        label="Written by",
+        choices=choices,
+        required=False,  # not sent (an older page, a script): the writer's default writes
+        initial=what_will_write(user=user).id,
+        help_text="The connection and models that write this job; the estimate uses its prices.",
+    )
 
 
 def _brief_message(exc: BriefError) -> str:
