@@ -1,6 +1,7 @@
 """Bounded prompts for long-form drafting.
 
-A segment prompt is: compact story bible + this segment's plan + what the
+A segment prompt is: compact story bible + this segment's plan + the codex
+entries relevant to it (``codex``) + what the
 story actually said so far (summaries of the written segments and the story
 facts ledger, see ``memory``) + the tail of the previous segment. Each part
 has its own token budget, so the prompt for segment 200 is no bigger than the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .codex import CODEX_TOKENS
 from .plan import Character, SegmentPlan, WorldBible
 from .text import tail_words, truncate_to_tokens
 
@@ -23,7 +25,13 @@ TAIL_TOKENS = 350
 TAIL_WORDS = 250
 SEGMENT_PROMPT_OVERHEAD = 200  # instructions around the parts
 SEGMENT_PROMPT_TOKENS = (
-    BIBLE_TOKENS + PLAN_TOKENS + SUMMARY_TOKENS + LEDGER_TOKENS + TAIL_TOKENS + SEGMENT_PROMPT_OVERHEAD
+    BIBLE_TOKENS
+    + PLAN_TOKENS
+    + SUMMARY_TOKENS
+    + LEDGER_TOKENS
+    + TAIL_TOKENS
+    + CODEX_TOKENS  # the codex entries relevant to the segment (codex.py)
+    + SEGMENT_PROMPT_OVERHEAD
 )
 
 
@@ -36,6 +44,7 @@ class PromptBudget:
     summary: int = SUMMARY_TOKENS
     ledger: int = LEDGER_TOKENS
     tail: int = TAIL_TOKENS
+    codex: int = CODEX_TOKENS
 
     @classmethod
     def scaled(cls, total: int) -> PromptBudget:
@@ -45,7 +54,7 @@ class PromptBudget:
         return cls(
             *(
                 max(24, int(v * f))
-                for v in (BIBLE_TOKENS, PLAN_TOKENS, SUMMARY_TOKENS, LEDGER_TOKENS, TAIL_TOKENS)
+                for v in (BIBLE_TOKENS, PLAN_TOKENS, SUMMARY_TOKENS, LEDGER_TOKENS, TAIL_TOKENS, CODEX_TOKENS)
             )
         )
 
