@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_rq",
     "narraforge",
     "accounts",
+    "connections",
     "projects",
     "jobs",
     "narratives",
@@ -270,6 +271,9 @@ if NF_POLISH_TIER not in ("mini", "gpt4"):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"NF_POLISH_TIER must be mini or gpt4, not {NF_POLISH_TIER!r}")
+# Fernet keys for writers' API keys at rest (connections.crypto): the first encrypts, all decrypt.
+# Unset: one derived from SECRET_KEY (check --deploy warns). Rotate: manage.py rotate_connection_keys.
+NF_CONNECTION_KEYS = env.list("NF_CONNECTION_KEYS", default=[])
 NF_JOB_COST_CAP_USD = env.float("NF_JOB_COST_CAP_USD", default=25.0)
 # A fixed cost estimate for every brief instead of the engine's (None: the engine estimates).
 # A seam for tests and benches of the limits: the offline engine estimates $0.

@@ -8,6 +8,7 @@ from narraforge.choices import Genre, ProductionType
 from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin
 from narratives.edit_services import CHAPTER_TEXT_MAX, CHAPTER_TITLE_MAX, NOTE_MAX
+from narratives.manuscript import MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL
 from narratives.selectors import SORTS
 from narratives.services import TITLE_MAX_LENGTH
 
@@ -121,3 +122,28 @@ class EditChapterForm(CleanInputMixin, forms.Form):
         help_text="Shown with the version, e.g. “tightened the opening”.",
     )
     base = forms.CharField(widget=forms.HiddenInput)
+
+
+class ImportManuscriptForm(CleanInputMixin, forms.Form):
+    """Upload a manuscript into one of the user's projects."""
+
+    project = forms.ChoiceField(label="Project")
+    file = forms.FileField(
+        label="Manuscript",
+        help_text=f"A .txt, .md or .docx file, at most {MAX_UPLOAD_LABEL}. Chapters are found from headings: "
+        "“# Title” / “## Chapter”, “Chapter 1” or “Rozdział 1” lines, or Word's Heading styles.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.md,.markdown,.docx", "data-max-bytes": ""}),
+    )
+    title = forms.CharField(
+        label="Title (optional)",
+        required=False,
+        max_length=TITLE_MAX_LENGTH,
+        strip=True,
+        help_text="Leave empty to use the file's own title (its one top heading) or its name.",
+    )
+    genre = forms.ChoiceField(label="Genre", choices=Genre.choices)
+
+    def __init__(self, *args, projects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].choices = [(p.pk, p.name) for p in projects]
+        self.fields["file"].widget.attrs["data-max-bytes"] = str(MAX_UPLOAD_BYTES)

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from narratives import edit_views, views
+from narratives import edit_views, import_views, views
 
 app_name = "narratives"
 
 urlpatterns = [
     path("", views.library, name="library"),
+    path("import/", import_views.import_manuscript, name="import"),
     path("<str:pk>/", views.detail, name="detail"),
     path("<str:pk>/versions/", views.versions, name="versions"),
     path("<str:pk>/diff/", views.diff, name="diff"),

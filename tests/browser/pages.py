@@ -65,6 +65,7 @@ class Site:
             ("diff", reverse("narratives:diff", args=[r]) + f"?against={n}"),
             ("revise", reverse("narratives:revise", args=[n])),
             ("chapter-edit", reverse("narratives:edit-chapter", args=[n, 1])),
+            ("import", reverse("narratives:import") + f"?project={p}"),
             ("rename", reverse("narratives:rename", args=[n])),
             ("narrative-delete", reverse("narratives:delete", args=[n])),
             ("usage", reverse("billing:usage")),

@@ -146,3 +146,48 @@ def test_a_second_tab_saving_from_the_same_version_is_refused_and_keeps_its_text
     shoot_as(second, "43-chapter-editor-conflict")
     assert Narrative.objects.filter(parent_narrative=narrative).count() == 1
     context.close()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_writer_imports_a_docx_and_a_bad_file_is_refused(
+    live_server, browser: Browser, viewport, tmp_path, shoot_as
+):
+    from narratives.models import Narrative
+    from narratives.tests.test_import import docx_bytes
+    from projects.models import Project
+
+    base = live_server.url
+    user, _ = _narrative(f"importer-{viewport}@example.com")
+    project = Project.objects.create(user=user, name="Salt Coast", default_genre="fantasy")
+    width, height = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    sign_in(page, base, user)
+    page.goto(f"{base}/projects/{project.pk}/")
+    page.get_by_role("link", name="Import a manuscript").click()
+    expect(page.get_by_role("heading", name="Import a manuscript")).to_be_visible()
+    expect(page.get_by_text("at most 5 MB")).to_be_visible()
+    expect(page.get_by_label("Project")).to_have_value(str(project.pk))
+
+    bad = tmp_path / "cover.docx"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    page.get_by_label("Manuscript").set_input_files(str(bad))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".field__errors").first).to_contain_text("is not a Word document")
+    assert not Narrative.objects.filter(project=project).exists()
+    _fits(page)
+
+    good = tmp_path / "Salt Road.docx"
+    good.write_bytes(docx_bytes())
+    page.get_by_label("Manuscript").set_input_files(str(good))
+    if viewport == "desktop":
+        shoot_as(page, "44-import-manuscript")
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("Imported “The Salt Road”: 3 chapters")).to_be_visible()
+    expect(page.locator(".reader__byline")).to_contain_text("Imported manuscript")
+    expect(page.locator(".reader__toc")).to_contain_text("Landfall")
+    expect(page.locator("#ch-3").get_by_role("link", name=re.compile("Edit chapter 3"))).to_be_visible()
+    _fits(page)
+    if viewport == "desktop":
+        shoot_as(page, "45-imported-narrative")
+    context.close()

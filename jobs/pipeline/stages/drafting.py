@@ -21,7 +21,15 @@ from typing import Any
 
 from ..brief import Brief
 from ..codex import codex_entries, codex_payload, codex_section
-from ..context import SEGMENT_PROMPT_TOKENS, PromptBudget, previous_tail, segment_brief, story_bible
+from ..context import (
+    SEGMENT_PROMPT_TOKENS,
+    PromptBudget,
+    previous_tail,
+    segment_brief,
+    story_bible,
+    style_section,
+    voice_sample,
+)
 from ..engine import ContextTooSmall, Engine
 from ..memory import Ledger, story_so_far
 from ..plan import Plan
@@ -92,6 +100,7 @@ def generate_segment(
         budget = PromptBudget.scaled(engine.input_budget(share, SEGMENT_PROMPT_TOKENS) - 200)
         parts = [
             "STORY BIBLE\n" + story_bible(plan.world, plan.characters, budget.bible),
+            "STYLE\n" + drafting_style(brief, plan, budget.style),
             "THIS SEGMENT\n" + segment_brief(seg, location.description if location else "", budget.plan),
             *codex_part(codex, seg, previous_text, budget.codex, brief.language),
             "STORY SO FAR (what was actually written)\n" + story_so_far(summaries or [], budget.summary),
@@ -118,6 +127,13 @@ def generate_segment(
     raise ContextTooSmall(
         f"Segment {seg.index} cannot be drafted in a {engine.window}-token context window; "
         "configure a model with a larger window."
+    )
+
+
+def drafting_style(brief: Brief, plan: Plan, budget: int) -> str:
+    """The STYLE part of a drafting prompt: style notes plus the writer's voice, where they gave one."""
+    return style_section(
+        plan.interpretation.style_notes, voice_sample(brief.inspiration, brief.world_notes), budget
     )
 
 
