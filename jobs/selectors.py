@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
-from connections.selectors import estimate_value, what_will_write
+from connections.models import JobConnection
+from connections.selectors import (
+    ConnectionInfo,
+    connection_for_user,
+    connection_info,
+    estimate_value,
+    operator_connection,
+    what_will_write,
+)
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
@@ -144,9 +152,11 @@ def job_plan(job: GenerationJob) -> dict[str, Any] | None:
 
 def job_plan_estimate(job: GenerationJob, plan: dict[str, Any]) -> dict[str, Any] | None:
     """What writing ``plan`` (as edited) is estimated at, and what the writer has left; None if unreadable."""
+    info = _job_writer(job)
+    value, backend = estimate_value(info)
     try:
         brief = brief_validate({**(job.production_brief or {}), "review_plan": False})
-        estimate = engine_estimate_usd(brief, plan=plan)
+        estimate = engine_estimate_usd(brief, plan=plan, connection=value, backend=backend)
     except (JobError, TypeError, ValueError):
         return None
     pending = usage_pending(user=job.user)
@@ -154,7 +164,18 @@ def job_plan_estimate(job: GenerationJob, plan: dict[str, Any]) -> dict[str, Any
         "estimated_cost_usd": estimate,
         "remaining_cost_usd": remaining_cost_usd(job.user, pending),
         "remaining_generations": remaining_generations(job.user, pending),
+        "connection": info,
     }
+
+
+def _job_writer(job: GenerationJob) -> ConnectionInfo:
+    """What writes the draft of a planning job: its own connection while it exists, else the server's."""
+    chosen = JobConnection.objects.filter(job_id=job.pk).first()
+    if chosen is not None and chosen.own_key:
+        row = connection_for_user(user=job.user, connection_id=chosen.connection_id)
+        if row is not None:
+            return connection_info(row)
+    return operator_connection()
 
 
 def job_estimate(user: User, brief_dict: dict[str, Any], *, connection: str | None = None) -> dict[str, Any]:
