@@ -20,7 +20,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..brief import Brief
-from ..context import SEGMENT_PROMPT_TOKENS, PromptBudget, previous_tail, segment_brief, story_bible
+from ..context import (
+    SEGMENT_PROMPT_TOKENS,
+    PromptBudget,
+    previous_tail,
+    segment_brief,
+    story_bible,
+    style_section,
+    voice_sample,
+)
 from ..engine import ContextTooSmall, Engine
 from ..memory import Ledger, story_so_far
 from ..plan import Plan
@@ -90,6 +98,7 @@ def generate_segment(
         budget = PromptBudget.scaled(engine.input_budget(share, SEGMENT_PROMPT_TOKENS) - 200)
         parts = [
             "STORY BIBLE\n" + story_bible(plan.world, plan.characters, budget.bible),
+            "STYLE\n" + drafting_style(brief, plan, budget.style),
             "THIS SEGMENT\n" + segment_brief(seg, location.description if location else "", budget.plan),
             "STORY SO FAR (what was actually written)\n" + story_so_far(summaries or [], budget.summary),
             "STORY FACTS (keep them true)\n" + (ledger or Ledger()).render(budget.ledger),
@@ -115,6 +124,13 @@ def generate_segment(
     raise ContextTooSmall(
         f"Segment {seg.index} cannot be drafted in a {engine.window}-token context window; "
         "configure a model with a larger window."
+    )
+
+
+def drafting_style(brief: Brief, plan: Plan, budget: int) -> str:
+    """The STYLE part of a drafting prompt: style notes plus the writer's voice, where they gave one."""
+    return style_section(
+        plan.interpretation.style_notes, voice_sample(brief.inspiration, brief.world_notes), budget
     )
 
 
