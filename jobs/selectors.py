@@ -11,7 +11,14 @@ from django.utils import timezone
 from accounts.models import User
 from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
 from connections.models import JobConnection
-from connections.selectors import OPERATOR, ConnectionInfo, estimate_value, what_will_write
+from connections.selectors import (
+    ConnectionInfo,
+    connection_for_user,
+    connection_info,
+    estimate_value,
+    operator_connection,
+    what_will_write,
+)
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
@@ -164,10 +171,10 @@ def job_plan_estimate(
     try:
         brief = brief_validate({**(job.production_brief or {}), "review_plan": False})
         if connection is None:
-            made = JobConnection.objects.filter(job_id=job.pk).first()
-            if made is not None:
-                connection = (made.connection_id or OPERATOR) if made.own_key else OPERATOR
-        info, value, backend = _writer_of(job.user, connection)
+            info = _job_writer(job)
+            value, backend = estimate_value(info)
+        else:
+            info, value, backend = _writer_of(job.user, connection)
         estimate = engine_estimate_usd(brief, plan=plan, connection=value, backend=backend)
     except (JobError, TypeError, ValueError):
         return None
@@ -178,6 +185,16 @@ def job_plan_estimate(
         "remaining_generations": remaining_generations(job.user, pending),
         "connection": info,
     }
+
+
+def _job_writer(job: GenerationJob) -> ConnectionInfo:
+    """What writes the draft of a planning job: its own connection while it exists, else the server's."""
+    chosen = JobConnection.objects.filter(job_id=job.pk).first()
+    if chosen is not None and chosen.own_key:
+        row = connection_for_user(user=job.user, connection_id=chosen.connection_id)
+        if row is not None:
+            return connection_info(row)
+    return operator_connection()
 
 
 def job_estimate(user: User, brief_dict: dict[str, Any], *, connection: str | None = None) -> dict[str, Any]:
