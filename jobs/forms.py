@@ -128,6 +128,14 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "broken dialogue punctuation and short chapters. Flagged: only those chapters are revised, with "
         "the reason. Every: a full line edit of each chapter. The estimate shows each option's cost.",
     )
+    # Only in a project that has a world (series canon): continue it (the default) or start anew.
+    world_choice = forms.ChoiceField(
+        label="World",
+        required=False,
+        initial="continue",
+        widget=forms.RadioSelect,
+        choices=[("continue", "Continue the project's world"), ("new", "Start a new world")],
+    )
     review_plan = forms.BooleanField(
         label="Let me review the plan first",
         required=False,
@@ -150,17 +158,31 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "review_plan",
     )
 
-    def __init__(self, *args, project=None, user=None, **kwargs):
+    def __init__(self, *args, project=None, user=None, world=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_words"].help_text = words_help()
         if user is not None:
             self.fields["connection"] = connection_field(user)
+        self.world_summary = world_summary(world)
+        if self.world_summary is None:
+            del self.fields["world_choice"]
+        else:
+            name = self.world_summary["name"]
+            self.fields["world_choice"].choices = [
+                ("continue", f"Continue {name}"),
+                ("new", "Start a new world"),
+            ]
         if project is not None and not self.is_bound:
             if project.default_production_type:
                 self.initial.setdefault("production_type", project.default_production_type)
             if project.default_genre:
                 self.initial.setdefault("genre", project.default_genre)
         self.brief: dict[str, Any] | None = None
+
+    @property
+    def new_world(self) -> bool:
+        """The writer chose "Start a new world" (only offered when the project has one)."""
+        return "world_choice" in self.fields and self.cleaned_data.get("world_choice") == "new"
 
     def raw_brief(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in self.BRIEF_FIELDS}
@@ -188,6 +210,31 @@ class GenerationForm(CleanInputMixin, forms.Form):
         full = brief.to_dict()
         self.brief = {name: full[name] for name in self.BRIEF_FIELDS}
         return cleaned
+
+
+CAST_SHOWN = 4
+
+
+def world_summary(world: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The project's world as the form names it: its name and "Mara, Tomas and 3 more"."""
+    if not world:
+        return None
+    name = str((world.get("world") or {}).get("name") or "").strip()
+    if not name:
+        return None
+    names = [str(c.get("name")).strip() for c in world.get("characters") or [] if isinstance(c, dict)]
+    names = [n for n in names if n]
+    shown = names[:CAST_SHOWN]
+    more = len(names) - len(shown)
+    if not shown:
+        cast_text = ""
+    elif more:
+        cast_text = f"{', '.join(shown)} and {more} more"
+    elif len(shown) == 1:
+        cast_text = shown[0]
+    else:
+        cast_text = f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return {"name": name, "cast": names, "cast_text": cast_text}
 
 
 def _connection_label(info: ConnectionInfo) -> str:

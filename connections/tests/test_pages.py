@@ -11,7 +11,9 @@ from django.urls import reverse
 
 from connections.models import ModelConnection
 from connections.services import connection_create
+from jobs.models import GenerationJob
 from jobs.pipeline.testing import FakeChatServer
+from projects.services import project_create
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +243,43 @@ def test_tests_are_rate_limited_per_writer(client, owner) -> None:
     data = _form(base_url="http://169.254.169.254/")  # refused at once: no network needed
     pages = [_test(client, data=data) for _ in range(11)]
     assert "more than 10 tests in a minute" in pages[-1]
+
+
+def test_no_page_shows_the_key(client, owner, staff) -> None:
+    row = _connection(owner, is_default=True)
+    project = project_create(user=owner, name="Tidewater")
+    client.force_login(owner)
+    brief = {
+        "production_type": "short_story",
+        "genre": "fantasy",
+        "inspiration": "A keeper of letters.",
+        "language": "en",
+        "target_words": "5000",
+        "tone": "neutral",
+        "structure": "three_act",
+        "pov": "third_limited",
+        "tense": "past",
+        "polish": "off",
+        "connection": row.pk,
+    }
+    client.post(reverse("jobs:create", args=[project.id]), brief)
+    job = GenerationJob.objects.get(user=owner)
+    pages = [
+        client.get(reverse("accounts:profile")),
+        client.get(reverse("connections:list")),
+        client.get(reverse("connections:create")),
+        client.get(reverse("connections:edit", args=[row.pk])),
+        client.get(reverse("connections:delete", args=[row.pk])),
+        client.get(reverse("jobs:create", args=[project.id])),
+        client.post(reverse("jobs:estimate", args=[project.id]), brief),
+        client.post(reverse("connections:test", args=[row.pk])),
+        client.post(reverse("connections:test", args=[row.pk]), _form(api_key="")),
+        client.get(reverse("jobs:list")),
+        client.get(reverse("billing:usage")),
+    ]
+    pages.append(client.get(reverse("jobs:detail", args=[job.id])))
+    client.force_login(staff)
+    pages += [client.get("/admin/connections/modelconnection/"), client.get(reverse("ops-status"))]
+    for response in pages:
+        assert response.status_code == 200, response.request["PATH_INFO"]
+        assert KEY not in response.content.decode(), response.request["PATH_INFO"]
