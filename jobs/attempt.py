@@ -270,7 +270,15 @@ def _run(
         log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
         cause = cause_for_backend(exc.cause) if isinstance(exc, BackendError) else Cause.MODEL_ERROR
         return _end(
-            job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, writer_message(exc), cause, recorder
+            job_id,
+            rq_job_id,
+            tracker,
+            heartbeat,
+            exc,
+            JobStatus.FAILED,
+            writer_message(exc, own_connection=model_connection.guarded),
+            cause,
+            recorder,
         )
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)

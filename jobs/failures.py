@@ -60,16 +60,56 @@ BY_CAUSE = {
         + " Try resuming it later, or start it again with a shorter inspiration."
     ),
 }
+# A writer's own connection (Profile → Model connections): the fix is theirs, and the page says where.
+_FIX = "Profile → Model connections (“Test connection” shows what the server answers)"
+OWN_BY_CAUSE = {
+    "auth": (
+        "The server of your connection refused its API key, so nothing more could be written. Check the key "
+        "in " + _FIX + ", then resume the job. " + _KEPT
+    ),
+    "unknown_model": (
+        "The server of your connection does not offer the model this job writes with. Pick a model it "
+        "lists in " + _FIX + ", then resume the job. " + _KEPT
+    ),
+    "unreachable": (
+        "The server of your connection could not be reached. Check that it is running and reachable from "
+        "NarraForge (" + _FIX + "), then resume the job. " + _KEPT
+    ),
+    "timeout": (
+        "The server of your connection took too long to answer: it may be busy or still loading the model. "
+        + _KEPT
+        + " Resume the job when it is ready."
+    ),
+    "unsafe_host": (
+        "Your connection points at an address this NarraForge does not call (a private network, or a "
+        "cloud metadata address), so nothing was sent. Change its base URL in " + _FIX + ", then resume "
+        "the job. " + _KEPT
+    ),
+    "redirect": (
+        "The server of your connection redirected NarraForge to another address, and NarraForge only calls "
+        "the address you typed. Use the final address as its base URL in "
+        + _FIX
+        + ", then resume the job. "
+        + _KEPT
+    ),
+}
 GENERIC = (
     "The writing service stopped answering properly. It has been logged for the team. " + _KEPT + " Resume "
     "the job in a few minutes."
 )
 
 
-def writer_message(exc: PipelineError) -> str:
-    """A sentence fit for the writer's job page: what happened and what to do."""
+def writer_message(exc: PipelineError, *, own_connection: bool = False) -> str:
+    """A sentence fit for the writer's job page: what happened and what to do.
+
+    ``own_connection``: the job wrote with the writer's own connection, so a refused key, a missing
+    model or an unreachable server is theirs to fix, and the message says where.
+    """
     if isinstance(exc, BackendError):
-        return BY_CAUSE.get(getattr(exc, "cause", ""), GENERIC)
+        cause = getattr(exc, "cause", "")
+        if own_connection and cause in OWN_BY_CAUSE:
+            return OWN_BY_CAUSE[cause]
+        return BY_CAUSE.get(cause, GENERIC)
     # The engine's other stops (a plan that does not fit, a stage that cannot go on) are written for
     # writers; redacted all the same in case a library's text found its way in.
     return redact(str(exc))
