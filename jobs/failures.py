@@ -60,37 +60,36 @@ BY_CAUSE = {
         + " Try resuming it later, or start it again with a shorter inspiration."
     ),
 }
-# A writer's own connection (Profile → Model connections): the fix is theirs, and the page says where.
-_FIX = "Profile → Model connections (“Test connection” shows what the server answers)"
+# A writer's own connection: the endpoint, key and models are theirs, so the words say so and say
+# where to fix them ({name} is the connection's name, as the writer gave it).
+_FIX = (
+    " Check it on your connections page (the “Test connection” button says what is wrong), "
+    "then resume the job."
+)
 OWN_BY_CAUSE = {
-    "auth": (
-        "The server of your connection refused its API key, so nothing more could be written. Check the key "
-        "in " + _FIX + ", then resume the job. " + _KEPT
-    ),
+    "auth": "Your connection “{name}” was refused: the server did not accept its API key. " + _KEPT + _FIX,
     "unknown_model": (
-        "The server of your connection does not offer the model this job writes with. Pick a model it "
-        "lists in " + _FIX + ", then resume the job. " + _KEPT
-    ),
-    "unreachable": (
-        "The server of your connection could not be reached. Check that it is running and reachable from "
-        "NarraForge (" + _FIX + "), then resume the job. " + _KEPT
-    ),
-    "timeout": (
-        "The server of your connection took too long to answer: it may be busy or still loading the model. "
+        "Your connection “{name}” names a model its server does not offer, so nothing was written. "
         + _KEPT
-        + " Resume the job when it is ready."
-    ),
-    "unsafe_host": (
-        "Your connection points at an address this NarraForge does not call (a private network, or a "
-        "cloud metadata address), so nothing was sent. Change its base URL in " + _FIX + ", then resume "
-        "the job. " + _KEPT
-    ),
-    "redirect": (
-        "The server of your connection redirected NarraForge to another address, and NarraForge only calls "
-        "the address you typed. Use the final address as its base URL in "
         + _FIX
-        + ", then resume the job. "
+    ),
+    "unreachable": "Your connection “{name}” could not be reached. " + _KEPT + _FIX,
+    "timeout": "Your connection “{name}” took too long to answer. " + _KEPT + _FIX,
+    "deadline": "Your connection “{name}” stopped answering, and we gave up waiting for it. " + _KEPT + _FIX,
+    "unsafe_host": (
+        "Your connection “{name}” points at an address NarraForge may not call (a private or internal one). "
         + _KEPT
+        + _FIX
+    ),
+    "context_length": (
+        "A request for this job did not fit what the model of your connection “{name}” can read at once, "
+        "even after splitting it. Set a larger context window on the connection, or choose a model with "
+        "one. " + _KEPT
+    ),
+    "server_error": "The server of your connection “{name}” kept failing on its side. " + _KEPT + _FIX,
+    "redirect": (
+        "The server of your connection “{name}” redirected NarraForge to another address, and NarraForge "
+        "only calls the address you typed: use the final address as its base URL. " + _KEPT + _FIX
     ),
 }
 GENERIC = (
@@ -99,16 +98,16 @@ GENERIC = (
 )
 
 
-def writer_message(exc: PipelineError, *, own_connection: bool = False) -> str:
+def writer_message(exc: PipelineError, *, connection_name: str | None = None) -> str:
     """A sentence fit for the writer's job page: what happened and what to do.
 
-    ``own_connection``: the job wrote with the writer's own connection, so a refused key, a missing
-    model or an unreachable server is theirs to fix, and the message says where.
+    ``connection_name``: the job ran on the writer's own connection of that name, so a
+    failure of its server, key or models is theirs to fix and the words say so.
     """
     if isinstance(exc, BackendError):
         cause = getattr(exc, "cause", "")
-        if own_connection and cause in OWN_BY_CAUSE:
-            return OWN_BY_CAUSE[cause]
+        if connection_name and cause in OWN_BY_CAUSE:
+            return OWN_BY_CAUSE[cause].format(name=connection_name)
         return BY_CAUSE.get(cause, GENERIC)
     # The engine's other stops (a plan that does not fit, a stage that cannot go on) are written for
     # writers; redacted all the same in case a library's text found its way in.

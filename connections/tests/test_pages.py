@@ -307,7 +307,8 @@ def test_a_job_on_a_connection_whose_host_is_no_longer_allowed_ends_without_a_re
         assert server.requests == [] and server.gets == []
     job.refresh_from_db()
     assert job.status == "failed" and job.runtime.failure_cause == "model_host_refused"
-    assert "private network" in job.error_message and "Profile → Model connections" in job.error_message
+    assert "points at an address NarraForge may not call" in job.error_message
+    assert "connections page" in job.error_message
     assert server.base_url not in job.error_message  # writers never read a host (jobs/failures.py)
 
 
@@ -325,5 +326,5 @@ def test_a_job_whose_own_key_is_refused_tells_the_writer_where_to_fix_it(owner, 
         run_job(job.pk)
     job.refresh_from_db()
     assert job.status == "failed" and job.runtime.failure_cause == "model_auth"
-    assert "refused its API key" in job.error_message and "Profile → Model connections" in job.error_message
+    assert "did not accept its API key" in job.error_message and "connections page" in job.error_message
     assert "sk-revoked-key-000000000099" not in job.error_message + (job.runtime.error_detail or "")
