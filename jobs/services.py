@@ -331,10 +331,14 @@ def job_draft_from_plan(
     plan: dict[str, Any],
     submission_key: str | None = None,
     connection: str | None = None,
+    codex: list[dict[str, Any]] | None = None,
 ) -> GenerationJob:
     """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job.
 
     It writes with the connection that made the plan unless ``connection`` names another.
+    ``codex`` is the story's codex as plan review left it (names, aliases, descriptions,
+    lore: jobs.plan_codex); it replaces the brief's ``world["codex"]`` so the drafting
+    prompts carry the writer's last word.
     """
     plan_dict = plan_validate(plan)
     with transaction.atomic():
@@ -350,7 +354,11 @@ def job_draft_from_plan(
             raise JobError("The plan is not ready yet: the planning job has not completed.")
         if source.project_id is None:
             raise JobError("The planning job's project no longer exists.")
-        brief = brief_validate({**source.production_brief, "review_plan": False})
+        brief_data = {**source.production_brief, "review_plan": False}
+        if codex is not None:
+            world = dict(brief_data.get("world") or {}) or {"world": plan_dict["world"], "characters": []}
+            brief_data["world"] = {**world, "codex": codex}
+        brief = brief_validate(brief_data)
         plan_check_bounds(plan_dict, brief.production_type)
         source_runtime = JobRuntime.objects.filter(pk=source.pk).first()
         draft = _new_job(
