@@ -102,3 +102,25 @@ class CostReservation(models.Model):
 
     def __str__(self) -> str:
         return f"${self.reserved_usd:.4f} for job {self.job_id[:8]}"
+
+
+class OwnKeyUsage(models.Model):
+    """Marks a usage log paid with the writer's own API key (README, "Limits with your own key").
+
+    Not one of the seed's tables. Such a log is the writer's spend: it is shown
+    as theirs and counts as a generation, but it is not added to
+    ``monthly_cost_used_usd`` and draws nothing from the platform's monthly cost
+    limit. The mark is on the log, not the job, so it survives the job's
+    deletion (the seed sets ``usage_logs.job_id`` NULL then).
+    """
+
+    usage_log = models.OneToOneField(
+        UsageLog, on_delete=models.DB_CASCADE, primary_key=True, related_name="own_key"
+    )
+    connection_name = models.CharField(max_length=80, blank=True, default="")
+
+    class Meta:
+        db_table = "billing_own_key_usage"
+
+    def __str__(self) -> str:
+        return f"Own key ({self.connection_name}) for {self.usage_log_id[:8]}"

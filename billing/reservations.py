@@ -23,7 +23,10 @@ So for every user, at every moment: ``billed this month + Σ held ≤ limit``,
 and since a call never costs more than its worst case, what the provider is
 paid never passes the limit, however many jobs and workers run at once. New
 jobs are admitted against the same sum (``billing.services.usage_check_limits``).
-A ``NULL`` limit (enterprise) only keeps the per-job cap.
+A ``NULL`` limit (enterprise) only keeps the per-job cap. A job on the
+writer's own API key (``connections.JobConnection.own_key``) holds nothing
+against the limit and grows its reservation under the per-job cap only: the
+writer pays the provider (README, "Limits with your own key").
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import User
 from billing.models import CostReservation, UsageLog
+from connections.models import JobConnection
 from narraforge.choices import ACTIVE_STATUSES
 
 ACTIVE = ACTIVE_STATUSES
@@ -59,7 +63,9 @@ def _billed_to_job():
 
 def reservations_held_usd(*, user_id: str, exclude_job_id: str | None = None) -> float:
     """Σ over the user's active jobs (but ``exclude_job_id``) of max(reserved, spent) − billed, each ≥ 0."""
-    rows = CostReservation.objects.filter(user_id=user_id, job__status__in=ACTIVE)
+    rows = CostReservation.objects.filter(user_id=user_id, job__status__in=ACTIVE).exclude(
+        job__connection_choice__own_key=True
+    )
     if exclude_job_id is not None:
         rows = rows.exclude(job_id=exclude_job_id)
     held = rows.annotate(
@@ -118,7 +124,7 @@ def reservation_grow(
         if cap_total_usd is not None and need > cap_total_usd + _EPS:
             return Grant(False, reserved, left_usd=max(cap_total_usd - spent_total_usd, 0.0), reason="cap")
         limit = user.monthly_cost_limit_usd
-        if limit is not None:
+        if limit is not None and not JobConnection.objects.filter(job_id=job_id, own_key=True).exists():
             mine_billed = UsageLog.objects.filter(job_id=job_id).aggregate(
                 s=Coalesce(Sum("cost_usd"), Value(0.0), output_field=FloatField())
             )["s"]

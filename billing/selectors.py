@@ -156,12 +156,12 @@ def usage_billed_for_job(*, job: GenerationJob) -> Billed:
 def counters_from_logs(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Expressions (for ``User`` rows) giving the monthly counters their logs in [start, end) imply.
 
-    cost = sum of ``cost_usd``; generations = distinct jobs with a generation or
-    revision log, plus each such log whose job row is gone (the seed sets
+    cost = sum of ``cost_usd`` except logs paid with the writer's own key; generations =
+    distinct jobs with a generation or revision log, plus each such log whose job row is gone (the seed sets
     ``job_id`` NULL when a job is deleted: a deleted project gives no quota back).
     """
     logs = UsageLog.objects.filter(user=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
-    cost = logs.order_by().values("user").annotate(s=Sum("cost_usd")).values("s")
+    cost = logs.filter(own_key__isnull=True).order_by().values("user").annotate(s=Sum("cost_usd")).values("s")
     gens = (
         logs.filter(operation_type__in=COUNTED_OPERATIONS)
         .order_by()
@@ -224,6 +224,19 @@ def usage_month_summary(user, now: dt.datetime | None = None) -> MonthSummary:
         cost_left_usd=remaining_cost_usd(user),
         subscription_ends_at=user.subscription_ends_at,
     )
+
+
+def usage_own_key_month(user, now: dt.datetime | None = None) -> dict[str, Any]:
+    """This month's spend on the writer's own API keys: theirs, not counted against the cost limit."""
+    start, end = month_bounds(now)
+    agg = UsageLog.objects.filter(
+        user_id=user.pk, created_at__gte=start, created_at__lt=end, own_key__isnull=False
+    ).aggregate(
+        cost=Coalesce(Sum("cost_usd"), Value(0.0), output_field=FloatField()),
+        tokens=Coalesce(Sum("tokens_used"), 0),
+        jobs=Count("job", distinct=True),
+    )
+    return {"cost_usd": agg["cost"], "tokens": agg["tokens"], "jobs": agg["jobs"]}
 
 
 def user_logs(user) -> QuerySet[UsageLog]:

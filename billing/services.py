@@ -4,7 +4,8 @@ The rule this module keeps — the user's monthly counters always equal this
 month's usage logs:
 
 * ``users.monthly_cost_used_usd`` = the sum of ``cost_usd`` of the user's
-  usage logs this month;
+  usage logs this month, except logs paid with the writer's own API key
+  (``billing_own_key_usage``: they are the writer's spend, not the platform's);
 * ``users.monthly_generations_used`` = the number of distinct jobs with
   operation ``generation`` or ``revision`` that have a usage log this month.
 
@@ -34,7 +35,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from billing.models import MonthlyReset, UsageLog
+from billing.models import MonthlyReset, OwnKeyUsage, UsageLog
 from billing.selectors import (
     COUNTED_OPERATIONS,
     TIERS,
@@ -46,6 +47,7 @@ from billing.selectors import (
     usage_billed_for_job,
     usage_pending,
 )
+from connections.models import JobConnection
 from jobs.pipeline.usage import Usage
 from narraforge.errors import UserFacingError
 from projects.models import Project
@@ -66,11 +68,15 @@ class LimitExceeded(UserFacingError):
         self.remaining = remaining
 
 
-def usage_check_limits(*, user: User, estimated_cost_usd: float, counts_as_generation: bool = True) -> None:
+def usage_check_limits(
+    *, user: User, estimated_cost_usd: float, counts_as_generation: bool = True, own_key: bool = False
+) -> None:
     """Refuse a new job that would take the user past a monthly limit.
 
     The caller holds ``select_for_update`` on the user row (and passes that
-    fresh instance), so concurrent submissions are serialised here.
+    fresh instance), so concurrent submissions are serialised here. A job on
+    the writer's own key (``own_key``) still takes a generation but is not
+    checked against the monthly cost limit: the writer pays the provider.
     """
     pending = usage_pending(user=user)
     generations_left = remaining_generations(user, pending)
@@ -82,6 +88,8 @@ def usage_check_limits(*, user: User, estimated_cost_usd: float, counts_as_gener
             limit="generations",
             remaining=0,
         )
+    if own_key:
+        return
     cost_left = remaining_cost_usd(user, pending)
     if cost_left is not None and (cost_left <= _EPS or estimated_cost_usd > cost_left + _EPS):
         raise LimitExceeded(
@@ -133,12 +141,17 @@ def usage_bill_job(
         mini_cost_usd=deltas["mini"][1],
         gpt4_cost_usd=deltas["gpt4"][1],
     )
-    user_changes: dict[str, Any] = {
-        "monthly_cost_used_usd": Coalesce(F("monthly_cost_used_usd"), Value(0.0)) + total_cost
-    }
+    # Paid with the writer's own key: their spend, recorded and shown, but not the platform's limit.
+    own = JobConnection.objects.filter(job_id=job.pk, own_key=True).values_list("name", flat=True).first()
+    user_changes: dict[str, Any] = {}
+    if own is not None:
+        OwnKeyUsage.objects.create(usage_log=log, connection_name=own)
+    elif total_cost:
+        user_changes["monthly_cost_used_usd"] = Coalesce(F("monthly_cost_used_usd"), Value(0.0)) + total_cost
     if counts:
         user_changes["monthly_generations_used"] = Coalesce(F("monthly_generations_used"), 0) + 1
-    User.objects.filter(pk=job.user_id).update(**user_changes)
+    if user_changes:
+        User.objects.filter(pk=job.user_id).update(**user_changes)
     if job.project_id and total_cost:
         Project.objects.filter(pk=job.project_id).update(
             total_cost_usd=Coalesce(F("total_cost_usd"), Value(0.0)) + total_cost

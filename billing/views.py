@@ -29,6 +29,7 @@ def usage(request):
     measures = ("generations", "tokens", "cost")
     context = {
         "summary": summary,
+        "own_key": selectors.usage_own_key_month(user, now),
         # One row per day / month: (date, generations, tokens, cost), for the tables under the charts.
         "daily": [(d, g, t, c) for (d, g), (_, t), (_, c) in zip(*(daily[m] for m in measures), strict=True)],
         "monthly": [

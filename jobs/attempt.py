@@ -18,13 +18,14 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from billing.selectors import usage_billed_for_job
+from connections.selectors import connection_for_job
+from connections.services import job_connection_settle
 from jobs.cancelling import CancelProbe
 from jobs.ceiling import CeilingGuard
 from jobs.checkpoint_store import CheckpointSaver, checkpoint_load, checkpoint_usage
 from jobs.completion import job_bill_late_spend, job_complete, job_fail
 from jobs.db_retry import with_db_retry
 from jobs.engine_settings import (
-    backend_name,
     call_deadline_seconds,
     engine_backend,
     engine_config,
@@ -37,12 +38,15 @@ from jobs.model_wait import ModelWait
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
+from jobs.pipeline.connection import Connection
 from jobs.pipeline.errors import BackendError
 from jobs.pipeline.usage import Usage
 from jobs.progress import ProgressTracker
 from jobs.spend import SpendRecorder, spend_write
 from narraforge.causes import Cause, cause_for_backend
+from narraforge.errors import UserFacingError
 from narraforge.logging import bind as bind_log_context
+from narraforge.redaction import secrets_in_use
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +102,43 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         return "skipped"
     job = GenerationJob.objects.select_related("user", "project", "runtime").get(pk=job_id)
     bind_log_context(user_id=job.user_id)
+    try:
+        # The job's connection, resolved now (the writer's key is decrypted here, in the worker only).
+        model_connection, backend = connection_for_job(job_id)
+    except UserFacingError as exc:  # the connection was deleted, or its key cannot be decrypted
+        return _refuse_to_start(job_id, rq_job_id or job.rq_job_id, str(exc))
+    # Whatever this attempt logs or stores as staff detail masks the key, however it got into the text.
+    with secrets_in_use([model_connection.api_key]):
+        return _run(job, rq_job_id, task_started, model_connection, backend)
+
+
+def _refuse_to_start(job_id: str, rq_job_id: str, message: str) -> str:
+    """End a claimed job before any model call: nothing was spent; the writer reads why."""
+    ended = with_db_retry(
+        lambda: job_fail(
+            job_id=job_id,
+            rq_job_id=rq_job_id,
+            message=message,
+            usage=Usage(),
+            checkpoint=None,
+            status=JobStatus.FAILED,
+            progress=None,
+            cause=Cause.MODEL_ERROR,
+            attempt_usage=Usage(),
+        ),
+        what=f"ending of job {job_id}",
+    )
+    return JobStatus.FAILED if ended is not None else "superseded"
+
+
+def _run(
+    job: GenerationJob, rq_job_id: str | None, task_started: float, model_connection: Connection, backend: str
+) -> str:
+    job_id = job.pk
+    wrote_with = with_db_retry(
+        lambda: job_connection_settle(job_id=job_id, value=model_connection, backend=backend),
+        what="the job's connection record",
+    )
     runtime: JobRuntime = job.runtime
     rq_job_id = rq_job_id or job.rq_job_id
     checkpoint = checkpoint_load(job_id)  # the header and its parts, as the engine wrote it
@@ -123,7 +164,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
         live.flush()  # a finished passage reaches the page even when its last update was throttled
 
     # Recorded first, before progress or checkpoints can fail: what the call was paid for.
-    recorder = SpendRecorder(job_id, rq_job_id, paid=backend_name() != "offline")
+    recorder = SpendRecorder(job_id, rq_job_id, paid=backend != "offline")
     waiting = ModelWait(
         job_id,
         rq_job_id,
@@ -158,15 +199,15 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
     try:
         brief = Brief.from_dict(job.production_brief)
         plan = runtime.plan or None  # a reviewed plan or a revision's parent plan: starts at stage 06
-        config = engine_config()
-        backend = engine_backend(config, **({"sleep": waiting.sleep} if recorder.paid else {}))
+        config = engine_config(model_connection)
+        engine = engine_backend(config, name=backend, **({"sleep": waiting.sleep} if recorder.paid else {}))
         budget = _budget(job, billed_usage.cost_usd, ckpt_usage.cost_usd)
         heartbeat.start()
         pipeline_started = time.perf_counter()
         try:
             result = run_pipeline(
                 brief,
-                backend=backend,
+                backend=engine,
                 config=config,
                 callbacks=callbacks,
                 checkpoint=checkpoint,
@@ -192,6 +233,7 @@ def run_job(job_id: str, rq_job_id: str | None = None) -> str:
                 timing=timing,
                 checkpoint=saver.pending,  # a cancel that wins keeps the latest checkpoint
                 attempt_usage=recorder.usage,
+                connection=wrote_with,
             ),
             what=f"completion of job {job_id}",
         )

@@ -98,8 +98,13 @@ def job_complete(
     timing: dict[str, float] | None = None,
     checkpoint: dict[str, Any] | None = None,
     attempt_usage: Usage | None = None,
+    connection: dict[str, Any] | None = None,
 ) -> GenerationJob | None:
     """One transaction: narrative (or plan), usage logs, project stats, user counters, job row.
+
+    ``connection`` is what wrote it (``connections.services.job_connection_settle``): kept in the
+    job's output and the narrative's metadata, so every version says which connection and models
+    wrote it.
 
     ``usage`` is the job's total spend, all attempts included, raised to what the attempts' spend
     records say (``attempt_usage``: this attempt's own, stored first) where they hold more. Returns the
@@ -136,6 +141,9 @@ def job_complete(
         }
         if timing:
             output["timing"] = timing
+        if connection is not None:
+            output["connection"] = connection
+            result.metadata = {**(result.metadata or {}), "connection": connection}
         if runtime.kind == JobRuntime.Kind.PLANNING:
             output.update({"kind": "plan", "plan": result.plan, "title": result.title or ""})
         else:

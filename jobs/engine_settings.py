@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
+from connections.selectors import operator_backend_name, operator_value
 from jobs.pipeline import Brief, EngineConfig, estimate_cost, get_backend
 from jobs.pipeline.connection import JSON_MODE_MEMORY, Connection
 from jobs.queues import connection as redis_connection
@@ -42,21 +43,22 @@ if JSON_MODE_MEMORY.store is None:
 
 
 def backend_name() -> str:
-    return settings.NF_LLM_BACKEND or ("openai" if settings.OPENAI_API_KEY else "offline")
+    """The operator's backend (a writer's own connection always runs "openai")."""
+    return operator_backend_name()
 
 
 def engine_connection() -> Connection:
-    """The model connection from settings (the next step builds it from a per-user row)."""
-    prices = {model: (float(p[0]), float(p[1])) for model, p in (settings.NF_MODEL_PRICES or {}).items()}
-    return Connection(
-        base_url=settings.OPENAI_BASE_URL or "",
-        api_key=settings.OPENAI_API_KEY or "",
-        tier_models={"mini": settings.NF_MODEL_MINI, "gpt4": settings.NF_MODEL_GPT4},
-        context_window=settings.NF_LLM_CONTEXT_WINDOW or None,
-        json_mode=settings.NF_LLM_JSON_MODE or "auto",
-        prices=prices,
-        stream=settings.NF_LLM_STREAM,
-    )
+    """The operator's model connection from settings (a writer's own: ``connections.selectors``)."""
+    return operator_value()
+
+
+def allow_private_model_hosts() -> bool:
+    """NF_ALLOW_PRIVATE_MODEL_HOSTS: a writer's connection may use private/loopback addresses.
+
+    Pass it as ``Connection(source="user", allow_private_hosts=...)`` and to
+    ``hostguard.check_base_url`` when a connection is saved.
+    """
+    return bool(getattr(settings, "NF_ALLOW_PRIVATE_MODEL_HOSTS", False))
 
 
 def engine_config(connection: Connection | None = None) -> EngineConfig:
@@ -78,16 +80,26 @@ def call_deadline_seconds() -> float:
     return float(settings.NF_LLM_CALL_DEADLINE_SECONDS)
 
 
-def engine_estimate_usd(brief: Brief, *, plan: dict[str, Any] | None = None, part: str = "all") -> float:
+def engine_estimate_usd(
+    brief: Brief,
+    *,
+    plan: dict[str, Any] | None = None,
+    part: str = "all",
+    connection: Connection | None = None,
+    backend: str | None = None,
+) -> float:
     """The pipeline's cost estimate with the configured backend and prices.
 
     ``plan``: the words a reviewed plan or a revision will write (not the brief's target);
-    ``part``: "planning" for a plan-review job's stages 01–05 (see ``estimate_cost``).
+    ``part``: "planning" for a plan-review job's stages 01–05 (see ``estimate_cost``);
+    ``connection`` / ``backend``: the connection that will write (default: the operator's),
+    whose prices the estimate uses (``connections.selectors.estimate_value``).
     """
     fixed = getattr(settings, "NF_FIXED_ESTIMATE_USD", None)
     if fixed is not None:  # the settings seam for tests and benches of the limits
         return round(float(fixed), 6)
-    estimate = estimate_cost(brief, engine_config(), backend_name(), plan=plan, part=part)
+    config = engine_config(connection)
+    estimate = estimate_cost(brief, config, backend or backend_name(), plan=plan, part=part)
     if isinstance(estimate, dict):  # tolerate a breakdown; the total is what limits need
         estimate = estimate.get("total_usd", estimate.get("cost_usd", 0.0))
     return round(float(getattr(estimate, "total_usd", estimate)), 6)

@@ -19,6 +19,16 @@ from accounts.verification import unverified_message, user_may_start_jobs
 from billing.models import OperationType, UsageLog
 from billing.reservations import reservation_open
 from billing.services import LimitExceeded, usage_check_limits
+from connections.models import JobConnection
+from connections.selectors import (
+    ConnectionInfo,
+    connection_for_user,
+    connection_info,
+    estimate_value,
+    operator_connection,
+    what_will_write,
+)
+from connections.services import job_connection_attach
 from jobs import conf, queues
 from jobs.briefs import brief_validate, plan_check_bounds, plan_validate
 from jobs.engine_settings import engine_estimate_usd
@@ -28,6 +38,7 @@ from jobs.pipeline import Brief
 from jobs.pipeline.brief import MAX_NOTES
 from jobs.submissions import submission_record, submission_replay
 from narraforge.causes import Cause
+from narraforge.errors import UserFacingError
 from narraforge.textclean import strip_control_chars
 from narratives.models import Narrative
 from projects.models import Project
@@ -73,8 +84,15 @@ def _new_job(
     parent_narrative_id: str | None = None,
     world_mode: str = "",
     estimated_cost_usd: float | None = None,
+    connection: str | ConnectionInfo | None = None,
 ) -> GenerationJob:
     """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock.
+
+    ``connection`` says what writes it (``connections.selectors.what_will_write``: None is the
+    user's default, else the server's; "operator"; one of the user's connection ids; or an
+    already resolved ``ConnectionInfo``). The estimate is at that connection's prices, and a job
+    on the writer's own key is not checked against the monthly cost limit (it still takes a
+    generation; README, "Limits with your own key").
 
     Estimates use the words that will be written: the plan's for drafts and revisions, the brief's
     target otherwise. A plan-review job reserves what its planning is estimated at, but is let in only
@@ -82,13 +100,16 @@ def _new_job(
     plan is for writing, and is refused up front rather than at "Write it" (README, Billing).
     """
     _check_may_start_jobs(user)
+    info = connection if isinstance(connection, ConnectionInfo) else _what_will_write(user, connection)
+    value, backend = estimate_value(info)
     if estimated_cost_usd is not None:
         estimate = check = estimated_cost_usd
     elif kind == JobRuntime.Kind.PLANNING:
-        estimate, check = engine_estimate_usd(brief, part="planning"), engine_estimate_usd(brief)
+        estimate = engine_estimate_usd(brief, part="planning", connection=value, backend=backend)
+        check = engine_estimate_usd(brief, connection=value, backend=backend)
     else:
-        estimate = check = engine_estimate_usd(brief, plan=plan)
-    usage_check_limits(user=user, estimated_cost_usd=check, counts_as_generation=True)
+        estimate = check = engine_estimate_usd(brief, plan=plan, connection=value, backend=backend)
+    usage_check_limits(user=user, estimated_cost_usd=check, counts_as_generation=True, own_key=info.own_key)
     job = GenerationJob(
         user=user,
         project=project,
@@ -102,9 +123,32 @@ def _new_job(
     JobRuntime.objects.create(
         job=job, kind=kind, plan=plan, parent_narrative_id=parent_narrative_id, world_mode=world_mode
     )
+    job_connection_attach(job=job, info=info)
     reservation_open(job_id=job.pk, user_id=user.pk, total_usd=estimate)
     queues.enqueue_on_commit(job, queue_name=queues.queue_name_for(user))
     return job
+
+
+def _what_will_write(user: User, choice: str | None) -> ConnectionInfo:
+    try:
+        return what_will_write(user=user, choice=choice)
+    except UserFacingError as exc:  # another user's connection id: refused like a missing one
+        raise JobError(str(exc), field="connection") from None
+
+
+def _inherited_connection(user: User, source: GenerationJob) -> ConnectionInfo:
+    """A draft writes with what planned it: the same connection of the writer, or the server's."""
+    row = JobConnection.objects.filter(job_id=source.pk).first()
+    if row is None or not row.own_key:
+        return operator_connection()
+    own = connection_for_user(user=user, connection_id=row.connection_id)
+    if own is None:
+        raise JobError(
+            f"The connection “{row.name}” that made this plan has been deleted; "
+            "choose another connection to write it with.",
+            field="connection",
+        )
+    return connection_info(own)
 
 
 def job_create(
@@ -114,8 +158,13 @@ def job_create(
     brief: dict[str, Any] | Brief,
     new_world: bool = False,
     submission_key: str | None = None,
+    connection: str | None = None,
 ) -> GenerationJob:
     """Validate, check limits under a lock on the user row, store a queued job, enqueue it on commit.
+
+    ``connection``: what writes it — None (the user's default connection, else the server's),
+    "operator" (the server's) or the id of one of the user's connections (another user's id
+    is refused like a missing one).
 
     In a project that already has a world (series canon) the brief continues
     it — its world bible and cast go into ``brief.world`` — unless the brief
@@ -140,7 +189,14 @@ def job_create(
         elif brief_obj.world is not None:
             world_mode = "new" if project_obj.world_id is None or new_world else "given"
         kind = JobRuntime.Kind.PLANNING if brief_obj.review_plan else JobRuntime.Kind.GENERATION
-        job = _new_job(user=locked, project=project_obj, brief=brief_obj, kind=kind, world_mode=world_mode)
+        job = _new_job(
+            user=locked,
+            project=project_obj,
+            brief=brief_obj,
+            kind=kind,
+            world_mode=world_mode,
+            connection=connection,
+        )
         submission_record(user_id=locked.pk, key=submission_key, job=job)
         return job
 
@@ -221,6 +277,14 @@ def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = N
                 )
             )
         runtime = JobRuntime.objects.select_for_update().get(pk=row.pk)
+        chosen = JobConnection.objects.filter(job_id=row.pk).first()
+        own_key = chosen is not None and chosen.own_key
+        if own_key and chosen.connection_id is None:
+            raise JobError(
+                f"This job wrote with the connection “{chosen.name}”, which has been deleted; "
+                "start a new job with another connection.",
+                field="connection",
+            )
         counted = UsageLog.objects.filter(
             job=row, operation_type__in=(OperationType.GENERATION, OperationType.REVISION)
         ).exists()
@@ -230,6 +294,7 @@ def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = N
             user=locked_user,
             estimated_cost_usd=still,
             counts_as_generation=not counted,  # a plan review holds a generation while it runs
+            own_key=own_key,
         )
         reservation_open(job_id=row.pk, user_id=locked_user.pk, total_usd=billed + still)
         row.status = JobStatus.QUEUED
@@ -260,9 +325,17 @@ def job_resume(*, user: User, job: GenerationJob, submission_key: str | None = N
 
 
 def job_draft_from_plan(
-    *, user: User, job: GenerationJob, plan: dict[str, Any], submission_key: str | None = None
+    *,
+    user: User,
+    job: GenerationJob,
+    plan: dict[str, Any],
+    submission_key: str | None = None,
+    connection: str | None = None,
 ) -> GenerationJob:
-    """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job."""
+    """Start drafting (stages 06–10) from the reviewed, possibly edited, plan of a plan-review job.
+
+    It writes with the connection that made the plan unless ``connection`` names another.
+    """
     plan_dict = plan_validate(plan)
     with transaction.atomic():
         locked = _lock_user(user)
@@ -287,13 +360,21 @@ def job_draft_from_plan(
             kind=JobRuntime.Kind.DRAFT,
             plan=plan_dict,
             world_mode=source_runtime.world_mode if source_runtime else "",
+            connection=_what_will_write(locked, connection)
+            if connection
+            else _inherited_connection(locked, source),
         )
         submission_record(user_id=locked.pk, key=submission_key, job=draft)
         return draft
 
 
 def job_create_revision(
-    *, user: User, narrative: Narrative, instructions: str, submission_key: str | None = None
+    *,
+    user: User,
+    narrative: Narrative,
+    instructions: str,
+    submission_key: str | None = None,
+    connection: str | None = None,
 ) -> GenerationJob:
     """Start a job that redrafts a narrative from its plan with the writer's instructions.
 
@@ -339,6 +420,7 @@ def job_create_revision(
             plan=plan_dict,
             parent_narrative_id=found.pk,
             world_mode="revision",
+            connection=connection,
         )
         submission_record(user_id=locked.pk, key=submission_key, job=job)
         return job

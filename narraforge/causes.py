@@ -19,6 +19,7 @@ class Cause(StrEnum):
     MODEL_UNREACHABLE = "model_unreachable"  # no answer: timeouts, refused connections, the call deadline
     MODEL_ERROR = "model_error"  # the endpoint answered with errors (5xx, 429 for too long, bad output)
     MODEL_AUTH = "model_auth"
+    MODEL_HOST_REFUSED = "model_host_refused"  # a writer's connection points at a refused address
     QUEUE_LOST = "queue_lost"
     COST_CEILING = "cost_ceiling"  # the job's cost cap or the month's cost limit
     CANCELLED = "cancelled"
@@ -34,6 +35,7 @@ WORDS: dict[str, str] = {
     Cause.MODEL_UNREACHABLE: "model unreachable",
     Cause.MODEL_ERROR: "model errors",
     Cause.MODEL_AUTH: "model key refused",
+    Cause.MODEL_HOST_REFUSED: "model address refused",
     Cause.QUEUE_LOST: "queue lost",
     Cause.COST_CEILING: "cost ceiling",
     Cause.CANCELLED: "cancelled by you",
@@ -49,6 +51,7 @@ _BACKEND: dict[str, Cause] = {
     "unreachable": Cause.MODEL_UNREACHABLE,
     "deadline": Cause.MODEL_UNREACHABLE,
     "auth": Cause.MODEL_AUTH,
+    "unsafe_host": Cause.MODEL_HOST_REFUSED,
 }
 
 

@@ -16,8 +16,10 @@ configured; nothing here needs Django otherwise).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -90,13 +92,29 @@ def _known_from_url(url: str | None) -> list[str]:
     return out
 
 
+# Secrets known only while some work runs: a writer's own API key, decrypted in the worker for
+# their job (``secrets_in_use``). Log lines, staff detail and Sentry events of that job mask it too.
+_IN_USE: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("nf_secrets_in_use", default=())
+
+
+@contextlib.contextmanager
+def secrets_in_use(values: Iterable[str]) -> Iterator[None]:
+    """Within the block, ``redact`` also masks ``values`` (in this thread or task)."""
+    token = _IN_USE.set(_IN_USE.get() + tuple(v for v in values if v and len(v) >= _MIN_SECRET))
+    try:
+        yield
+    finally:
+        _IN_USE.reset(token)
+
+
 def configured_secrets() -> list[str]:
-    """Secret values from Django settings (empty when settings are not configured)."""
+    """Secret values from Django settings and ``secrets_in_use`` (settings: when they are configured)."""
+    in_use = list(_IN_USE.get())
     try:
         from django.conf import settings  # core helper usable outside Django too: imported lazily
 
         if not settings.configured:
-            return []
+            return in_use
         values: list[str] = [
             getattr(settings, "OPENAI_API_KEY", "") or "",
             getattr(settings, "SECRET_KEY", "") or "",
@@ -106,8 +124,8 @@ def configured_secrets() -> list[str]:
         for db in (getattr(settings, "DATABASES", None) or {}).values():
             values.append(db.get("PASSWORD") or "")
     except Exception:  # redaction must never break the caller (e.g. a log line during start-up)
-        return []
-    return [v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET]
+        return in_use
+    return in_use + [v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET]
 
 
 def redact(text: Any, *, secrets: Iterable[str] | None = None) -> str:

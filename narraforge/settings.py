@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_rq",
     "narraforge",
     "accounts",
+    "connections",
     "projects",
     "jobs",
     "narratives",
@@ -260,12 +261,19 @@ NF_LLM_STREAM = env.bool("NF_LLM_STREAM", default=True)
 # A model call's total deadline (attempts, backoff and Retry-After waits): no retry starts past it,
 # so a hung endpoint ends the job (resumable, cause "model unreachable") instead of hiding for minutes.
 NF_LLM_CALL_DEADLINE_SECONDS = env.float("NF_LLM_CALL_DEADLINE_SECONDS", default=300.0)
+# Writers' own model connections may point at private, loopback and shared addresses (a model
+# server on this machine or network). Off in production: a public NarraForge must not be a way into
+# its own network. Link-local and cloud metadata addresses are refused either way (jobs.pipeline.hostguard).
+NF_ALLOW_PRIVATE_MODEL_HOSTS = env.bool("NF_ALLOW_PRIVATE_MODEL_HOSTS", default=DEBUG or TESTING)
 # The model tier of stage 08's polishing pass ("mini" or "gpt4"); the pass itself is a brief choice.
 NF_POLISH_TIER = env.str("NF_POLISH_TIER", default="mini").strip().lower()
 if NF_POLISH_TIER not in ("mini", "gpt4"):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"NF_POLISH_TIER must be mini or gpt4, not {NF_POLISH_TIER!r}")
+# Fernet keys for writers' API keys at rest (connections.crypto): the first encrypts, all decrypt.
+# Unset: one derived from SECRET_KEY (check --deploy warns). Rotate: manage.py rotate_connection_keys.
+NF_CONNECTION_KEYS = env.list("NF_CONNECTION_KEYS", default=[])
 NF_JOB_COST_CAP_USD = env.float("NF_JOB_COST_CAP_USD", default=25.0)
 # A fixed cost estimate for every brief instead of the engine's (None: the engine estimates).
 # A seam for tests and benches of the limits: the offline engine estimates $0.

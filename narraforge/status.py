@@ -17,7 +17,9 @@ from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from connections.models import ModelConnection
 from jobs.models import GenerationJob, JobStatus
+from narraforge.causes import Cause
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,86 @@ def jobs_status(*, hours: int = 24) -> JobsStatus:
         queued_now=row["queued_now"],
         oldest_queued_at=row["oldest_queued_at"],
     )
+
+
+MODEL_CAUSES = (Cause.MODEL_UNREACHABLE, Cause.MODEL_ERROR, Cause.MODEL_AUTH)
+
+
+@dataclass(frozen=True)
+class ConnectionErrors:
+    name: str
+    kind: str  # "operator" or "own"
+    engine: str
+    owner: str  # the writer's email for an own connection, "" for the server's
+    jobs: int  # created in the window
+    ended: int  # completed or failed (cancelled jobs say nothing about the connection)
+    failed: int
+    model_failures: int  # failed because of the model: unreachable, errors, key refused
+    deleted: bool = False  # an own connection deleted since
+
+    @property
+    def error_rate(self) -> float | None:
+        """Failed ÷ ended (completed + failed), None before any job ended."""
+        return None if not self.ended else self.failed / self.ended
+
+    @property
+    def model_error_rate(self) -> float | None:
+        return None if not self.ended else self.model_failures / self.ended
+
+
+def connection_errors(*, hours: int = 24) -> list[ConnectionErrors]:
+    """Per connection that jobs created in the last ``hours`` wrote with: jobs, failures, error rates.
+
+    Two queries whatever the data: the jobs grouped by their connection record, then the
+    owners of the writers' connections among them. Jobs from before connections existed
+    count as the server's default.
+    """
+    since = timezone.now() - timedelta(hours=hours)
+    ended = Q(status__in=(JobStatus.COMPLETED, JobStatus.FAILED))
+    failed = Q(status=JobStatus.FAILED)
+    rows = list(
+        GenerationJob.objects.filter(created_at__gte=since)
+        .values(
+            "connection_choice__own_key",
+            "connection_choice__connection_id",
+            "connection_choice__name",
+            "connection_choice__engine",
+        )
+        .annotate(
+            jobs=Count("id"),
+            ended=Count("id", filter=ended),
+            failed=Count("id", filter=failed),
+            model_failures=Count("id", filter=failed & Q(runtime__failure_cause__in=MODEL_CAUSES)),
+        )
+        .order_by()
+    )
+    own_ids = {r["connection_choice__connection_id"] for r in rows if r["connection_choice__own_key"]}
+    owners = dict(ModelConnection.objects.filter(pk__in=own_ids - {None}).values_list("pk", "user__email"))
+    merged: dict[tuple, dict[str, Any]] = {}
+    for r in rows:
+        own = bool(r["connection_choice__own_key"])
+        conn_id = r["connection_choice__connection_id"]
+        name = r["connection_choice__name"] or "Server default"
+        engine = r["connection_choice__engine"] or "—"
+        key = ("own", conn_id, name) if own else ("operator", name, engine)
+        entry = merged.setdefault(
+            key,
+            {
+                "name": name,
+                "kind": "own" if own else "operator",
+                "engine": engine,
+                "owner": owners.get(conn_id, "") if own else "",
+                "deleted": own and conn_id not in owners,
+                "jobs": 0,
+                "ended": 0,
+                "failed": 0,
+                "model_failures": 0,
+            },
+        )
+        for field_name in ("jobs", "ended", "failed", "model_failures"):
+            entry[field_name] += r[field_name]
+    result = [ConnectionErrors(**entry) for entry in merged.values()]
+    return sorted(result, key=lambda c: (c.kind != "operator", -(c.error_rate or 0.0), -c.jobs, c.name))
 
 
 @dataclass(frozen=True)

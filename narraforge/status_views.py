@@ -21,6 +21,7 @@ def ops_status(request):
         "database": status.database_status(),
         "queues": status.queue_status(),
         "jobs": status.jobs_status(hours=24),
+        "connections": status.connection_errors(hours=24),
         "slow_query_seconds": status.SLOW_QUERY_SECONDS,
     }
     return render(request, "ops/status.html", context)

@@ -7,6 +7,8 @@ from django import forms
 from narraforge.choices import Genre, ProductionType
 from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin
+from narratives.edit_services import CHAPTER_TEXT_MAX, CHAPTER_TITLE_MAX, NOTE_MAX
+from narratives.manuscript import MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL
 from narratives.selectors import SORTS
 from narratives.services import TITLE_MAX_LENGTH
 
@@ -98,3 +100,50 @@ class RenameCharacterForm(CleanInputMixin, forms.Form):
     def __init__(self, *args, cast=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["old_name"].choices = [(name, name) for name in cast]
+
+
+class EditChapterForm(CleanInputMixin, forms.Form):
+    """One chapter's title and text, as the writer edits them (plain text or Markdown)."""
+
+    title = forms.CharField(label="Chapter title", required=False, max_length=CHAPTER_TITLE_MAX, strip=True)
+    body = LongTextField(
+        label="Text",
+        max_length=CHAPTER_TEXT_MAX,
+        strip=False,
+        error_messages={"required": "The chapter is empty: write its text, or keep the old version."},
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "true", "class": "editor__text"}),
+        help_text="Plain text or Markdown; a blank line starts a new paragraph.",
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=NOTE_MAX,
+        strip=True,
+        help_text="Shown with the version, e.g. “tightened the opening”.",
+    )
+    base = forms.CharField(widget=forms.HiddenInput)
+
+
+class ImportManuscriptForm(CleanInputMixin, forms.Form):
+    """Upload a manuscript into one of the user's projects."""
+
+    project = forms.ChoiceField(label="Project")
+    file = forms.FileField(
+        label="Manuscript",
+        help_text=f"A .txt, .md or .docx file, at most {MAX_UPLOAD_LABEL}. Chapters are found from headings: "
+        "“# Title” / “## Chapter”, “Chapter 1” or “Rozdział 1” lines, or Word's Heading styles.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.md,.markdown,.docx", "data-max-bytes": ""}),
+    )
+    title = forms.CharField(
+        label="Title (optional)",
+        required=False,
+        max_length=TITLE_MAX_LENGTH,
+        strip=True,
+        help_text="Leave empty to use the file's own title (its one top heading) or its name.",
+    )
+    genre = forms.ChoiceField(label="Genre", choices=Genre.choices)
+
+    def __init__(self, *args, projects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].choices = [(p.pk, p.name) for p in projects]
+        self.fields["file"].widget.attrs["data-max-bytes"] = str(MAX_UPLOAD_BYTES)

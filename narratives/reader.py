@@ -19,14 +19,24 @@ from django.utils.safestring import SafeString, mark_safe
 from narratives.models import Narrative
 from narratives.selectors import reader_chapters
 
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 TTL_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ReaderChapterHtml:
+    """One chapter's escaped paragraphs; the template wraps them with its heading and tools."""
+
+    number: int
+    anchor: str
+    title: str
+    html: SafeString
 
 
 @dataclass(frozen=True)
 class ReaderBody:
     toc: list[tuple[str, str]]  # (anchor, title) per chapter
-    html: SafeString
+    chapters: list[ReaderChapterHtml]
 
 
 def cache_key(narrative: Narrative) -> str:
@@ -35,17 +45,12 @@ def cache_key(narrative: Narrative) -> str:
 
 
 def build_body(narrative: Narrative) -> ReaderBody:
-    toc, parts = [], []
+    toc, chapters = [], []
     for ch in reader_chapters(narrative):
-        anchor, title = escape(ch.anchor), escape(ch.title)
         toc.append((ch.anchor, ch.title))
-        parts.append(
-            f'<section class="chapter" id="{anchor}" aria-labelledby="{anchor}-title">\n'
-            f'<h2 class="chapter__title" id="{anchor}-title">{title}</h2>\n'
-        )
-        parts.append("\n".join(f"<p>{escape(p)}</p>" for p in ch.paragraphs))
-        parts.append("\n</section>\n")
-    return ReaderBody(toc=toc, html=mark_safe("".join(parts)))  # noqa: S308 - every piece escaped above
+        html = mark_safe("\n".join(f"<p>{escape(p)}</p>" for p in ch.paragraphs))  # noqa: S308 - escaped
+        chapters.append(ReaderChapterHtml(ch.number, ch.anchor, ch.title, html))
+    return ReaderBody(toc=toc, chapters=chapters)
 
 
 def reader_body(narrative: Narrative) -> ReaderBody:
@@ -53,8 +58,15 @@ def reader_body(narrative: Narrative) -> ReaderBody:
     key = cache_key(narrative)
     found = cache.get(key)
     if found is not None:
-        toc, html = found
-        return ReaderBody(toc=toc, html=mark_safe(html))  # noqa: S308 - stored after escaping
+        toc, chapters = found
+        return ReaderBody(
+            toc=toc,
+            chapters=[
+                ReaderChapterHtml(n, a, t, mark_safe(h))  # noqa: S308 - stored after escaping
+                for n, a, t, h in chapters
+            ],
+        )
     body = build_body(narrative)
-    cache.set(key, (body.toc, str(body.html)), TTL_SECONDS)
+    stored = [(c.number, c.anchor, c.title, str(c.html)) for c in body.chapters]
+    cache.set(key, (body.toc, stored), TTL_SECONDS)
     return body

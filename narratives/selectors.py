@@ -265,9 +265,11 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         if polish
         else None,
         "engine": engine,
-        "engine_label": {"offline": "Offline engine", "openai": "OpenAI-compatible model"}.get(
-            engine, engine.capitalize() or "Unknown engine"
-        ),
+        "engine_label": {
+            "offline": "Offline engine",
+            "openai": "OpenAI-compatible model",
+            "imported": "Imported manuscript",
+        }.get(engine, engine.capitalize() or "Unknown engine"),
         "is_offline": engine == "offline",
         "language": meta.get("language") or "en",
         "world": world,

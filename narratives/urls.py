@@ -1,15 +1,17 @@
 from django.urls import path
 
-from narratives import views
+from narratives import edit_views, import_views, views
 
 app_name = "narratives"
 
 urlpatterns = [
     path("", views.library, name="library"),
+    path("import/", import_views.import_manuscript, name="import"),
     path("<str:pk>/", views.detail, name="detail"),
     path("<str:pk>/versions/", views.versions, name="versions"),
     path("<str:pk>/diff/", views.diff, name="diff"),
     path("<str:pk>/revise/", views.revise, name="revise"),
+    path("<str:pk>/chapters/<int:number>/edit/", edit_views.edit_chapter, name="edit-chapter"),
     path("<str:pk>/rename/", views.rename, name="rename"),
     path("<str:pk>/rename-character/", views.rename_character, name="rename-character"),
     path("<str:pk>/delete/", views.delete, name="delete"),

@@ -81,6 +81,8 @@ def detail(request, pk: str):
         "sync_formats": [key for key in FORMATS if is_sync(key, narrative.word_count)],
         "parent": _light_parent(narrative),
         "children": list(narrative.children.only("id", "title", "version").order_by("version", "created_at")),
+        # Set by the chapter editor after a save: the browser drops that chapter's draft.
+        "clear_draft": request.session.pop("nf_clear_draft", None),
     }
     return render(request, "narratives/detail.html", context)
 

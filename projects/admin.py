@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from narraforge.admin_utils import admin_link, money, pretty_json
-from projects.models import Project, World
+from projects.models import CodexEntry, Project, World
 
 
 @admin.register(Project)
@@ -65,3 +65,13 @@ class WorldAdmin(admin.ModelAdmin):
     @admin.display(description="Timeline")
     def timeline_pretty(self, obj: World) -> str:
         return pretty_json(obj.timeline)
+
+
+@admin.register(CodexEntry)
+class CodexEntryAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "project", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("name", "project__name", "project__user__email")
+    list_select_related = ("project",)
+    raw_id_fields = ("project",)
+    readonly_fields = ("id", "created_at", "updated_at")

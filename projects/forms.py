@@ -1,4 +1,4 @@
-"""Forms of the projects pages: the project itself and its world."""
+"""Forms of the projects pages: the project and its world (its cast and places: codex_forms)."""
 
 from __future__ import annotations
 
@@ -84,13 +84,6 @@ def _event_text(item) -> str:
     return str(item)
 
 
-def _location_text(item) -> str:
-    if isinstance(item, dict):
-        name, desc = item.get("name", ""), item.get("description", "")
-        return f"{name}: {desc}" if desc else str(name)
-    return str(item)
-
-
 class WorldForm(CleanInputMixin, forms.Form):
     name = forms.CharField(max_length=255, label="World name")
     theme = forms.CharField(max_length=1000, required=False)
@@ -99,7 +92,6 @@ class WorldForm(CleanInputMixin, forms.Form):
     )
     laws = LinesField(label="Laws of the world", help_text="One per line: what is always true here.")
     boundaries = LinesField(help_text="One per line: what can never happen.")
-    locations = LinesField(help_text="One per line, as “Name: description”.")
     timeline = LinesField(
         label="Timeline of events",
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -115,22 +107,9 @@ class WorldForm(CleanInputMixin, forms.Form):
             "core_conflict": bible.get("core_conflict", ""),
             "laws": "\n".join(str(x) for x in bible.get("laws", [])),
             "boundaries": "\n".join(str(x) for x in bible.get("boundaries", [])),
-            "locations": "\n".join(_location_text(x) for x in bible.get("locations", [])),
             "timeline": "\n".join(_event_text(x) for x in ((world.timeline if world else None) or [])),
         }
         return cls(data, initial=initial)
-
-    def clean_locations(self) -> list[dict]:
-        out = []
-        for line in self.cleaned_data["locations"]:
-            name, _, desc = line.partition(":")
-            if not name.strip():
-                raise forms.ValidationError(f"“{line}” needs a name before the colon.")
-            out.append({"name": name.strip(), "description": desc.strip()})
-        names = [loc["name"].lower() for loc in out]
-        if len(names) != len(set(names)):
-            raise forms.ValidationError("Each location needs a different name.")
-        return out
 
     def clean_timeline(self) -> list[dict]:
         out = []
@@ -150,75 +129,5 @@ class WorldForm(CleanInputMixin, forms.Form):
             core_conflict=self.cleaned_data["core_conflict"].strip(),
             laws=self.cleaned_data["laws"],
             boundaries=self.cleaned_data["boundaries"],
-            locations=self.cleaned_data["locations"],
         )
         return data
-
-
-class CharacterForm(CleanInputMixin, forms.Form):
-    key = forms.CharField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(max_length=200, required=False)
-    role = forms.CharField(max_length=200, required=False)
-    goal = forms.CharField(max_length=1000, required=False)
-    arc = forms.CharField(max_length=1000, required=False)
-
-    def clean(self):
-        data = super().clean()
-        nameless = not self.cleaned_data.get("DELETE") and not (data.get("name") or "").strip()
-        if nameless and any((data.get(f) or "").strip() for f in ("role", "goal", "arc")):
-            self.add_error("name", "A character needs a name.")
-        return data
-
-
-class BaseCharacterFormSet(forms.BaseFormSet):
-    def clean(self):
-        if any(self.errors):
-            return
-        seen = set()
-        for form in self.forms:
-            if self.can_delete and self._should_delete_form(form):
-                continue
-            name = (form.cleaned_data.get("name") or "").strip().lower()
-            if name and name in seen:
-                raise forms.ValidationError(f"Two characters are called “{form.cleaned_data['name']}”.")
-            seen.add(name)
-
-    def characters(self, previous: list) -> list[dict]:
-        by_name = {str(c.get("name", "")): c for c in previous or [] if isinstance(c, dict)}
-        out = []
-        for form in self.forms:
-            if self.can_delete and self._should_delete_form(form):
-                continue
-            data = form.cleaned_data
-            name = (data.get("name") or "").strip()
-            if not name:
-                continue
-            merged = dict(by_name.get(data.get("key") or name, {}))
-            merged.update(
-                name=name,
-                role=(data.get("role") or "").strip(),
-                goal=(data.get("goal") or "").strip(),
-                arc=(data.get("arc") or "").strip(),
-            )
-            out.append(merged)
-        return out
-
-
-CharacterFormSet = forms.formset_factory(
-    CharacterForm, formset=BaseCharacterFormSet, extra=1, can_delete=True, max_num=100, validate_max=True
-)
-
-
-def character_formset(world, data=None) -> BaseCharacterFormSet:
-    initial = [
-        {
-            "key": c.get("name", ""),
-            "name": c.get("name", ""),
-            "role": c.get("role", ""),
-            "goal": c.get("goal", ""),
-            "arc": c.get("arc", ""),
-        }
-        for c in ((world.characters if world else None) or [])
-        if isinstance(c, dict)
-    ]
-    return CharacterFormSet(data, initial=initial, prefix="characters")

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts.models import User
 from narraforge.textclean import clean_data, strip_control_chars
+from projects.codex_services import codex_absorb_world, codex_project_world
 from projects.models import Project, World
 
 
@@ -59,12 +60,14 @@ def world_update(
     project: Project,
     name: str,
     bible: dict,
-    characters: list,
     timeline: list,
 ) -> World:
-    """Replace a project's world (creating it on first edit) from the world form.
+    """Replace a project's world bible and timeline (creating the world on first edit) from the world form.
 
-    The project row is locked so two edits cannot both create a world.
+    The cast and the locations are not the form's: they are the codex's
+    (``projects.codex_services``, the source of truth), projected into the
+    world JSON again here. The project row is locked so two edits cannot both
+    create a world.
     """
     project = Project.objects.select_for_update().get(pk=project.pk)
     world = None
@@ -73,14 +76,14 @@ def world_update(
     if world is None:
         world = World(user_id=project.user_id)
     world.name = strip_control_chars(name or "", multiline=False).strip() or project.name
-    world.bible = clean_data(bible)
-    world.characters = clean_data(characters)
+    world.bible = {k: v for k, v in clean_data(bible).items() if k != "locations"}
     world.timeline = clean_data(timeline)
     world.full_clean()
     world.save()
     if project.world_id != world.pk:
         Project.objects.filter(pk=project.pk).update(world_id=world.pk)
-    return world
+        project.world_id = world.pk
+    return codex_project_world(project)
 
 
 # --- Worlds (series canon) ---------------------------------------------------
@@ -117,7 +120,9 @@ def world_adopt_from_result(*, project: Project, metadata: dict) -> World | None
         user_id=locked.user_id, name=bible["name"][:255], bible=bible, characters=characters, timeline=events
     )
     Project.objects.filter(pk=locked.pk).update(world_id=world.pk)
-    project.world_id = world.pk
+    project.world_id = locked.world_id = world.pk
+    codex_absorb_world(project=locked, world=world)  # the cast and places become codex entries
+    world.refresh_from_db()
     return world
 
 
@@ -133,9 +138,13 @@ def world_record_narrative(*, project: Project, world_mode: str, metadata: dict)
     if project.world_id is None and world_mode in ("", "new", "given"):
         return world_adopt_from_result(project=project, metadata=metadata)
     if world_mode == "continue":
-        world = World.objects.select_for_update().filter(pk=project.world_id).first()
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        world = World.objects.select_for_update().filter(pk=locked.world_id).first()
         if world is not None:
-            return world_merge(world=world, metadata=metadata)
+            world = world_merge(world=world, metadata=metadata)
+            codex_absorb_world(project=locked, world=world)  # what the story added joins the codex
+            world.refresh_from_db()
+            return world
     return None
 
 

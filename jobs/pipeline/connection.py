@@ -49,14 +49,26 @@ class Connection:
     prices: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     # Stream answers (live prose, idle timeout). Off: whole answers, whose usage every server reports.
     stream: bool = True
+    # "operator": the environment's connection (trusted, called as configured); "user": a writer's own,
+    # whose every request goes through the host guard (``hostguard``; no redirects, no private hosts
+    # unless ``allow_private_hosts``) and whose errors speak of "this connection", not of settings.
+    source: str = "operator"
+    allow_private_hosts: bool = False
 
     def __post_init__(self) -> None:
         if self.json_mode not in JSON_MODE_CHOICES:
             raise ValueError(
                 f"unknown JSON mode {self.json_mode!r} (allowed: {', '.join(JSON_MODE_CHOICES)})"
             )
+        if self.source not in ("operator", "user"):
+            raise ValueError(f"unknown connection source {self.source!r} (allowed: operator, user)")
         if self.context_window is not None and self.context_window < 512:
             raise ValueError(f"a context window of {self.context_window} tokens is too small (512 at least)")
+
+    @property
+    def guarded(self) -> bool:
+        """True when requests must pass the host guard (a writer's own connection)."""
+        return self.source == "user"
 
     @property
     def endpoint(self) -> str:

@@ -48,11 +48,19 @@ class BackendError(PipelineError):
 
     ``cause`` is a short machine-friendly tag: ``auth``, ``unreachable``,
     ``timeout``, ``rate_limited``, ``server_error``, ``invalid_json``,
-    ``bad_request``.
+    ``bad_request``, ``unknown_model``, ``redirect`` (a 3xx: redirects are not
+    followed), ``unsafe_host`` (the host guard refused the address).
+    ``detail`` is the server's own reason, redacted ("" when it gave none).
     """
 
     def __init__(
-        self, message: str, *, cause: str = "error", checkpoint: dict[str, Any] | None = None
+        self,
+        message: str,
+        *,
+        cause: str = "error",
+        checkpoint: dict[str, Any] | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(message, checkpoint=checkpoint)
         self.cause = cause
+        self.detail = detail

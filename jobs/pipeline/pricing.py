@@ -1,7 +1,15 @@
-"""Up-front cost estimate shown on the brief form before a job is queued."""
+"""Up-front cost estimate shown on the brief form before a job is queued, and known models' prices.
+
+``known_price`` reads the maintained table in ``data/model_prices.json``: the
+defaults of a connection's price fields (the writer can edit them).
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 from .backends import Capabilities, capabilities_of
@@ -63,3 +71,39 @@ def estimate_cost(
             cost += config.cost(config.model_for(config.polish_tier), int(prose) + n * 150, int(prose))
         cost += config.cost(mini, 300 + n * 60, 100 + n * 15)  # 09
     return round(cost, 4)
+
+
+# -- the maintained price table (data/model_prices.json) ----------------------------------------------
+_PRICES_FILE = Path(__file__).resolve().parent / "data" / "model_prices.json"
+_DATED_RE = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{4}|\d{8}|latest|preview)$")
+
+
+@functools.cache
+def price_table() -> dict[str, tuple[float, float]]:
+    """Known models' list prices, USD per 1M tokens (input, output)."""
+    with open(_PRICES_FILE, encoding="utf-8") as fh:
+        raw = json.load(fh)["prices"]
+    return {model.lower(): (float(p[0]), float(p[1])) for model, p in raw.items()}
+
+
+def known_price(model: str) -> tuple[float, float] | None:
+    """The table's price for ``model``, or None when it is not a model the table knows.
+
+    Matches the id as a provider serves it: ``openai/gpt-4o`` (OpenRouter) and
+    ``gpt-4o-2024-08-06`` (a dated snapshot) are priced as ``gpt-4o``; an Azure
+    deployment is priced only when it is named after its model. Local servers'
+    models (``llama3.1:8b`` on Ollama) are not in the table: they cost nothing
+    per token.
+    """
+    table = price_table()
+    name = (model or "").strip().lower()
+    candidates = [name, name.rsplit("/", 1)[-1]]
+    for candidate in list(candidates):
+        stripped = candidate
+        while _DATED_RE.search(stripped):
+            stripped = _DATED_RE.sub("", stripped)
+            candidates.append(stripped)
+    for candidate in candidates:
+        if candidate in table:
+            return table[candidate]
+    return None

@@ -17,7 +17,11 @@ JSON strings), ``short_words`` (prose stops early, finish_reason "stop"),
 max_tokens over it is a 400 naming the context window), ``serial`` (one
 request at a time; an abandoned non-streamed answer still holds the line),
 ``token_delay`` (seconds between streamed chunks), ``models`` (what
-/v1/models lists; other names get a 404).
+/v1/models lists; other names get a 404), ``props`` (answer llama.cpp's
+``GET /props`` with ``default_generation_settings.n_ctx`` = ``context_window``;
+/v1/models then states no window, as llama.cpp's does not), ``redirect_to``
+(every request gets a 302 to that address, like a server that moved).
+``gets`` records the paths of GET requests.
 """
 
 from __future__ import annotations
@@ -177,7 +181,7 @@ class FakeChatServer:
 
     def __init__(
         self,
-        api_key: str = "test-key",
+        api_key: str | None = "test-key",  # None: no key needed (a local Ollama, LM Studio)
         *,
         latency: float = 0.0,
         json_modes: tuple[str, ...] = ("json_schema", "json_object"),
@@ -190,6 +194,8 @@ class FakeChatServer:
         chunk_chars: int = 200,
         models: tuple[str, ...] | None = None,
         fill_max_tokens: bool = False,
+        props: bool = False,
+        redirect_to: str | None = None,
     ) -> None:
         self.api_key = api_key
         # A verbose model: every answer uses its whole max_tokens (prose runs on, JSON is padded with
@@ -208,6 +214,9 @@ class FakeChatServer:
         self.token_delay = token_delay
         self.chunk_chars = chunk_chars
         self.models = models
+        self.props = props
+        self.redirect_to = redirect_to
+        self.gets: list[str] = []
         self.served: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.abandoned = 0  # streamed answers the client walked away from
@@ -366,7 +375,7 @@ class FakeChatServer:
                     pass  # the client gave up (a timeout test)
 
             def _authorised(self) -> bool:
-                if self.headers.get("Authorization") == f"Bearer {server.api_key}":
+                if server.api_key is None or self.headers.get("Authorization") == f"Bearer {server.api_key}":
                     return True
                 self._send(
                     401,
@@ -381,13 +390,22 @@ class FakeChatServer:
                 return False
 
             def do_GET(self) -> None:
+                with server.lock:
+                    server.gets.append(self.path)
+                if server.redirect_to:
+                    return self._send(302, {}, {"Location": server.redirect_to + self.path})
+                if server.props and self.path.rstrip("/") == "/props":
+                    if not self._authorised():
+                        return None
+                    settings = {"n_ctx": server.context_window or 4096}
+                    return self._send(200, {"default_generation_settings": settings, "total_slots": 1})
                 if self.path.rstrip("/") != "/v1/models":
                     return self._send(404, {"error": {"message": "not found"}})
                 if not self._authorised():
                     return None
                 names = server.models or ("gpt-4o-mini", "gpt-4o")
                 data = [{"id": n, "object": "model", "owned_by": "fake"} for n in names]
-                if server.context_window:
+                if server.context_window and not server.props:
                     for entry in data:
                         entry["max_model_len"] = server.context_window
                 self._send(200, {"object": "list", "data": data})
@@ -399,6 +417,8 @@ class FakeChatServer:
                     server.requests.append(body)
                     action = server.outage or (server.script.popleft() if server.script else None)
                 server.paths.append(self.path)
+                if server.redirect_to:
+                    return self._send(302, {}, {"Location": server.redirect_to + self.path})
                 if urlsplit(self.path).path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 if not self._authorised():

@@ -36,16 +36,32 @@ def _check(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+PRODUCTION = {
+    "SECRET_KEY": "x9!Qv7#pLr2@Zt6$Wm4%Kc8^Hn3&Jd5*Fb1(Gs0)Ye-As+Dq=Ew;Ru:Ty<Ui>Op",
+    "ALLOWED_HOSTS": "narraforge.example.com",
+    "NF_CONNECTION_KEYS": "hQ0bT3nJ8sVYwZc2m5Xr4pL9kA7dF1gE6uR0iO3yW2s=",
+}
+
+
 @pytest.mark.usefixtures("db")
 def test_production_settings_pass_the_deploy_check():
-    result = _check(
-        {
-            "SECRET_KEY": "x9!Qv7#pLr2@Zt6$Wm4%Kc8^Hn3&Jd5*Fb1(Gs0)Ye-As+Dq=Ew;Ru:Ty<Ui>Op",
-            "ALLOWED_HOSTS": "narraforge.example.com",
-        }
-    )
+    result = _check(PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.usefixtures("db")
+def test_the_deploy_check_warns_when_connection_keys_are_left_to_the_secret_key_derivation():
+    result = _check({**PRODUCTION, "NF_CONNECTION_KEYS": ""})
+    assert result.returncode != 0
+    assert "connections.W001" in result.stderr and "NF_CONNECTION_KEYS is not set" in result.stderr
+
+
+@pytest.mark.usefixtures("db")
+def test_a_malformed_connection_key_is_an_error_at_start_up():
+    result = _check({**PRODUCTION, "NF_CONNECTION_KEYS": "not-a-fernet-key"})
+    assert result.returncode != 0
+    assert "connections.E001" in result.stderr
 
 
 @pytest.mark.usefixtures("db")

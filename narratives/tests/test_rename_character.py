@@ -74,3 +74,39 @@ def test_another_users_narrative_is_a_404(client, owner, make_narrative, request
     assert client.get(url).status_code == 404
     assert client.post(url, {"old_name": "Tomas", "new_name": "Elias"}).status_code == 404
     assert not Narrative.objects.filter(parent_narrative=narrative).exists()
+
+
+def test_the_command_renames_a_character_in_a_new_version(owner, make_narrative, capsys) -> None:
+    from django.core.management import call_command
+
+    narrative = _written(make_narrative, owner)
+    call_command("rename_character", narrative.pk, "Tomas", "Elias Brand")
+    child = Narrative.objects.get(parent_narrative=narrative)
+    assert "Tomas" not in child.narrative_text and "Elias Brand" in child.narrative_text
+    assert f"version {child.version}: narrative {child.pk}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("Tomas", "   ", "Write the new name"),
+        ("Tomas", "Mira Vell", "already a character"),
+        ("Nobody", "Elias", "Choose a character of this narrative. The cast: "),
+    ],
+)
+def test_the_command_refuses_bad_names_and_writes_nothing(owner, make_narrative, old, new, message) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    narrative = _written(make_narrative, owner)
+    with pytest.raises(CommandError, match=message):
+        call_command("rename_character", narrative.pk, old, new)
+    assert not Narrative.objects.filter(parent_narrative=narrative).exists()
+
+
+def test_the_command_refuses_an_unknown_narrative(db) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No narrative with id"):
+        call_command("rename_character", "00000000-0000-0000-0000-000000000000", "A", "B")

@@ -8,6 +8,7 @@ from django.urls import reverse
 from jobs.models import GenerationJob, JobStatus
 from narraforge.tests.ui_helpers import make_job, make_narrative
 from narratives.models import Narrative
+from projects.codex_services import codex_entry_create
 from projects.models import Project, World
 from projects.services import project_create
 
@@ -149,10 +150,11 @@ def test_detail_shows_narratives_jobs_world_and_statistics(client, owner, projec
         user=owner,
         name="Tidewater",
         bible={"theme": "Memory", "laws": ["Salt remembers"]},
-        characters=[{"name": "Mira", "role": "archivist"}],
         timeline=[{"when": "Year 1", "event": "The flood"}],
     )
     Project.objects.filter(pk=project.pk).update(world_id=world.pk)
+    project.refresh_from_db()
+    codex_entry_create(project=project, kind="character", name="Mira", role="archivist")
     client.force_login(owner)
     html = client.get(reverse("projects:detail", args=[project.id])).content.decode()
     for text in ("Drowned Bells", "12,345", "$1.50", "Salt remembers", "Mira", "The flood", "Edit world"):
@@ -164,21 +166,17 @@ def test_world_edit_creates_and_updates_the_world(client, owner, project):
     client.force_login(owner)
     url = reverse("projects:world", args=[project.id])
     assert client.get(url).status_code == 200
+    codex_entry_create(
+        project=project, kind="character", name="Mira", role="archivist", goal="save the books"
+    )
+    codex_entry_create(project=project, kind="place", name="The Archive", description="a drowned library")
     data = {
         "name": "Tidewater",
         "theme": "Memory",
         "core_conflict": "The sea against the archive",
         "laws": "Salt remembers\nNo one swims at night",
         "boundaries": "No magic",
-        "locations": "The Archive: a drowned library\nHarbour",
         "timeline": "Year 1: The flood\nThe bells fell silent",
-        "characters-TOTAL_FORMS": "2",
-        "characters-INITIAL_FORMS": "0",
-        "characters-0-name": "Mira",
-        "characters-0-role": "archivist",
-        "characters-0-goal": "save the books",
-        "characters-0-arc": "from hoarding to sharing",
-        "characters-1-name": "",
     }
     response = client.post(url, data)
     assert response.status_code == 302
@@ -186,34 +184,20 @@ def test_world_edit_creates_and_updates_the_world(client, owner, project):
     world = World.objects.get(pk=project.world_id)
     assert world.user == owner
     assert world.bible["laws"] == ["Salt remembers", "No one swims at night"]
-    assert world.bible["locations"][0] == {"name": "The Archive", "description": "a drowned library"}
-    assert world.characters == [
-        {"name": "Mira", "role": "archivist", "goal": "save the books", "arc": "from hoarding to sharing"}
-    ]
+    # The cast and the places are the codex's: the world form keeps them as they are.
+    assert world.bible["locations"] == [{"name": "The Archive", "description": "a drowned library"}]
+    assert world.characters == [{"name": "Mira", "role": "archivist", "goal": "save the books"}]
     assert world.timeline[0] == {"when": "Year 1", "event": "The flood"}
-    # Edit again: remove Mira, keep the same world row.
-    data.update({"characters-INITIAL_FORMS": "1", "characters-0-key": "Mira", "characters-0-DELETE": "on"})
-    client.post(url, data)
+    client.post(url, {**data, "theme": "Loss"})
     assert World.objects.count() == 1
-    assert World.objects.get().characters == []
+    assert World.objects.get().characters[0]["name"] == "Mira"
 
 
 def test_world_edit_bad_form_writes_nothing(client, owner, project):
     client.force_login(owner)
-    response = client.post(
-        reverse("projects:world", args=[project.id]),
-        {
-            "name": "",
-            "locations": ": nameless",
-            "characters-TOTAL_FORMS": "1",
-            "characters-INITIAL_FORMS": "0",
-            "characters-0-name": "",
-            "characters-0-role": "ghost",
-        },
-    )
+    response = client.post(reverse("projects:world", args=[project.id]), {"name": ""})
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "A character needs a name." in html and "needs a name before the colon" in html
+    assert "This field is required." in response.content.decode()
     assert World.objects.count() == 0
 
 

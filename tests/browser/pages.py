@@ -34,6 +34,9 @@ class Site:
     failed_job: object
     plan_job: object
 
+    def _first_entry(self) -> str:
+        return self.project.codex_entries.order_by("position").first().pk
+
     def pages(self) -> list[tuple[str, str]]:
         """(name, path) of every page a signed-in writer can open."""
         p, n, r = self.project.pk, self.narrative.pk, self.revision.pk
@@ -45,6 +48,10 @@ class Site:
             ("project-edit", reverse("projects:edit", args=[p])),
             ("project-world", reverse("projects:world", args=[p])),
             ("project-delete", reverse("projects:delete", args=[p])),
+            ("codex-add", reverse("projects:codex-add", args=[p, "character"])),
+            ("codex-edit", reverse("projects:codex-edit", args=[p, self._first_entry()])),
+            ("codex-delete", reverse("projects:codex-delete", args=[p, self._first_entry()])),
+            ("codex-rename", reverse("projects:codex-rename", args=[p, self._first_entry()]) + "?old=Nobody"),
             ("generate", reverse("jobs:create", args=[p])),
             ("jobs", reverse("jobs:list")),
             ("job-done", reverse("jobs:detail", args=[self.done_job.pk])),
@@ -57,6 +64,8 @@ class Site:
             ("versions", reverse("narratives:versions", args=[r])),
             ("diff", reverse("narratives:diff", args=[r]) + f"?against={n}"),
             ("revise", reverse("narratives:revise", args=[n])),
+            ("chapter-edit", reverse("narratives:edit-chapter", args=[n, 1])),
+            ("import", reverse("narratives:import") + f"?project={p}"),
             ("rename", reverse("narratives:rename", args=[n])),
             ("narrative-delete", reverse("narratives:delete", args=[n])),
             ("usage", reverse("billing:usage")),

@@ -71,6 +71,7 @@ def test_the_profile_form_strips_them_from_the_name_exports_print(client, owner)
 
 def test_services_strip_them_for_commands_too(owner):
     from narratives.services import narrative_rename
+    from projects.codex_services import codex_entry_create
     from projects.services import project_create, project_update, world_update
 
     project = project_create(user=owner, name=DIRTY, description="a\x01b")
@@ -81,9 +82,10 @@ def test_services_strip_them_for_commands_too(owner):
         project=project,
         name="World\x01",
         bible={"laws": ["Salt\x07 remembers"]},
-        characters=[{"name": "Mara\x1b"}],
         timeline=[],
     )
+    codex_entry_create(project=project, kind="character", name="Mara\x1b", description="Grey\x07 eyes")
+    world.refresh_from_db()
     assert (world.name, world.bible["laws"], world.characters[0]["name"]) == (
         "World",
         ["Salt remembers"],
@@ -106,12 +108,7 @@ def test_the_world_form_strips_them(client, owner):
         "core_conflict": "",
         "laws": "Salt\x07 remembers\nNo\x08 lies",
         "boundaries": "",
-        "locations": "Harbour\x01: grey",
         "timeline": "",
-        "characters-TOTAL_FORMS": "1",
-        "characters-INITIAL_FORMS": "0",
-        "characters-0-name": "Mara\x1b",
-        "characters-0-role": "keeper\x02",
     }
     response = client.post(reverse("projects:world", args=[project.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -120,9 +117,16 @@ def test_the_world_form_strips_them(client, owner):
     project.refresh_from_db()
     world = World.objects.get(pk=project.world_id)
     assert world.name == "Salt Coast"
-    assert _clean(world.bible) and _clean(world.characters)
+    assert _clean(world.bible)
     assert world.bible["laws"] == ["Salt remembers", "No lies"]
-    assert world.characters[0]["name"] == "Mara"
+    response = client.post(
+        reverse("projects:codex-add", args=[project.pk, "character"]),
+        {"name": "Mara\x1b", "role": "keeper\x02", "aliases": "Ma\x07ra's, M"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    world.refresh_from_db()
+    assert _clean(world.characters)
+    assert world.characters[0]["name"] == "Mara" and world.characters[0]["role"] == "keeper"
 
 
 def test_the_generation_form_and_job_create_strip_them_from_the_brief(client, owner, redis_conn):

@@ -97,9 +97,10 @@ def _snapshot() -> dict:
     from billing.models import UsageLog
     from jobs.models import GenerationJob, JobRuntime
     from narratives.models import Narrative
-    from projects.models import Project, World
+    from projects.models import CodexEntry, Project, World
 
     return {
+        "codex": sorted(CodexEntry.objects.values_list("id", "name", "updated_at")),
         "users": sorted(
             User.objects.values_list("id", "email", "full_name", "is_active", "is_superuser", "password")
         ),
@@ -129,8 +130,16 @@ def _app_value_for(owned, route: str):
         }
         if name in ids:
             return ids[name]
+        if name == "entry_id":
+            return (
+                owned.project.codex_entries.order_by("position").first().pk
+            )  # the story's first cast member
         if name == "fmt":
             return "txt"
+        if name == "number":
+            return "1"  # a chapter of the owner's narrative (pk above)
+        if name == "kind" and route.startswith("projects/"):
+            return "character"  # a kind of codex entry, not an id
         if name == "key" and route.startswith("jobs/submitted/"):
             from tests.security.conftest import SUBMISSION_KEY
 
@@ -282,12 +291,14 @@ def test_staff_still_reach_the_staff_pages(owned, staff):
 
 def test_every_pattern_is_fillable():
     """A new URL parameter must be taught to this module (fails until it is)."""
-    known_app = {"project_id", "job_id", "pk", "fmt"}
+    known_app = {"project_id", "job_id", "pk", "fmt", "entry_id", "number"}
     for route in all_routes():
         if route.startswith(STAFF_PREFIXES):
             continue
         names = set(re.findall(r"<(?:\w+:)?(\w+)>", route)) | set(re.findall(r"\(\?P<(\w+)>", route))
         allowed = known_app | (set(TOKEN_PARAMS) if route.startswith("accounts/") else set())
+        if route.startswith("projects/"):
+            allowed |= {"kind"}  # character / place / lore
         if route.startswith("jobs/submitted/"):
             allowed |= {"key"}  # a form's one-time key, scoped to its user like an id
         assert names <= allowed, f"{route}: unknown parameter(s) {names - allowed}"

@@ -23,6 +23,7 @@ def _hostile(tag: str) -> str:
 def hostile(owner):
     from jobs.services import job_create
     from narratives.services import narrative_rename
+    from projects.codex_services import codex_entry_create
     from projects.services import project_update, world_update
 
     owned = make_owned(
@@ -43,8 +44,15 @@ def hostile(owner):
         project=owned.project,
         name=_hostile("World"),
         bible={"setting": _hostile("Setting"), "rules": [_hostile("Rule")]},
-        characters=[{"name": _hostile("Hero"), "role": _hostile("Role")}],
         timeline=[_hostile("Event")],
+    )
+    codex_entry_create(
+        project=owned.project,
+        kind="character",
+        name=_hostile("Hero"),
+        role=_hostile("Role"),
+        aliases=[_hostile("Alias")],
+        description=_hostile("Looks"),
     )
     project_update(project=owned.project, description=_hostile("Description"))
     narrative_rename(narrative=owned.narrative, title=_hostile("Narrative"))

@@ -13,6 +13,12 @@ exponential backoff and jitter, honouring ``Retry-After``, for at most
 model, a context-length refusal, any other 4xx) fail at once with the
 server's reason, redacted. A refused JSON mode falls back to the next one
 (see ``connection``) and the mode that works is remembered per endpoint.
+
+A writer's own connection (``Connection.source == "user"``) goes through the
+host guard (``hostguard``, ``guarded_http``): its address is checked before
+the first request and at every connect, redirects are reported instead of
+followed, and messages name "this connection" rather than the operator's
+settings.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ import openai
 from ..config import EngineConfig
 from ..connection import JSON_MODES
 from ..errors import BackendError
+from ..hostguard import UnsafeURL, check_base_url
 from ..redact import redact, safe_url
 from ..text import estimate_tokens
 from .base import CallObserver, Completion, Task
+from .guarded_http import guarded_client, unsafe_cause
 from .openai_wire import error_detail, json_request, model_context, refusal_kind
 
 TEXT_EMIT_SECONDS = 0.25  # on_text at most this often while streaming
@@ -72,18 +80,27 @@ class OpenAIBackend:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         conn = config.connection
-        if not conn.api_key:
+        if not conn.api_key and not conn.guarded:
             raise BackendError(
                 "No API key is configured for the openai backend (set OPENAI_API_KEY).", cause="auth"
             )
         self.config = config
         self.connection = conn
         self.where = safe_url(conn.endpoint)
+        http_client = None
+        if conn.guarded:
+            try:
+                check_base_url(conn.endpoint, allow_private=conn.allow_private_hosts)
+            except UnsafeURL as exc:
+                raise BackendError(str(exc), cause="unsafe_host") from None
+            http_client = guarded_client(allow_private=conn.allow_private_hosts)
         self.client = openai.OpenAI(
-            api_key=conn.api_key,
+            # A writer's local server (Ollama, LM Studio, llama.cpp) may need no key; the SDK needs one.
+            api_key=conn.api_key or "no-key",
             base_url=conn.base_url or None,
             timeout=config.request_timeout,
             max_retries=0,
+            http_client=http_client,
         )
         self._sleep = sleep
         self._jitter = jitter
@@ -92,6 +109,29 @@ class OpenAIBackend:
     # -- helpers -----------------------------------------------------------------------------------
     def _redact(self, text: str) -> str:
         return redact(text, [self.connection.api_key])[:400]
+
+    def _key_refused(self, status: int, detail: str = "") -> BackendError:
+        hint = "check this connection's API key" if self.connection.guarded else "check OPENAI_API_KEY"
+        return BackendError(
+            f"The endpoint refused the API key (HTTP {status}) at {self.where}; {hint}.",
+            cause="auth",
+            detail=detail,
+        )
+
+    def _redirected(self, exc: openai.APIStatusError) -> BackendError:
+        target = safe_url(exc.response.headers.get("location", "")) or "another address"
+        return BackendError(
+            f"The endpoint at {self.where} answered with a redirect (HTTP {exc.status_code}) to {target}; "
+            "NarraForge does not follow redirects: use the final address as the base URL.",
+            cause="redirect",
+        )
+
+    def _connect_failure(self, exc: Exception) -> BackendError | None:
+        """A host-guard refusal behind a connection error, as a BackendError that is not retried."""
+        if not self.connection.guarded:
+            return None
+        refused = unsafe_cause(exc)
+        return BackendError(str(refused), cause="unsafe_host") if refused else None
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         cfg = self.config
@@ -164,20 +204,23 @@ class OpenAIBackend:
             try:
                 return self._stream(messages, extra, model, max_tokens, observer, partial)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise BackendError(
-                    f"The endpoint refused the API key (HTTP {exc.status_code}) at {self.where}; "
-                    "check OPENAI_API_KEY.",
-                    cause="auth",
+                raise self._key_refused(
+                    exc.status_code, self._redact(error_detail(exc.body, str(exc.message)))
                 ) from None
             except openai.APITimeoutError:
                 cause, last = "timeout", f"no answer within {self.config.request_timeout:g} s"
                 if partial:
                     last = f"no token for {self.config.request_timeout:g} s mid-answer"
             except openai.APIConnectionError as exc:
+                refused = self._connect_failure(exc)
+                if refused is not None:
+                    raise refused from None
                 cause, last = "unreachable", f"could not connect ({self._redact(str(exc.__cause__ or exc))})"
                 if partial:
                     cause, last = "dropped", "the connection dropped mid-answer"
             except openai.APIStatusError as exc:
+                if 300 <= exc.status_code < 400:
+                    raise self._redirected(exc) from None
                 detail = self._redact(error_detail(exc.body, str(exc.message)))
                 kind = refusal_kind(
                     exc.status_code,
@@ -198,7 +241,7 @@ class OpenAIBackend:
                     retry_after = _retry_after(exc)
                 else:
                     raise BackendError(
-                        self._refusal_message(kind, exc.status_code, detail, model), cause=kind
+                        self._refusal_message(kind, exc.status_code, detail, model), cause=kind, detail=detail
                     ) from None
             except openai.APIError as exc:  # an error event inside the stream
                 cause, last = "server_error", f"error mid-answer: {self._redact(str(exc.message))}"
@@ -307,24 +350,36 @@ class OpenAIBackend:
         try:
             page = self.client.models.list()
         except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-            raise BackendError(
-                f"The endpoint refused the API key (HTTP {exc.status_code}) at {self.where}; "
-                "check OPENAI_API_KEY.",
-                cause="auth",
+            raise self._key_refused(
+                exc.status_code, self._redact(error_detail(exc.body, str(exc.message)))
             ) from None
         except openai.NotFoundError:
             return None
         except openai.APIStatusError as exc:
+            if 300 <= exc.status_code < 400:
+                raise self._redirected(exc) from None
             if exc.status_code in (404, 405, 501):
                 return None
+            detail = self._redact(error_detail(exc.body, str(exc.message)))
             raise BackendError(
-                f"The endpoint at {self.where} could not list its models (HTTP {exc.status_code}): "
-                f"{self._redact(error_detail(exc.body, str(exc.message)))}",
+                f"The endpoint at {self.where} could not list its models (HTTP {exc.status_code}): {detail}",
                 cause="server_error",
+                detail=detail,
             ) from None
-        except (openai.APITimeoutError, openai.APIConnectionError):
+        except openai.APITimeoutError:
             raise BackendError(
-                f"The model endpoint at {self.where} is unreachable.", cause="unreachable"
+                f"The model endpoint at {self.where} did not answer within "
+                f"{self.config.request_timeout:g} s.",
+                cause="timeout",
+            ) from None
+        except openai.APIConnectionError as exc:
+            refused = self._connect_failure(exc)
+            if refused is not None:
+                raise refused from None
+            raise BackendError(
+                f"The model endpoint at {self.where} is unreachable.",
+                cause="unreachable",
+                detail=self._redact(str(exc.__cause__ or exc)),
             ) from None
         out: dict[str, int | None] = {}
         for entry in page.data:
@@ -341,10 +396,34 @@ class OpenAIBackend:
         missing = [m for m in wanted if m not in served]
         if missing:
             listed = ", ".join(sorted(served)[:10]) or "none"
+            hint = (
+                "Choose models it serves in this connection's settings."
+                if self.connection.guarded
+                else "Set NF_MODEL_MINI / NF_MODEL_GPT4 to models it serves."
+            )
             raise BackendError(
                 f"The endpoint at {self.where} does not serve the configured model(s) "
-                f"{', '.join(f'“{m}”' for m in missing)} (it serves: {listed}). "
-                "Set NF_MODEL_MINI / NF_MODEL_GPT4 to models it serves.",
+                f"{', '.join(f'“{m}”' for m in missing)} (it serves: {listed}). {hint}",
                 cause="unknown_model",
             )
         return {m: served[m] for m in wanted}
+
+    # -- GET /props (llama.cpp) --------------------------------------------------------------------
+    def server_context(self) -> int | None:
+        """The context window a llama.cpp server runs with (``GET /props``), None elsewhere or on failure.
+
+        /props sits at the server's root, beside /v1; it is asked on the same
+        (guarded) client, so it goes nowhere the connection's requests do not.
+        """
+        root = self.connection.endpoint.removesuffix("/v1")
+        try:
+            props = self.client.get(f"{root}/props", cast_to=object)
+        except openai.APIError:
+            return None
+        if not isinstance(props, dict):
+            return None
+        for source in (props, props.get("default_generation_settings") or {}):
+            value = source.get("n_ctx") if isinstance(source, dict) else None
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
