@@ -197,8 +197,19 @@ class Engine:
         return self.config.model_for(tier) if self.capabilities.priced else self.backend.name
 
     def _record(
-        self, stage_key: str, tier: str, model: str, prompt: int, completion: int, started: float, segment
+        self,
+        stage_key: str,
+        tier: str,
+        model: str,
+        prompt: int,
+        completion: int,
+        started: float,
+        segment,
+        *,
+        counted: bool = False,
     ) -> None:
+        """Bill one call; ``counted``: its tokens are our count (no usage from the server)."""
+        self.counted_calls += counted
         call = ModelCall(
             stage=stage_key,
             tier=tier,
@@ -242,7 +253,7 @@ class Engine:
                     if on_text
                     else None,
                     on_abandoned=lambda p, c, s=started: self._record(
-                        stage_key, tier, model, p, c, s, segment
+                        stage_key, tier, model, p, c, s, segment, counted=True
                     ),
                 )
             try:
@@ -271,6 +282,7 @@ class Engine:
                 completion.completion_tokens,
                 started,
                 segment,
+                counted=not completion.usage_reported,
             )
             if on_text is not None and not kwargs:
                 on_text(stage_key, segment, live_prefix + completion.text)  # not streamed: once

@@ -43,8 +43,10 @@ BRIEF = {
     "genre": "fantasy",
     "inspiration": "A lighthouse keeper finds a map drawn on the inside of a storm.",
     "target_words": 5000,  # the short story's minimum: the story must reach it, not fall short
-    # polish: the default ("flagged"); a small model's repeats flag every chapter, so stage 08 runs on
-    # all three, in chunks that fit 2,048 tokens.
+    # Stage 08 off: SmolLM2's repeats flag every chapter, so "flagged" re-writes the whole story once
+    # more (a third more calls and tokens) and its edits are mostly discarded as too short; what this
+    # test proves — the story completes at length with honest usage — does not depend on it.
+    "polish": "off",
 }
 # The whole test must fail with figures, not hang: below CI's 90 minutes with the two suite passes
 # (~20 min) beside it. A quiet machine finishes both stories in a few minutes; a loaded one in ~20.

@@ -306,3 +306,15 @@ def test_a_passage_cut_off_just_short_of_its_target_is_continued_so_the_story_re
     first = result.metadata["segments"][0]
     assert first["continued"] == 1 and first["actual_words"] >= target
     assert result.word_count >= 5000
+
+
+def test_a_run_says_how_many_of_its_calls_were_counted_because_the_server_sent_no_usage() -> None:
+    # llama-cpp-python streams without usage: the metadata must say those tokens were counted by us.
+    with FakeChatServer(stream_usage=False) as server:
+        config = _config(server)
+        result = run_pipeline(make_brief(polish="off"), backend=get_backend("openai", config), config=config)
+    assert result.metadata["usage_counted_calls"] == len(result.model_calls) > 0
+    with FakeChatServer() as server:  # a server that reports usage: nothing counted
+        config = _config(server)
+        result = run_pipeline(make_brief(polish="off"), backend=get_backend("openai", config), config=config)
+    assert result.metadata["usage_counted_calls"] == 0
