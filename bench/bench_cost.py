@@ -11,7 +11,8 @@ tokens and cost for each polish option (off, flagged = the default, every; the
 polish tier as set, and "every" at gpt4 = the behaviour before the choice),
 with the quality report's repetition and coverage of each; then the estimate
 vs the actual cost for every production type (at its default length) and
-option. Exits non-zero when the default costs more than $2.00, when an
+option. Exits non-zero when the default costs more than $2.00 (at the mini
+or the gpt4 polish tier), when an
 estimate is off by more than 15 %, or when the default's repetition or
 coverage is worse than the full pass on the same plan. ``--quick`` skips the
 epic saga.
@@ -20,6 +21,7 @@ epic saga.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -31,8 +33,9 @@ PRICES = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00)}
 DEFAULT_LIMIT_USD = 2.00
 ESTIMATE_TOLERANCE = 0.15
 # (polish, tier): the default first; "every" at gpt4 is what stage 08 did before it was a choice.
-# flagged@gpt4 shows what the default pass costs when NF_POLISH_TIER=gpt4 (the server's prose loops, so
-# every segment of it is flagged).
+# flagged@gpt4 is the default pass with NF_POLISH_TIER=gpt4; it too must stay within the $2.00. What it
+# costs follows the share of segments the checks flag, i.e. the server's slip rates
+# (jobs/pipeline/testing_prose.FLAW_RATES): the bench prints that share and how much room is left.
 OPTIONS = [("flagged", "mini"), ("off", "mini"), ("every", "mini"), ("flagged", "gpt4"), ("every", "gpt4")]
 INSPIRATION = "A cartographer learns that the maps she draws change the land itself."
 
@@ -68,6 +71,7 @@ def run(production_type: str, words: int, polish: str, tier: str) -> dict:
     estimate = estimate_cost(brief, config)
     m = result.quality_metrics
     return {
+        "plan": json.dumps(result.plan, sort_keys=True),  # the options are compared on the same plan
         "calls": len(result.model_calls),
         "prompt": sum(c.prompt_tokens for c in result.model_calls),
         "completion": sum(c.completion_tokens for c in result.model_calls),
@@ -136,10 +140,36 @@ def main() -> int:
     share = default["cost"] / full["cost"]
     print(f"default (flagged@mini) ${default['cost']:.2f} = {share:.0%} of every@gpt4 ${full['cost']:.2f}; "
           f"target <= ${DEFAULT_LIMIT_USD:.2f}")  # fmt: skip
-    if default["cost"] > DEFAULT_LIMIT_USD:
-        misses.append(f"the default costs ${default['cost']:.2f} > ${DEFAULT_LIMIT_USD:.2f}")
-    if default["repetition"] > full["repetition"] or default["coverage"] < full["coverage"]:
-        misses.append("the default's repetition or coverage is worse than the full pass")
+    for tier in ("mini", "gpt4"):
+        flagged = novel[("flagged", tier)]["cost"]
+        if flagged > DEFAULT_LIMIT_USD:
+            misses.append(f"the default at the {tier} tier costs ${flagged:.2f} > ${DEFAULT_LIMIT_USD:.2f}")
+    if len({r["plan"] for r in novel.values()}) != 1:
+        misses.append("the options did not draft the same plan, so their quality cannot be compared")
+    worse = [
+        f"{k} {default[k]:.3f} vs {full[k]:.3f}"
+        for k, higher_is_worse in (("repetition", True), ("repeated_sentences", True), ("coverage", False))
+        if ((default[k] > full[k]) if higher_is_worse else (default[k] < full[k]))
+    ]
+    verdict = "WORSE " + "; ".join(worse) if worse else "no worse"
+    print(
+        "default vs every@gpt4 on the same plan: repeated 4-grams/1k "
+        f"{default['repetition']:.1f} vs {full['repetition']:.1f}, repeated sentences "
+        f"{default['repeated_sentences']:.1%} vs {full['repeated_sentences']:.1%}, plan coverage "
+        f"{default['coverage']:.0%} vs {full['coverage']:.0%}: {verdict}"
+    )
+    if worse:
+        misses.append("the default's repetition or coverage is worse than the full pass: " + "; ".join(worse))
+    # What the gpt4-tier figure depends on: the share of segments the checks flag on this server.
+    off, every4 = novel[("off", "mini")], novel[("every", "gpt4")]
+    per_segment = (every4["cost"] - off["cost"]) / every4["segments"]
+    share = default["polished"] / default["segments"]
+    room = (DEFAULT_LIMIT_USD - off["cost"]) / per_segment / every4["segments"]
+    print(
+        f"flagged here: {default['polished']}/{default['segments']} segments ({share:.0%}); "
+        f"a gpt4-tier polish costs ${per_segment:.3f} a segment, so flagged@gpt4 stays "
+        f"<= ${DEFAULT_LIMIT_USD:.2f} while at most {room:.0%} of segments are flagged"
+    )
 
     print("\nestimate vs actual per production type (default length) and option")
     print(f"{'type':<12}{'words':>8}  {'option':<12}{'estimate':>10}{'actual':>10}{'off by':>9}")

@@ -11,6 +11,13 @@ from typing import Any
 
 from django import forms
 
+from connections.selectors import (
+    ConnectionInfo,
+    connection_info,
+    connections_for_user,
+    operator_connection,
+    what_will_write,
+)
 from jobs.pipeline import (
     GENRES,
     LANGUAGES,
@@ -120,6 +127,14 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "broken dialogue punctuation and short chapters. Flagged: only those chapters are revised, with "
         "the reason. Every: a full line edit of each chapter. The estimate shows each option's cost.",
     )
+    # Only in a project that has a world (series canon): continue it (the default) or start anew.
+    world_choice = forms.ChoiceField(
+        label="World",
+        required=False,
+        initial="continue",
+        widget=forms.RadioSelect,
+        choices=[("continue", "Continue the project's world"), ("new", "Start a new world")],
+    )
     review_plan = forms.BooleanField(
         label="Let me review the plan first",
         required=False,
@@ -142,15 +157,31 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "review_plan",
     )
 
-    def __init__(self, *args, project=None, **kwargs):
+    def __init__(self, *args, project=None, user=None, world=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_words"].help_text = words_help()
+        if user is not None:
+            self.fields["connection"] = connection_field(user)
+        self.world_summary = world_summary(world)
+        if self.world_summary is None:
+            del self.fields["world_choice"]
+        else:
+            name = self.world_summary["name"]
+            self.fields["world_choice"].choices = [
+                ("continue", f"Continue {name}"),
+                ("new", "Start a new world"),
+            ]
         if project is not None and not self.is_bound:
             if project.default_production_type:
                 self.initial.setdefault("production_type", project.default_production_type)
             if project.default_genre:
                 self.initial.setdefault("genre", project.default_genre)
         self.brief: dict[str, Any] | None = None
+
+    @property
+    def new_world(self) -> bool:
+        """The writer chose "Start a new world" (only offered when the project has one)."""
+        return "world_choice" in self.fields and self.cleaned_data.get("world_choice") == "new"
 
     def raw_brief(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in self.BRIEF_FIELDS}
@@ -178,6 +209,55 @@ class GenerationForm(CleanInputMixin, forms.Form):
         full = brief.to_dict()
         self.brief = {name: full[name] for name in self.BRIEF_FIELDS}
         return cleaned
+
+
+CAST_SHOWN = 4
+
+
+def world_summary(world: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The project's world as the form names it: its name and "Mara, Tomas and 3 more"."""
+    if not world:
+        return None
+    name = str((world.get("world") or {}).get("name") or "").strip()
+    if not name:
+        return None
+    names = [str(c.get("name")).strip() for c in world.get("characters") or [] if isinstance(c, dict)]
+    names = [n for n in names if n]
+    shown = names[:CAST_SHOWN]
+    more = len(names) - len(shown)
+    if not shown:
+        cast_text = ""
+    elif more:
+        cast_text = f"{', '.join(shown)} and {more} more"
+    elif len(shown) == 1:
+        cast_text = shown[0]
+    else:
+        cast_text = f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return {"name": name, "cast": names, "cast_text": cast_text}
+
+
+def _connection_label(info: ConnectionInfo) -> str:
+    if info.is_offline:
+        return f"{info.name} (free, not a language model)"
+    return f"{info.name} — {info.models.get('gpt4', '')}"
+
+
+def connection_field(user) -> forms.ChoiceField:
+    """Which connection writes this job: the server's default or one of the user's (theirs only).
+
+    The initial choice is what writes their jobs by default; a posted id that
+    is not theirs fails here ("not one of the choices") and in the service.
+    """
+    server = operator_connection()
+    choices = [(server.id, _connection_label(server))]
+    choices += [(row.pk, _connection_label(connection_info(row))) for row in connections_for_user(user=user)]
+    return forms.ChoiceField(
+        label="Written by",
+        choices=choices,
+        required=False,  # not sent (an older page, a script): the writer's default writes
+        initial=what_will_write(user=user).id,
+        help_text="The connection and models that write this job; the estimate uses its prices.",
+    )
 
 
 def _brief_message(exc: BriefError) -> str:

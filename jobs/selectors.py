@@ -10,6 +10,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
+from connections.models import JobConnection
+from connections.selectors import (
+    ConnectionInfo,
+    connection_for_user,
+    connection_info,
+    estimate_value,
+    operator_connection,
+    what_will_write,
+)
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
@@ -18,6 +27,7 @@ from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, J
 from jobs.pipeline import STAGES
 from jobs.pipeline.polish import POLISH_LABELS, POLISH_MODES
 from narraforge.causes import cause_words
+from narraforge.errors import UserFacingError
 from narraforge.redaction import redact
 
 STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
@@ -140,42 +150,80 @@ def job_plan(job: GenerationJob) -> dict[str, Any] | None:
     return output.get("plan") if output.get("kind") == "plan" else None
 
 
-def job_plan_estimate(job: GenerationJob, plan: dict[str, Any]) -> dict[str, Any] | None:
-    """What writing ``plan`` (as edited) is estimated at, and what the writer has left; None if unreadable."""
+def _writer_of(user: User, connection: str | None) -> tuple[ConnectionInfo, Any, str]:
+    """What writes (``what_will_write``; JobError for another user's id), its key-less value and backend."""
+    try:
+        info = what_will_write(user=user, choice=connection)
+    except UserFacingError as exc:
+        raise JobError(str(exc), field="connection") from None
+    value, backend = estimate_value(info)
+    return info, value, backend
+
+
+def job_plan_estimate(
+    job: GenerationJob, plan: dict[str, Any], *, connection: str | None = None
+) -> dict[str, Any] | None:
+    """What writing ``plan`` (as edited) is estimated at, and what the writer has left; None if unreadable.
+
+    ``connection``: what will write it (None: the connection that made the plan, as
+    ``job_draft_from_plan`` does, else the writer's default).
+    """
     try:
         brief = brief_validate({**(job.production_brief or {}), "review_plan": False})
-        estimate = engine_estimate_usd(brief, plan=plan)
+        if connection is None:
+            info = _job_writer(job)
+            value, backend = estimate_value(info)
+        else:
+            info, value, backend = _writer_of(job.user, connection)
+        estimate = engine_estimate_usd(brief, plan=plan, connection=value, backend=backend)
     except (JobError, TypeError, ValueError):
         return None
     pending = usage_pending(user=job.user)
     return {
         "estimated_cost_usd": estimate,
-        "remaining_cost_usd": remaining_cost_usd(job.user, pending),
+        "remaining_cost_usd": None if info.own_key else remaining_cost_usd(job.user, pending),
         "remaining_generations": remaining_generations(job.user, pending),
+        "connection": info,
     }
 
 
-def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
+def _job_writer(job: GenerationJob) -> ConnectionInfo:
+    """What writes the draft of a planning job: its own connection while it exists, else the server's."""
+    chosen = JobConnection.objects.filter(job_id=job.pk).first()
+    if chosen is not None and chosen.own_key:
+        row = connection_for_user(user=job.user, connection_id=chosen.connection_id)
+        if row is not None:
+            return connection_info(row)
+    return operator_connection()
+
+
+def job_estimate(user: User, brief_dict: dict[str, Any], *, connection: str | None = None) -> dict[str, Any]:
     """The cost estimate of a brief and what the user has left this month (None = unlimited).
 
-    Raises JobError (naming the field) when the brief is not valid.
+    ``connection`` is the form's choice (``what_will_write``: None is the writer's default); the
+    estimate is at that connection's prices, and on the writer's own key no monthly cost limit
+    applies (``remaining_cost_usd`` None; README, "Limits with your own key"). The result's
+    ``connection`` (a ``ConnectionInfo``) says what will write. Raises JobError (naming the
+    field) when the brief is not valid or the connection is not the writer's.
     """
     brief = brief_validate(brief_dict)
+    info, value, backend = _writer_of(user, connection)
     pending = usage_pending(user=user)
     by_polish = [
         {
             "mode": mode,
             "label": POLISH_LABELS[mode].split(" — ")[0],
-            "cost_usd": engine_estimate_usd(replace(brief, polish=mode)),
+            "cost_usd": engine_estimate_usd(replace(brief, polish=mode), connection=value, backend=backend),
             "chosen": mode == brief.polish,
         }
         for mode in POLISH_MODES
     ]
     return {
-        "estimated_cost_usd": engine_estimate_usd(brief),
+        "estimated_cost_usd": engine_estimate_usd(brief, connection=value, backend=backend),
         "by_polish": by_polish,  # the same brief with each polishing pass (see jobs/pipeline/polish.py)
         "remaining_generations": remaining_generations(user, pending),
-        "remaining_cost_usd": remaining_cost_usd(user, pending),
+        "remaining_cost_usd": None if info.own_key else remaining_cost_usd(user, pending),
+        "connection": info,
     }
 
 

@@ -26,7 +26,6 @@ from narratives.export_services import exports_storage, is_sync, narrative_expor
 from narratives.exports import FORMATS, UnknownFormat, export_filename, export_narrative, get_format
 from narratives.forms import CompareForm, LibraryFilterForm, RenameCharacterForm, RenameForm, ReviseForm
 from narratives.models import Narrative
-from narratives.paging import CappedPaginator
 from narratives.reader import reader_body
 from projects.selectors import projects_for_user
 
@@ -47,9 +46,9 @@ def library(request):
     projects = list(projects_for_user(user=request.user).only("id", "name"))
     form = LibraryFilterForm(request.GET, projects=projects)
     filters = form.filters()
-    narratives = selectors.narrative_library(user=request.user, **filters)
-    page_number = request.GET.get("page")
-    page = CappedPaginator(narratives, PAGE_SIZE, page_hint=page_number).get_page(page_number)
+    page = selectors.narrative_library_page(
+        user=request.user, page_number=request.GET.get("page"), per_page=PAGE_SIZE, **filters
+    )
     query_string = request.GET.copy()
     query_string.pop("page", None)
     context = {

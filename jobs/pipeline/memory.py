@@ -32,7 +32,9 @@ _VERBS = {
     "en": {
         "object": r"(?:took|takes|found|finds|picked up|picks up|held|holds|carried|carries|gave|gives|"
         r"hid|hides|stole|steals|lost|loses|dropped|drops|pocketed|pockets|kept|keeps|opened|opens)",
-        "death": r"(?:died|dies|was killed|is killed|was slain|lay dead|lies dead|is dead|was dead|perished)",
+        # Whole words: "studied" and "tidied" end in "died".
+        "death": r"\b(?:died|dies|was killed|is killed|was slain|lay dead|lies dead|is dead|was dead|"
+        r"perished)\b",
         "promise": r"\b(?:promised|promises|swore|swears|vowed|vows|gave (?:her|his|their) word)\b",
         "learn": r"\b(?:learned|learnt|learns|discovered|discovers|realised|realized|realises|realizes|"
         r"found out|finds out|knew|knows) that\b",
@@ -41,7 +43,7 @@ _VERBS = {
     "pl": {
         "object": r"(?:wziął|wzięła|znalazł|znalazła|trzymał|trzymała|niósł|niosła|dał|dała|ukrył|ukryła|"
         r"ukradł|ukradła|zgubił|zgubiła|schował|schowała|otworzył|otworzyła)",
-        "death": r"(?:zginął|zginęła|umarł|umarła|nie żył|nie żyła|został zabity|została zabita)",
+        "death": r"\b(?:zginął|zginęła|umarł|umarła|nie żył|nie żyła|został zabity|została zabita)\b",
         "promise": r"\b(?:obiecał|obiecała|przysiągł|przysięgła|ślubował|ślubowała)\b",
         "learn": r"\b(?:dowiedział się|dowiedziała się|odkrył|odkryła|zrozumiał|zrozumiała|"
         r"wiedział|wiedziała),? że\b",

@@ -5,9 +5,10 @@ model, choices[0].message.content, finish_reason, usage; with ``stream: true``
 server-sent chunks, usage in a last chunk when ``stream_options.include_usage``
 asks; GET /v1/models), checks the bearer key, answers structured requests with
 JSON that fits the requested schema (from ``response_format`` or, without
-one, from the schema written in the prompt), writes prose of the requested
-length ("about N words") within ``max_tokens``, and counts tokens at ~4
-characters per token. Failures are scripted per request.
+one, from the schema written in the prompt), writes varied prose of the
+requested length ("about N words") within ``max_tokens`` with a model's
+occasional slips, returns a line edit's passage with them fixed (see
+``testing_prose``), and counts tokens at ~4 characters per token. Failures are scripted per request.
 
 Switches that imitate real servers (llama.cpp, Ollama, small CPU boxes):
 ``json_modes`` (the response_format types it accepts; others get a 500 whose
@@ -38,7 +39,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import testing_prose
+
 _ABOUT_RE = re.compile(r"about (\d+) (?:more )?words")
+_EDIT_RE = re.compile(r"Keep about \d+ words\.\n\n")
 _SCHEMA_RE = re.compile(r"JSON Schema[^\n]*\n(\{.*\})\s*$", re.DOTALL)
 _SENTENCES = [
     "The corridor narrowed, and the lamps gave up one by one.",
@@ -194,10 +198,14 @@ class FakeChatServer:
         chunk_chars: int = 200,
         models: tuple[str, ...] | None = None,
         fill_max_tokens: bool = False,
+        flaw_rates: dict[str, float] | None = None,
         props: bool = False,
         redirect_to: str | None = None,
     ) -> None:
         self.api_key = api_key
+        # Share of drafted passages that loop, lean on stock phrases or leave dialogue unclosed
+        # (testing_prose.FLAW_RATES when None; {} for prose without slips).
+        self.flaw_rates = flaw_rates
         # A verbose model: every answer uses its whole max_tokens (prose runs on, JSON is padded with
         # whitespace), so real cost runs above the estimate and only the worst-case check holds it.
         self.fill_max_tokens = fill_max_tokens
@@ -272,11 +280,17 @@ class FakeChatServer:
             value = _Faker(prompt).value(schema)
             content = _raw_json(_with_control_chars(value)) if self.control_chars else json.dumps(value)
         else:
-            m = _ABOUT_RE.search(messages[-1].get("content", "") if messages else "")
-            words = int(m.group(1)) if m else 200
+            last = messages[-1].get("content", "") if messages else ""
+            asked = _ABOUT_RE.findall(last)
+            words = int(asked[-1]) if asked else 200
             if self.short_words is not None:
                 words = min(words, self.short_words)
-            content = prose(words)
+            system = messages[0].get("content", "") if messages else ""
+            edit = _EDIT_RE.split(last, maxsplit=1) if "line editor" in system else []
+            if len(edit) == 2:  # stage 08: the passage back, its faults fixed
+                content = testing_prose.line_edit(prompt, edit[1], words)
+            else:
+                content = testing_prose.draft(prompt, words, self.flaw_rates)
         if tokens(content) > max_tokens:
             content, finish = content[: max_tokens * 4], "length"
         elif self.fill_max_tokens and override is None:

@@ -128,7 +128,8 @@ def test_a_killed_worker_is_reaped_and_the_resume_pays_for_no_stage_or_segment_t
 ):
     _slow(fake_llm, 0.15)
     worker = workers.start(env=fake_llm.worker_env)
-    job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
+    # Every segment polished, so stage 08 too is shown to be paid for once per segment.
+    job = job_create(user=owner, project=project, brief={**SHORT_BRIEF, "polish": "every"})
     wait_for(
         lambda: "drafted" in (JobRuntime.objects.get(pk=job.pk).checkpoint_stage or ""),
         timeout=30,

@@ -348,6 +348,7 @@ def test_the_reader_builds_a_versions_html_once_and_again_after_a_change(
     from narratives import reader
 
     cache.clear()
+    reader.local_bodies.clear()
     built = []
     real = reader.build_body
     monkeypatch.setattr(reader, "build_body", lambda n: built.append(n.pk) or real(n))
@@ -364,3 +365,23 @@ def test_the_reader_builds_a_versions_html_once_and_again_after_a_change(
     owner_client.post(reverse("narratives:rename", args=[narrative.pk]), {"title": "A New Title"})
     assert "A New Title" in owner_client.get(url).content.decode()
     assert built == [narrative.pk, narrative.pk]
+
+
+def test_a_process_serves_a_body_it_has_built_without_the_shared_cache(owner_client, narrative, monkeypatch):
+    """Issue 18 §6: a 100k-word body is ~600 KB; reading it back from Redis on every open was the
+    reader's largest cost. The process keeps the bodies it served last; a changed version is a new key."""
+    from django.core.cache import cache
+
+    from narratives import reader
+
+    reader.local_bodies.clear()
+    url = reverse("narratives:detail", args=[narrative.pk])
+    first = owner_client.get(url).content.decode()
+    asked = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *a, **k: asked.append(key) or real_get(key, *a, **k))
+    assert owner_client.get(url).content.decode().count("<p>") == first.count("<p>")
+    assert not [key for key in asked if str(key).startswith("reader:")]
+    owner_client.post(reverse("narratives:rename", args=[narrative.pk]), {"title": "Renamed"})
+    assert "Renamed" in owner_client.get(url).content.decode()
+    assert [key for key in asked if str(key).startswith("reader:")]  # a new version: looked up anew

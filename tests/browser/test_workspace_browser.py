@@ -191,3 +191,38 @@ def test_a_writer_imports_a_docx_and_a_bad_file_is_refused(
     if viewport == "desktop":
         shoot_as(page, "45-imported-narrative")
     context.close()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_the_generation_form_says_which_world_it_continues_and_offers_a_new_one(
+    live_server, browser: Browser, viewport, redis_conn, shoot_as
+):
+    from jobs.attempt import run_job
+    from jobs.services import job_create
+    from jobs.tests.conftest import SHORT_BRIEF
+    from projects.selectors import world_for_project
+    from projects.services import project_create
+
+    base = live_server.url
+    user, _ = _narrative(f"worlds-{viewport}@example.com")
+    project = project_create(user=user, name="Lighthouse cycle")
+    assert run_job(job_create(user=user, project=project, brief=SHORT_BRIEF).pk) != "skipped"
+    project.refresh_from_db()
+    world = world_for_project(project)
+    width, height = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    sign_in(page, base, user)
+    page.goto(f"{base}/jobs/new/{project.pk}/")
+    choice = page.get_by_test_id("world-choice")
+    expect(choice).to_contain_text(
+        f"This story continues {world['world']['name']}, with {world['characters'][0]['name']}"
+    )
+    expect(page.get_by_label(re.compile("Continue " + re.escape(world["world"]["name"])))).to_be_checked()
+    page.get_by_text("Start a new world").click()
+    expect(page.get_by_label("Start a new world")).to_be_checked()
+    _fits(page)
+    if viewport == "desktop":
+        choice.scroll_into_view_if_needed()
+        shoot_as(page, "46-generate-new-world-choice")
+    context.close()

@@ -20,7 +20,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..brief import Brief
-from ..context import SEGMENT_PROMPT_TOKENS, PromptBudget, previous_tail, segment_brief, story_bible
+from ..codex import codex_entries, codex_payload, codex_section
+from ..context import (
+    SEGMENT_PROMPT_TOKENS,
+    PromptBudget,
+    previous_tail,
+    segment_brief,
+    story_bible,
+    style_section,
+    voice_sample,
+)
 from ..engine import ContextTooSmall, Engine
 from ..memory import Ledger, story_so_far
 from ..plan import Plan
@@ -85,12 +94,15 @@ def generate_segment(
     seg = plan.segments[index]
     location = plan.location(seg.location)
     notes = notes if notes is not None else {}
+    codex = codex_entries(brief.world, plan)
     share = 0.4  # of the window for the drafting prompt; the answer gets the rest
     for _ in range(3):
         budget = PromptBudget.scaled(engine.input_budget(share, SEGMENT_PROMPT_TOKENS) - 200)
         parts = [
             "STORY BIBLE\n" + story_bible(plan.world, plan.characters, budget.bible),
+            "STYLE\n" + drafting_style(brief, plan, budget.style),
             "THIS SEGMENT\n" + segment_brief(seg, location.description if location else "", budget.plan),
+            *codex_part(codex, seg, previous_text, budget.codex, brief.language),
             "STORY SO FAR (what was actually written)\n" + story_so_far(summaries or [], budget.summary),
             "STORY FACTS (keep them true)\n" + (ledger or Ledger()).render(budget.ledger),
             "PREVIOUS SEGMENT ENDED\n" + previous_tail(previous_text, budget.tail),
@@ -109,7 +121,7 @@ def generate_segment(
             {"role": "user", "content": "\n\n".join(parts)},
         ]
         try:
-            return _write(engine, brief, plan, index, messages, notes)
+            return _write(engine, brief, plan, index, messages, notes, previous_text)
         except ContextTooSmall:
             share *= 0.6  # the prompt did not leave room for prose: send less of it
     raise ContextTooSmall(
@@ -118,10 +130,25 @@ def generate_segment(
     )
 
 
-def segment_payload(brief: Brief, plan: Plan, index: int) -> dict[str, Any]:
+def drafting_style(brief: Brief, plan: Plan, budget: int) -> str:
+    """The STYLE part of a drafting prompt: style notes plus the writer's voice, where they gave one."""
+    return style_section(
+        plan.interpretation.style_notes, voice_sample(brief.inspiration, brief.world_notes), budget
+    )
+
+
+def codex_part(codex, seg, previous_text: str, budget: int, language: str) -> list[str]:
+    """The prompt's codex section (jobs/pipeline/codex.py) as a list of zero or one part."""
+    section = codex_section(codex, seg, previous_text, budget, language=language)
+    return ["CODEX (what the writer keeps true about these; use these names)\n" + section] if section else []
+
+
+def segment_payload(brief: Brief, plan: Plan, index: int, previous_text: str = "") -> dict[str, Any]:
     seg = plan.segments[index]
     cast = {c.name: asdict(c) for c in plan.characters}
+    codex = codex_payload(codex_entries(brief.world, plan), plan, index, previous_text, brief.language)
     return {
+        "codex": codex,
         "brief": brief.to_dict(),
         "seed": brief.seed,
         "segment": asdict(seg),
@@ -138,10 +165,11 @@ def _write(
     index: int,
     messages: list[dict[str, str]],
     notes: dict[str, Any],
+    previous_text: str = "",
 ) -> str:
     seg = plan.segments[index]
     target = seg.target_words
-    payload = segment_payload(brief, plan, index)
+    payload = segment_payload(brief, plan, index, previous_text)
     answer = engine.passage(
         "sequential_generation",
         messages,

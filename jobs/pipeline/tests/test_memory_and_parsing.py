@@ -11,7 +11,7 @@ from jobs.pipeline.memory import LEDGER_FACTS, SUMMARY_WORDS, Ledger, contradict
 from jobs.pipeline.plan import SegmentPlan
 from jobs.pipeline.redact import redact, safe_url
 from jobs.pipeline.schema import COHERENCE, INTERPRETATION
-from jobs.pipeline.testing import FakeChatServer
+from jobs.pipeline.testing import FakeChatServer, prose
 
 from .conftest import make_brief
 
@@ -79,6 +79,15 @@ def test_a_summary_is_bounded_and_says_what_was_written_not_what_was_planned() -
     assert len(summary.split()) <= SUMMARY_WORDS + 2
 
 
+def test_a_character_who_studied_or_tidied_is_not_recorded_dead() -> None:
+    ledger = Ledger()
+    cast = ["Mira Holt", "Jonas Reed"]
+    text = "Mira studied the sky for a long moment. Jonas tidied the shelf."
+    update_ledger(ledger, text, _seg(1, cast, []), cast)
+    assert ledger.dead == []
+    assert contradictions(ledger, 'Mira said, "Wait."', _seg(2, cast, [])) == []
+
+
 def test_the_ledger_keeps_places_objects_promises_deaths_and_stays_bounded() -> None:
     ledger = Ledger()
     cast = ["Mira Holt", "Jonas Reed"]
@@ -106,7 +115,9 @@ def test_the_ledger_keeps_places_objects_promises_deaths_and_stays_bounded() -> 
 
 
 def test_later_drafting_prompts_carry_what_was_actually_written(server, openai_config) -> None:
-    server.script.extend([("ok",)] * 5 + [("content", "Corin Vale burned the ferryman's ledger at dawn.")])
+    # Segment 1 ends on something the plan never said (a passage long enough to need no extension).
+    ending = prose(2500) + " Corin Vale burned the ferryman's ledger at dawn."
+    server.script.extend([("ok",)] * 5 + [("content", ending)])
     run_pipeline(make_brief(), backend=get_backend("openai", openai_config), config=openai_config)
     second = next(r for r in server.requests if "Write segment 2" in r["messages"][-1]["content"])
     prompt = second["messages"][-1]["content"]
@@ -116,9 +127,10 @@ def test_later_drafting_prompts_carry_what_was_actually_written(server, openai_c
 
 
 def test_coherence_revises_failing_segments_once_and_says_what_it_fixed(server, openai_config) -> None:
+    # Segment 1's passage names nobody (the server's other passages bring on their cast and events).
+    server.script.extend([("ok",)] * 5 + [("content", prose(2500))])
     result = run_pipeline(make_brief(), backend=get_backend("openai", openai_config), config=openai_config)
     report = result.metadata["coherence"]
-    # The wire server's prose names nobody, so every segment misses its cast: each is revised once.
     segments = [r["segment"] for r in report["revisions"]]
     assert segments == sorted(set(segments)) and 1 <= len(segments) <= 3
     assert all(r["action"].startswith("added a passage") for r in report["revisions"])

@@ -90,8 +90,8 @@ def test_off_sends_no_polishing_call_and_says_so() -> None:
 
 
 def test_flagged_revises_the_flagged_segments_at_the_polish_tier_with_the_reason_in_the_prompt() -> None:
-    # The wire-format server's prose loops over twelve sentences: every segment repeats itself.
-    with FakeChatServer() as server:
+    # Every passage of this server loops (a run of paragraphs written again): every segment is flagged.
+    with FakeChatServer(flaw_rates={"loop": 1.0}) as server:
         config = _config(server, tier="mini")
         result = run_pipeline(make_brief(), backend=get_backend("openai", config), config=config)
     polish = _polish_requests(server)
@@ -105,6 +105,33 @@ def test_flagged_revises_the_flagged_segments_at_the_polish_tier_with_the_reason
     assert all(p["codes"] == ["repetition"] for p in report["polished"])
     styled = [c for c in result.model_calls if c.stage == "language_stylization"]
     assert styled and {c.tier for c in styled} == {"mini"}
+
+
+def test_flagged_sends_nothing_for_prose_the_checks_pass() -> None:
+    with FakeChatServer(flaw_rates={}) as server:  # varied prose without a slip
+        config = _config(server, tier="gpt4")
+        result = run_pipeline(make_brief(), backend=get_backend("openai", config), config=config)
+    assert _polish_requests(server) == []
+    assert result.metadata["polish"]["polished"] == []
+
+
+def test_flagged_polishes_exactly_the_segments_whose_draft_the_checks_flag() -> None:
+    brief = make_brief(production_type="novella", target_words=25_000)
+    with FakeChatServer() as server:  # the server's usual slips: some passages loop, lean on stock phrases
+        config = _config(server)
+        off = run_pipeline(
+            make_brief(production_type="novella", target_words=25_000, polish="off"),
+            backend=get_backend("openai", config),
+            config=config,
+        )
+        flagged = run_pipeline(brief, backend=get_backend("openai", config), config=config)
+    drafts = {s["index"]: s for s in off.metadata["segments"]}
+    expected = {i for i, s in drafts.items() if s["polish_flags"]}
+    polished = {p["segment"]: p for p in flagged.metadata["polish"]["polished"]}
+    assert set(polished) == expected and 0 < len(expected) < len(drafts)  # aimed, not everything
+    for i, p in polished.items():
+        assert p["codes"] == [f["code"] for f in drafts[i]["polish_flags"]]
+    assert flagged.plan == off.plan
 
 
 def test_every_polishes_each_segment_at_the_configured_tier() -> None:
@@ -160,11 +187,15 @@ def test_the_estimate_follows_the_pass_and_its_tier() -> None:
     assert estimate_cost(Brief.from_dict({**novel, "polish": "off"}), cfg_mini) == off  # no pass: no tier
 
 
-@pytest.mark.parametrize("polish", ["off", "flagged", "every"])
-def test_the_estimate_is_within_15_percent_of_what_the_server_billed(polish: str) -> None:
+# Flagged at the gpt4 tier is left out here: a three-segment story has 0 or 1 flagged segments, a third
+# of the pass either way, so no estimate of it fits 15 %; bench/bench_cost.py measures it per production type.
+@pytest.mark.parametrize(
+    ("polish", "tier"), [("off", "gpt4"), ("flagged", "mini"), ("every", "mini"), ("every", "gpt4")]
+)
+def test_the_estimate_is_within_15_percent_of_what_the_server_billed(polish: str, tier: str) -> None:
     brief = make_brief(polish=polish)
     with FakeChatServer() as server:
-        config = _config(server, tier="gpt4")
+        config = _config(server, tier=tier)
         result = run_pipeline(brief, backend=get_backend("openai", config), config=config)
     estimate = estimate_cost(brief, config)
     assert abs(estimate - result.cost_usd) <= 0.15 * result.cost_usd, (estimate, result.cost_usd)

@@ -127,7 +127,8 @@ def test_a_context_length_refusal_is_refitted_and_retried_instead_of_failing_the
 def test_a_small_context_window_is_never_overrun_and_the_story_still_completes() -> None:
     with FakeChatServer(context_window=2048) as server:
         config = _config(server)  # the window is read from GET /v1/models (max_model_len)
-        result = run_pipeline(make_brief(), backend=get_backend("openai", config), config=config)
+        brief = make_brief(polish="every")  # every segment styled, so each must go in pieces that fit
+        result = run_pipeline(brief, backend=get_backend("openai", config), config=config)
     assert "refused" not in server.served
     assert result.metadata["context_window"] == {"tokens": 2048, "source": "server"}
     chunks = [s["style_chunks"] for s in result.metadata["segments"]]
