@@ -202,3 +202,20 @@ def test_the_estimate_follows_the_words_to_be_written(owner, book, settings):
     n = len(_slices(book))
     assert three.estimated_cost_usd == pytest.approx(one.estimated_cost_usd * n, rel=0.35)
     assert JobRuntime.objects.get(pk=three.pk).scope["chapters"] == list(range(1, n + 1))
+
+
+def test_an_imported_manuscript_can_be_continued_and_its_chapters_regenerated(owner, project):
+    from narratives.import_services import narrative_import
+
+    chapters = [
+        ("The Quay", "Mira Vell walked the quay at dawn. The boats were gone. " * 30),
+        ("The Letter", "A letter waited under the lamp. Tomas had written it in haste. " * 30),
+    ]
+    data = "\n\n".join(f"# {t}\n\n{b}" for t, b in chapters).encode()
+    imported, _ = narrative_import(user=owner, project=project, filename="quay.md", data=data)
+    continued = _result(_run(job_create_continuation(user=owner, narrative=imported, chapters=1)))
+    assert continued.narrative_text.startswith(imported.narrative_text.rstrip("\n"))
+    assert len(chapters_from_text(continued.narrative_text)) == 3
+    regenerated = _result(_run(job_create_regeneration(user=owner, narrative=continued, chapter=1)))
+    assert _slices(regenerated)[1:] == _slices(continued)[1:]
+    assert _slices(regenerated)[0] != _slices(continued)[0]
