@@ -160,3 +160,12 @@ def test_the_versions_list_and_diff_header_say_what_made_a_version(owner_client,
     diff = _text(owner_client.get(reverse("narratives:diff", args=[child.pk])))
     assert "Version 2 was made from version 1: revised chapters 1, 3 by the offline engine" in diff
     assert Narrative.objects.count() == 2
+
+
+def test_a_version_a_chapter_job_is_working_on_says_so_on_the_form(owner_client, owner, book):
+    url = reverse("narratives:regenerate", args=[book.pk, 1])
+    assert owner_client.post(url, {"instructions": ""}).status_code == 302
+    response = owner_client.post(reverse("narratives:regenerate", args=[book.pk, 2]), {"instructions": ""})
+    assert response.status_code == 400
+    assert "A chapter job is already working on this version" in _text(response)
+    assert GenerationJob.objects.count() == 1
