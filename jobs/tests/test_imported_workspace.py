@@ -1,4 +1,4 @@
-"""An imported manuscript works like a generated narrative (issue 16 §5): the chapter jobs and exports take it."""
+"""An imported manuscript works like a generated one (issue 16 §5): chapter jobs and exports take it."""
 
 from __future__ import annotations
 
