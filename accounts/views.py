@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.forms import ProfileForm
 from accounts.services import email_confirmation_resend
 from accounts.verification import verification_required
+from connections.selectors import connections_for_user, what_will_write
 
 
 @login_required
@@ -23,7 +24,13 @@ def profile(request):
             return redirect("accounts:profile")
     else:
         form = ProfileForm(instance=user)
-    context = {"form": form, "tier": user.tier, "verification_required": verification_required()}
+    context = {
+        "form": form,
+        "tier": user.tier,
+        "verification_required": verification_required(),
+        "writes": what_will_write(user=user),
+        "connection_count": len(connections_for_user(user=user)),
+    }
     return render(request, "accounts/profile.html", context)
 
 

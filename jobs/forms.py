@@ -11,6 +11,13 @@ from typing import Any
 
 from django import forms
 
+from connections.selectors import (
+    ConnectionInfo,
+    connection_info,
+    connections_for_user,
+    operator_connection,
+    what_will_write,
+)
 from jobs.pipeline import (
     GENRES,
     LANGUAGES,
@@ -142,9 +149,11 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "review_plan",
     )
 
-    def __init__(self, *args, project=None, **kwargs):
+    def __init__(self, *args, project=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_words"].help_text = words_help()
+        if user is not None:
+            self.fields["connection"] = connection_field(user)
         if project is not None and not self.is_bound:
             if project.default_production_type:
                 self.initial.setdefault("production_type", project.default_production_type)
@@ -178,6 +187,30 @@ class GenerationForm(CleanInputMixin, forms.Form):
         full = brief.to_dict()
         self.brief = {name: full[name] for name in self.BRIEF_FIELDS}
         return cleaned
+
+
+def _connection_label(info: ConnectionInfo) -> str:
+    if info.is_offline:
+        return f"{info.name} (free, not a language model)"
+    return f"{info.name} — {info.models.get('gpt4', '')}"
+
+
+def connection_field(user) -> forms.ChoiceField:
+    """Which connection writes this job: the server's default or one of the user's (theirs only).
+
+    The initial choice is what writes their jobs by default; a posted id that
+    is not theirs fails here ("not one of the choices") and in the service.
+    """
+    server = operator_connection()
+    choices = [(server.id, _connection_label(server))]
+    choices += [(row.pk, _connection_label(connection_info(row))) for row in connections_for_user(user=user)]
+    return forms.ChoiceField(
+        label="Written by",
+        choices=choices,
+        required=False,  # not sent (an older page, a script): the writer's default writes
+        initial=what_will_write(user=user).id,
+        help_text="The connection and models that write this job; the estimate uses its prices.",
+    )
 
 
 def _brief_message(exc: BriefError) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.selectors import remaining_cost_usd, remaining_generations, usage_pending
+from connections.selectors import estimate_value, what_will_write
 from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
@@ -18,6 +19,7 @@ from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, J
 from jobs.pipeline import STAGES
 from jobs.pipeline.polish import POLISH_LABELS, POLISH_MODES
 from narraforge.causes import cause_words
+from narraforge.errors import UserFacingError
 from narraforge.redaction import redact
 
 STAGE_BY_KEY = {stage.key: stage for stage in STAGES}
@@ -155,27 +157,40 @@ def job_plan_estimate(job: GenerationJob, plan: dict[str, Any]) -> dict[str, Any
     }
 
 
-def job_estimate(user: User, brief_dict: dict[str, Any]) -> dict[str, Any]:
+def job_estimate(user: User, brief_dict: dict[str, Any], *, connection: str | None = None) -> dict[str, Any]:
     """The cost estimate of a brief and what the user has left this month (None = unlimited).
 
-    Raises JobError (naming the field) when the brief is not valid.
+    ``connection`` is the generation form's choice (``connections.selectors.what_will_write``:
+    empty for the user's default): the estimate is at that connection's prices, and says what
+    will write. Raises JobError (naming the field) when the brief is not valid or the
+    connection is not the user's.
     """
     brief = brief_validate(brief_dict)
+    try:
+        info = what_will_write(user=user, choice=connection or None)
+    except UserFacingError as exc:  # another user's id, or a deleted one: the form's field says so
+        raise JobError(str(exc), field="connection") from None
+    value, backend = estimate_value(info)
+
+    def cost(b: Any) -> float:
+        return engine_estimate_usd(b, connection=value, backend=backend)
+
     pending = usage_pending(user=user)
     by_polish = [
         {
             "mode": mode,
             "label": POLISH_LABELS[mode].split(" — ")[0],
-            "cost_usd": engine_estimate_usd(replace(brief, polish=mode)),
+            "cost_usd": cost(replace(brief, polish=mode)),
             "chosen": mode == brief.polish,
         }
         for mode in POLISH_MODES
     ]
     return {
-        "estimated_cost_usd": engine_estimate_usd(brief),
+        "estimated_cost_usd": cost(brief),
         "by_polish": by_polish,  # the same brief with each polishing pass (see jobs/pipeline/polish.py)
         "remaining_generations": remaining_generations(user, pending),
         "remaining_cost_usd": remaining_cost_usd(user, pending),
+        "connection": info,  # what will write: name, models, prices, own key or not (never the key)
     }
 
 

@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.verification import user_may_start_jobs
 from billing.services import LimitExceeded
+from connections.selectors import job_connection_info
 from jobs.forms import GenerationForm, PlanEditor, estimate_brief, estimate_data
 from jobs.models import FINISHED_STATUSES, GenerationJob, JobStatus
 from jobs.selectors import (
@@ -82,6 +83,7 @@ def _job_context(job) -> dict:
         "awaiting_review": _awaiting_review(job, progress),
         "finished": job.status in FINISHED_STATUSES,
         "live_prose": job_live_prose(job),
+        "wrote_with": job_connection_info(job=job),  # which connection and models write it (None: older jobs)
     }
 
 
@@ -95,7 +97,7 @@ def job_create_view(request, project_id):
     if not user_may_start_jobs(request.user):
         # The service refuses too (jobs.services); here the writer gets the page that says why.
         return render(request, "accounts/verify_first.html", {"project": project}, status=403)
-    form = GenerationForm(request.POST or None, project=project)
+    form = GenerationForm(request.POST or None, project=project, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             job = job_create(
@@ -103,6 +105,7 @@ def job_create_view(request, project_id):
                 project=project,
                 brief=form.brief,
                 submission_key=key_from_post(request.POST, request.path),
+                connection=form.cleaned_data.get("connection") or None,
             )
         except UserFacingError as exc:
             field = getattr(exc, "field", None)
@@ -113,11 +116,22 @@ def job_create_view(request, project_id):
     return render(request, "jobs/create.html", {"form": form, "project": project, **_estimate(request, form)})
 
 
+def _estimate_context(user, brief, problem: str, connection: str | None) -> dict:
+    """The estimate at the chosen connection's prices; a connection that is not the user's is the problem."""
+    estimate = None
+    if brief:
+        try:
+            estimate = job_estimate(user, brief, connection=connection)
+        except UserFacingError as exc:
+            problem = str(exc)
+    return {"estimate": estimate, "estimate_problem": problem}
+
+
 def _estimate(request, form: GenerationForm) -> dict:
     data = form.data if form.is_bound else estimate_data(form)
     brief, problem = estimate_brief(data)
-    estimate = job_estimate(request.user, brief) if brief else None
-    return {"estimate": estimate, "estimate_problem": problem}
+    choice = form.data.get("connection") if form.is_bound else form["connection"].value()
+    return _estimate_context(request.user, brief, problem, choice)
 
 
 @login_required
@@ -126,8 +140,7 @@ def job_estimate_view(request, project_id):
     """The live cost estimate and remaining quota (an htmx partial)."""
     project_get_for_user(user=request.user, project_id=project_id)
     brief, problem = estimate_brief(request.POST)
-    estimate = job_estimate(request.user, brief) if brief else None
-    context = {"estimate": estimate, "estimate_problem": problem}
+    context = _estimate_context(request.user, brief, problem, request.POST.get("connection"))
     return render(request, "jobs/_estimate.html", context)
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("dashboard/running/", views.dashboard_running, name="dashboard-running"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("profile/connections/", include("connections.urls")),
     path("profile/", include("accounts.urls")),
     path("projects/", include("projects.urls")),
     path("jobs/", include("jobs.urls")),

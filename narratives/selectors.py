@@ -249,6 +249,8 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         )
 
     engine = str(meta.get("engine") or "")
+    # Which connection and models wrote this version (connections.services.job_connection_settle).
+    wrote_with = _as_dict(meta.get("connection"))
     polish = _as_dict(meta.get("polish"))  # stage 08: which chapters were polished, and why
     polished = [p for p in _as_list(polish.get("polished")) if isinstance(p, dict)]
     return {
@@ -265,11 +267,8 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         if polish
         else None,
         "engine": engine,
-        "engine_label": {
-            "offline": "Offline engine",
-            "openai": "OpenAI-compatible model",
-            "imported": "Imported manuscript",
-        }.get(engine, engine.capitalize() or "Unknown engine"),
+        "engine_label": _engine_label(engine, wrote_with, tiers),
+        "wrote_with": wrote_with or None,
         "is_offline": engine == "offline",
         "language": meta.get("language") or "en",
         "world": world,
@@ -283,6 +282,24 @@ def reader_panel(narrative: Narrative) -> dict[str, Any]:
         "usage": usage,
         "tiers": tiers,
     }
+
+
+def _engine_label(engine: str, wrote_with: dict[str, Any], tiers: list[dict[str, Any]]) -> str:
+    """The reader's badge: "Offline engine", or the connection and the model that wrote the prose."""
+    if engine == "offline":
+        return "Offline engine"
+    if engine == "imported":
+        return "Imported manuscript"
+    models = _as_dict(wrote_with.get("models"))
+    writer = str(
+        models.get("gpt4") or next((t["model"] for t in tiers if t["tier"] == "gpt4" and t["model"]), "")
+    )
+    name = str(wrote_with.get("name") or "")
+    if name and writer:
+        return f"{name} · {writer}"
+    if engine == "openai":
+        return writer or name or "OpenAI-compatible model"
+    return name or engine.capitalize() or "Unknown engine"
 
 
 # --- versions ----------------------------------------------------------------

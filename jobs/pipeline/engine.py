@@ -92,7 +92,8 @@ class Engine:
 
     # -- before the first call -------------------------------------------------------------------
     def preflight(self) -> None:
-        """Check the configured models against the server's list; learn its window where it says."""
+        """Check the configured models against the server's list; learn its window where it says
+        (the list's metadata, else llama.cpp's /props: the same sources as the connection test)."""
         check = getattr(self.backend, "check_models", None)
         if check is None:
             return
@@ -100,6 +101,10 @@ class Engine:
         self.served_models = check(models)
         if self.config.connection.context_window is None:
             stated = [w for w in (self.served_models or {}).values() if w]
+            if not stated:  # llama.cpp states its window in /props, not in its model list
+                asked = getattr(self.backend, "server_context", None)
+                window = asked() if asked is not None else None
+                stated = [window] if window else []
             if stated:
                 self.window, self.window_source = min(stated), "server"
 

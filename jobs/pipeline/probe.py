@@ -238,7 +238,7 @@ def probe_connection(
                 PROBE_MESSAGES, tier=tier, model=model, json_schema=READY_SCHEMA, max_tokens=PROBE_MAX_TOKENS
             )
         except BackendError as exc:
-            failed = TierCheck(tier, model, False, None, exc.cause)
+            failed = TierCheck(tier, model, False)  # the headline says why
             return _failed(
                 conn,
                 exc,

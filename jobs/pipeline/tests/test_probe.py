@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import socket
 
+from jobs.pipeline import EngineConfig, get_backend, run_pipeline
 from jobs.pipeline.connection import Connection, JsonModeMemory
 from jobs.pipeline.probe import probe_connection
 from jobs.pipeline.testing import FakeChatServer
+
+from .conftest import make_brief
 
 
 def _conn(server: FakeChatServer | None = None, **changes: object) -> Connection:
@@ -129,3 +132,12 @@ def test_tiers_sharing_a_model_make_one_call() -> None:
     with FakeChatServer() as server:
         result = probe_connection(_conn(server, tier_models={"mini": "gpt-4o", "gpt4": "gpt-4o"}))
     assert result.ok and len(server.requests) == 1 and len(result.tiers) == 2
+
+
+def test_a_job_learns_the_window_llama_cpp_states_in_props_like_the_test_does() -> None:
+    with FakeChatServer(context_window=8192, props=True) as server:
+        conn = _conn(server)
+        config = EngineConfig(connection=conn, json_modes=JsonModeMemory(), request_timeout=5.0)
+        result = run_pipeline(make_brief(), backend=get_backend("openai", config), config=config)
+        assert probe_connection(conn).context_window == 8192
+    assert result.metadata["context_window"] == {"tokens": 8192, "source": "server"}
