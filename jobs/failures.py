@@ -64,7 +64,7 @@ BY_CAUSE = {
 # where to fix them ({name} is the connection's name, as the writer gave it).
 _FIX = (
     " Check it on your connections page (the “Test connection” button says what is wrong), "
-    "then resume the job."
+    "then resume the job, or start it again if it cannot be resumed."
 )
 OWN_BY_CAUSE = {
     "auth": "Your connection “{name}” was refused: the server did not accept its API key. " + _KEPT + _FIX,
@@ -87,6 +87,10 @@ OWN_BY_CAUSE = {
         "one. " + _KEPT
     ),
     "server_error": "The server of your connection “{name}” kept failing on its side. " + _KEPT + _FIX,
+    "redirect": (
+        "The server of your connection “{name}” redirected NarraForge to another address, and NarraForge "
+        "only calls the address you typed: use the final address as its base URL. " + _KEPT + _FIX
+    ),
 }
 GENERIC = (
     "The writing service stopped answering properly. It has been logged for the team. " + _KEPT + " Resume "
