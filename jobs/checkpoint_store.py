@@ -2,7 +2,7 @@
 
 A checkpoint is the engine's own dict (finished stages, the plan, finished
 segments, the model calls so far). Its growing lists — ``drafts``, ``styled``,
-``model_calls`` — are stored one element per row in
+``model_calls``, ``summaries``, ``segment_notes`` — are stored one element per row in
 ``generation_job_checkpoint_parts`` and written once each: a save writes the
 elements that are new (or changed) since this saver's last save, and a header
 (everything else, each list replaced by ``{"$rows": n}``, plus the spend per
@@ -29,10 +29,13 @@ from jobs.db_retry import with_db_retry
 from jobs.models import CheckpointPart, JobRuntime
 from jobs.pipeline.usage import Ledger, ModelCall, Usage
 
-PART_KEYS = ("drafts", "styled", "model_calls")
+# One element per segment or call: the header would otherwise grow with every segment (a
+# saga's summaries and segment notes reached ~130 KB, rewritten at each of 400 saves).
+PART_KEYS = ("drafts", "styled", "model_calls", "summaries", "segment_notes")
 # Written whole as one part, and only when it changed: the plan (~100 KB for a saga) is
-# fixed once planning is done, so it is not rewritten with every segment.
-WHOLE_KEYS = ("plan",)
+# fixed once planning is done, the coherence report (~13 KB for a novel) and the review
+# once their stages end, so none of them is rewritten with every segment.
+WHOLE_KEYS = ("plan", "coherence", "review")
 ROWS = "$rows"
 WHOLE = "$whole"
 USAGE_KEY = "$usage"  # in a saver's ``written``: (calls summed, their Usage)

@@ -34,6 +34,7 @@ from jobs.pipeline import (
 from jobs.pipeline.brief import MAX_INSPIRATION, MAX_NOTES, MAX_TITLE
 from jobs.pipeline.plan_bounds import MAX_SEGMENTS, max_segments, plan_bound_problems, plan_words_range
 from jobs.pipeline.polish import DEFAULT_POLISH, POLISH_LABELS, POLISH_MODES
+from jobs.plan_codex import PlanCodexMixin
 from narraforge.choices import LANGUAGE_LABELS, POV_LABELS, STRUCTURE_LABELS, Genre, ProductionType
 from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin, clean_querydict
@@ -127,6 +128,14 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "broken dialogue punctuation and short chapters. Flagged: only those chapters are revised, with "
         "the reason. Every: a full line edit of each chapter. The estimate shows each option's cost.",
     )
+    # Only in a project that has a world (series canon): continue it (the default) or start anew.
+    world_choice = forms.ChoiceField(
+        label="World",
+        required=False,
+        initial="continue",
+        widget=forms.RadioSelect,
+        choices=[("continue", "Continue the project's world"), ("new", "Start a new world")],
+    )
     review_plan = forms.BooleanField(
         label="Let me review the plan first",
         required=False,
@@ -149,17 +158,31 @@ class GenerationForm(CleanInputMixin, forms.Form):
         "review_plan",
     )
 
-    def __init__(self, *args, project=None, user=None, **kwargs):
+    def __init__(self, *args, project=None, user=None, world=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_words"].help_text = words_help()
         if user is not None:
             self.fields["connection"] = connection_field(user)
+        self.world_summary = world_summary(world)
+        if self.world_summary is None:
+            del self.fields["world_choice"]
+        else:
+            name = self.world_summary["name"]
+            self.fields["world_choice"].choices = [
+                ("continue", f"Continue {name}"),
+                ("new", "Start a new world"),
+            ]
         if project is not None and not self.is_bound:
             if project.default_production_type:
                 self.initial.setdefault("production_type", project.default_production_type)
             if project.default_genre:
                 self.initial.setdefault("genre", project.default_genre)
         self.brief: dict[str, Any] | None = None
+
+    @property
+    def new_world(self) -> bool:
+        """The writer chose "Start a new world" (only offered when the project has one)."""
+        return "world_choice" in self.fields and self.cleaned_data.get("world_choice") == "new"
 
     def raw_brief(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in self.BRIEF_FIELDS}
@@ -187,6 +210,31 @@ class GenerationForm(CleanInputMixin, forms.Form):
         full = brief.to_dict()
         self.brief = {name: full[name] for name in self.BRIEF_FIELDS}
         return cleaned
+
+
+CAST_SHOWN = 4
+
+
+def world_summary(world: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The project's world as the form names it: its name and "Mara, Tomas and 3 more"."""
+    if not world:
+        return None
+    name = str((world.get("world") or {}).get("name") or "").strip()
+    if not name:
+        return None
+    names = [str(c.get("name")).strip() for c in world.get("characters") or [] if isinstance(c, dict)]
+    names = [n for n in names if n]
+    shown = names[:CAST_SHOWN]
+    more = len(names) - len(shown)
+    if not shown:
+        cast_text = ""
+    elif more:
+        cast_text = f"{', '.join(shown)} and {more} more"
+    elif len(shown) == 1:
+        cast_text = shown[0]
+    else:
+        cast_text = f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return {"name": name, "cast": names, "cast_text": cast_text}
 
 
 def _connection_label(info: ConnectionInfo) -> str:
@@ -269,7 +317,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class PlanEditor:
+class PlanEditor(PlanCodexMixin):
     """The editable plan of a planning job, round-tripped through the review form.
 
     Only the parts a writer edits come from the form; everything else (the
@@ -278,13 +326,21 @@ class PlanEditor:
     ``is_valid()`` checks each field, then the engine's own Plan rules.
     """
 
-    def __init__(self, base: dict[str, Any], data=None, *, production_type: str | None = None) -> None:
+    def __init__(
+        self,
+        base: dict[str, Any],
+        data=None,
+        *,
+        production_type: str | None = None,
+        brief: dict[str, Any] | None = None,
+    ) -> None:
         self.base = base
         self.production_type = production_type  # the brief's: bounds the plan's words and segments
         self.data = data = clean_querydict(data)
         self.plan = copy.deepcopy(base)
         self.segment_errors: dict[int, dict[str, str]] = {}
         self.errors: list[str] = []
+        self._init_codex(brief)  # the cast, places and lore of this story (jobs.plan_codex)
         if data is not None:
             self._read(data)
 
@@ -297,7 +353,8 @@ class PlanEditor:
         for key in ("laws", "boundaries"):
             if f"world-{key}" in data:
                 world[key] = _lines(data.get(f"world-{key}", ""))
-        for i, char in enumerate(self.plan.get("characters", [])):
+        self._read_codex(data)
+        for i, char in enumerate(self.plan.get("characters", []) if "char-count" not in data else []):
             for key in ("role", "goal", "arc"):
                 name = f"char-{i}-{key}"
                 if name in data:
@@ -313,6 +370,7 @@ class PlanEditor:
             except ValueError:
                 count = 0
             self.plan["segments"] = [self._read_segment(data, i) for i in range(count)]
+        self._apply_renames()
         self._reindex()
 
     def _read_segment(self, data, i: int) -> dict[str, Any]:
@@ -337,7 +395,9 @@ class PlanEditor:
 
     # --- structural operations -------------------------------------------------
     def apply(self, op: str) -> bool:
-        """Add, remove or move a segment; True when the op was one of those."""
+        """Add, remove or move a segment, character, place or lore entry; True when the op was one."""
+        if self._apply_codex_op(op):
+            return True
         segs = self.plan.setdefault("segments", [])
         kind, _, arg = (op or "").partition("-")
         try:
@@ -392,6 +452,7 @@ class PlanEditor:
 
     def is_valid(self) -> bool:
         self.segment_errors = {}
+        self._codex_valid()
         cast, places = set(self._cast()), set(self._locations())
         acts = {number for number, _ in self._acts()}
         world = self.plan.get("world", {})
@@ -486,6 +547,7 @@ class PlanEditor:
             "plan_errors": self.errors,
             "total_words": self.total_words(),
             "bounds": self.bounds(),
+            **self.codex_context(),
         }
 
     def bounds(self) -> dict[str, int] | None:

@@ -8,7 +8,8 @@ the revived jobs from the backup's checkpoints with wrong messages. So:
   connected, which jobs are queued or running, and which jobs and narratives
   changed or appeared after the dump was taken (they will be lost);
 * ``restore_stop_workers`` (``--yes``) kills the work horses and shuts the
-  workers down, and waits until none is left;
+  workers down (by command, and by signal on this host), and waits until none
+  is left, with a grace that restarts whenever one stops;
 * ``restore_settle`` ends, right after the restore, every job the dump holds
   as running — failed, resumable, cause "restored", billed once from the
   dump's own spend records — so no reaper bills them later with a "worker
@@ -19,11 +20,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
+from django.conf import settings
+from django.utils import timezone
 from rq import Worker
 from rq.command import send_kill_horse_command, send_shutdown_command
 
@@ -73,24 +77,76 @@ def restore_survey(taken_at: datetime | None) -> RestoreSurvey:
     return survey
 
 
-def restore_stop_workers(*, timeout: float = 60.0) -> list[str]:
-    """Kill every work horse, shut every worker down, wait until Redis lists none. Returns their names."""
+def restore_stop_workers(*, grace: float | None = None, nudge_after: float = 5.0) -> list[str]:
+    """Kill every work horse, shut every worker down, wait until Redis lists none. Returns their names.
+
+    It waits on what the workers actually do, not on a fixed sleep: the shutdown
+    command goes out every round (a worker still starting up is not listening to
+    its channel yet); a worker on this host that is still there ``nudge_after``
+    seconds later gets SIGTERM from here (RQ's warm shutdown, which needs no
+    channel), and a second one (cold shutdown) if it is still there after twice
+    that; a worker whose process is gone is forgotten. Only workers on other
+    hosts depend on the command alone. The wait gives up ``grace`` seconds
+    (``NF_RESTORE_WORKER_GRACE_SECONDS``, default 120) after the last worker
+    stopped — a loaded machine that stops them one by one is not cut off — and
+    the error then names each worker left, its process and what it is doing.
+    """
+    if grace is None:
+        grace = float(getattr(settings, "NF_RESTORE_WORKER_GRACE_SECONDS", 120))
     conn = queues.connection()
     stopped: list[str] = []
-    deadline = time.monotonic() + timeout
+    signalled: dict[str, int] = {}  # worker name -> SIGTERMs sent from here
+    started = progress = time.monotonic()
+    left_before: set[str] | None = None
     while workers := [w for w in _workers() if not _forget_if_dead(w)]:
-        if time.monotonic() > deadline:
-            left = ", ".join(w.name for w in workers)
-            raise TimeoutError(f"workers still connected after {timeout:g} s: {left}")
-        # Sent again every round: a worker still starting up is not yet listening to its channel.
+        now = time.monotonic()
+        names = {w.name for w in workers}
+        if left_before is not None and names < left_before:
+            progress = now  # one stopped: the grace starts again for the rest
+        left_before = names
+        if now - progress > grace:
+            raise TimeoutError(
+                f"workers still connected {grace:g} s after the last change: "
+                + "; ".join(_describe(w) for w in workers)
+                + ". Stop them by hand (kill -TERM the process on its host, or stop the worker service), "
+                "or allow longer with NF_RESTORE_WORKER_GRACE_SECONDS"
+            )
         for worker in workers:
             if worker.name not in stopped:
                 stopped.append(worker.name)
             if worker.get_current_job_id():
                 send_kill_horse_command(conn, worker.name)
             send_shutdown_command(conn, worker.name)
-        time.sleep(1.0)
+            sent = signalled.get(worker.name, 0)
+            if sent < 2 and now - started >= nudge_after * (sent + 1) and _signal_local(worker):
+                signalled[worker.name] = sent + 1
+        time.sleep(0.5)
     return stopped
+
+
+def _signal_local(worker: Worker) -> bool:
+    """SIGTERM to a worker process on this host (the first is a warm shutdown, the second cold)."""
+    if worker.hostname != socket.gethostname() or not worker.pid:
+        return False
+    try:
+        os.kill(worker.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return False
+    log.warning(
+        "Worker %s (pid %s) had not stopped on its shutdown command: sent SIGTERM.", worker.name, worker.pid
+    )
+    return True
+
+
+def _describe(worker: Worker) -> str:
+    job = worker.get_current_job_id()
+    state = worker.get_state()
+    doing = f"busy with {job}" if job else (str(state) if state and state != "?" else "state unknown")
+    beat = worker.last_heartbeat
+    if beat is not None and beat.tzinfo is None:
+        beat = beat.replace(tzinfo=UTC)  # RQ stores UTC
+    seen = f", last heartbeat {max((timezone.now() - beat).total_seconds(), 0):.0f} s ago" if beat else ""
+    return f"{worker.name} (pid {worker.pid} on {worker.hostname}, {doing}{seen})"
 
 
 def _forget_if_dead(worker: Worker) -> bool:

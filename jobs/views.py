@@ -35,7 +35,7 @@ from jobs.services import cancel_message, job_cancel, job_create, job_draft_from
 from jobs.submissions import ALREADY_STARTED, SUBMISSION_KEY, key_from_post
 from narraforge.errors import UserFacingError
 from narraforge.templatetags.nf_ui import narrative_url
-from projects.selectors import projects_for_user
+from projects.selectors import projects_for_user, world_for_project
 from projects.views import project_get_for_user
 
 JOBS_PER_PAGE = 25
@@ -97,13 +97,16 @@ def job_create_view(request, project_id):
     if not user_may_start_jobs(request.user):
         # The service refuses too (jobs.services); here the writer gets the page that says why.
         return render(request, "accounts/verify_first.html", {"project": project}, status=403)
-    form = GenerationForm(request.POST or None, project=project, user=request.user)
+    form = GenerationForm(
+        request.POST or None, project=project, user=request.user, world=world_for_project(project)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             job = job_create(
                 user=request.user,
                 project=project,
                 brief=form.brief,
+                new_world=form.new_world,
                 submission_key=key_from_post(request.POST, request.path),
                 connection=form.cleaned_data.get("connection") or None,
             )
@@ -231,6 +234,7 @@ def plan_review(request, job_id):
         base,
         request.POST if request.method == "POST" else None,
         production_type=(job.production_brief or {}).get("production_type"),
+        brief=job.production_brief,
     )
     if request.method == "POST":
         op = request.POST.get("op", "")
@@ -241,6 +245,7 @@ def plan_review(request, job_id):
                         user=request.user,
                         job=job,
                         plan=editor.plan,
+                        codex=editor.codex_entries(),
                         submission_key=key_from_post(request.POST, request.path),
                     )
                 except UserFacingError as exc:

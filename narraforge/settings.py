@@ -261,6 +261,9 @@ NF_LLM_STREAM = env.bool("NF_LLM_STREAM", default=True)
 # A model call's total deadline (attempts, backoff and Retry-After waits): no retry starts past it,
 # so a hung endpoint ends the job (resumable, cause "model unreachable") instead of hiding for minutes.
 NF_LLM_CALL_DEADLINE_SECONDS = env.float("NF_LLM_CALL_DEADLINE_SECONDS", default=300.0)
+# restore_db --yes: how long to wait for the workers to stop, counted from the last one that
+# stopped (local workers also get SIGTERM; see jobs.restoring.restore_stop_workers).
+NF_RESTORE_WORKER_GRACE_SECONDS = env.float("NF_RESTORE_WORKER_GRACE_SECONDS", default=120.0)
 # Writers' own model connections may point at private, loopback and shared addresses (a model
 # server on this machine or network). Off in production: a public NarraForge must not be a way into
 # its own network. Link-local and cloud metadata addresses are refused either way (jobs.pipeline.hostguard).

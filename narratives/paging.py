@@ -18,8 +18,12 @@ class CappedPaginator(Paginator):
     counting there instead of visiting every match.
     """
 
-    def __init__(self, object_list, per_page, *, page_hint=None, cap: int = COUNT_CAP, **kwargs):
+    def __init__(
+        self, object_list, per_page, *, page_hint=None, cap: int = COUNT_CAP, counter=None, **kwargs
+    ):
+        """``counter(n)``, when given, counts the rows up to ``n`` in a cheaper way than the list can."""
         super().__init__(object_list, per_page, **kwargs)
+        self.counter = counter
         try:
             wanted = int(page_hint or 1)
         except (TypeError, ValueError):
@@ -28,7 +32,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return min(self.object_list[: self.limit + 1].count(), self.limit + 1)
+        if self.counter is not None:
+            return min(self.counter(self.limit + 1), self.limit + 1)
+        # No ORDER BY: the order does not change how many there are, and sorting them would.
+        return min(self.object_list.order_by()[: self.limit + 1].count(), self.limit + 1)
 
     @property
     def capped(self) -> bool:

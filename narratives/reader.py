@@ -6,10 +6,17 @@ here instead — escaped and joined in Python — and cached under the narrative
 id and ``updated_at`` (which only content changes move, see migration 0004 of
 narratives), so a version is rendered once and later opens read one cache
 entry. ``RENDER_VERSION`` changes the key when this markup changes.
+
+Each process also keeps the bodies it served last in memory (``LOCAL_BYTES``
+in all): a 100k-word body is ~600 KB, and fetching and unpickling it from
+Redis on every open was the reader's largest cost. The key already names the
+version, so a stale entry can never be served for a changed text.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -21,6 +28,7 @@ from narratives.selectors import reader_chapters
 
 RENDER_VERSION = 2
 TTL_SECONDS = 7 * 24 * 3600
+LOCAL_BYTES = 24 * 1024 * 1024  # per process: ~40 novels' bodies
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,11 @@ class ReaderBody:
     toc: list[tuple[str, str]]  # (anchor, title) per chapter
     chapters: list[ReaderChapterHtml]
 
+    @property
+    def size(self) -> int:
+        """Characters of HTML (what the per-process cache counts)."""
+        return sum(len(c.html) for c in self.chapters)
+
 
 def cache_key(narrative: Narrative) -> str:
     stamp = narrative.updated_at.timestamp() if narrative.updated_at else 0
@@ -53,20 +66,62 @@ def build_body(narrative: Narrative) -> ReaderBody:
     return ReaderBody(toc=toc, chapters=chapters)
 
 
+class _LocalBodies:
+    """The most recently used bodies of this process, at most ``limit`` characters of HTML."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._items: OrderedDict[str, ReaderBody] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> ReaderBody | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: ReaderBody) -> None:
+        if body.size > self.limit // 4:  # a saga's body: the shared cache only
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = body
+            self.size += body.size
+            while self.size > self.limit:
+                _, dropped = self._items.popitem(last=False)
+                self.size -= dropped.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
+
+local_bodies = _LocalBodies(LOCAL_BYTES)
+
+
 def reader_body(narrative: Narrative) -> ReaderBody:
     """The cached body of this version, built (and stored) on the first open."""
     key = cache_key(narrative)
+    body = local_bodies.get(key)
+    if body is not None:
+        return body
     found = cache.get(key)
     if found is not None:
         toc, chapters = found
-        return ReaderBody(
+        body = ReaderBody(
             toc=toc,
             chapters=[
                 ReaderChapterHtml(n, a, t, mark_safe(h))  # noqa: S308 - stored after escaping
                 for n, a, t, h in chapters
             ],
         )
-    body = build_body(narrative)
-    stored = [(c.number, c.anchor, c.title, str(c.html)) for c in body.chapters]
-    cache.set(key, (body.toc, stored), TTL_SECONDS)
+    else:
+        body = build_body(narrative)
+        stored = [(c.number, c.anchor, c.title, str(c.html)) for c in body.chapters]
+        cache.set(key, (body.toc, stored), TTL_SECONDS)
+    local_bodies.put(key, body)
     return body

@@ -11,7 +11,11 @@ from django.urls import reverse
 
 from connections.models import ModelConnection
 from connections.services import connection_create
+from jobs.attempt import run_job
+from jobs.models import GenerationJob
 from jobs.pipeline.testing import FakeChatServer
+from jobs.services import job_create
+from projects.services import project_create
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +245,86 @@ def test_tests_are_rate_limited_per_writer(client, owner) -> None:
     data = _form(base_url="http://169.254.169.254/")  # refused at once: no network needed
     pages = [_test(client, data=data) for _ in range(11)]
     assert "more than 10 tests in a minute" in pages[-1]
+
+
+def test_no_page_shows_the_key(client, owner, staff) -> None:
+    row = _connection(owner, is_default=True)
+    project = project_create(user=owner, name="Tidewater")
+    client.force_login(owner)
+    brief = {
+        "production_type": "short_story",
+        "genre": "fantasy",
+        "inspiration": "A keeper of letters.",
+        "language": "en",
+        "target_words": "5000",
+        "tone": "neutral",
+        "structure": "three_act",
+        "pov": "third_limited",
+        "tense": "past",
+        "polish": "off",
+        "connection": row.pk,
+    }
+    client.post(reverse("jobs:create", args=[project.id]), brief)
+    job = GenerationJob.objects.get(user=owner)
+    pages = [
+        client.get(reverse("accounts:profile")),
+        client.get(reverse("connections:list")),
+        client.get(reverse("connections:create")),
+        client.get(reverse("connections:edit", args=[row.pk])),
+        client.get(reverse("connections:delete", args=[row.pk])),
+        client.get(reverse("jobs:create", args=[project.id])),
+        client.post(reverse("jobs:estimate", args=[project.id]), brief),
+        client.post(reverse("connections:test", args=[row.pk])),
+        client.post(reverse("connections:test", args=[row.pk]), _form(api_key="")),
+        client.get(reverse("jobs:list")),
+        client.get(reverse("billing:usage")),
+    ]
+    pages.append(client.get(reverse("jobs:detail", args=[job.id])))
+    client.force_login(staff)
+    pages += [client.get("/admin/connections/modelconnection/"), client.get(reverse("ops-status"))]
+    for response in pages:
+        assert response.status_code == 200, response.request["PATH_INFO"]
+        assert KEY not in response.content.decode(), response.request["PATH_INFO"]
+
+
+def test_a_job_on_a_connection_whose_host_is_no_longer_allowed_ends_without_a_request(
+    owner, settings, redis_conn
+) -> None:
+    """The guard runs when a job uses the connection, not only when it is saved: the operator
+    turned private hosts off after the writer saved a connection to 127.0.0.1."""
+    with FakeChatServer() as server:
+        row = _connection(owner, server)
+        project = project_create(user=owner, name="Tidewater")
+        brief = {
+            "production_type": "short_story",
+            "genre": "fantasy",
+            "inspiration": "A keeper of letters.",
+            "target_words": 5000,
+        }
+        job = job_create(user=owner, project=project, brief=brief, connection=row.pk)
+        settings.NF_ALLOW_PRIVATE_MODEL_HOSTS = False
+        run_job(job.pk)
+        assert server.requests == [] and server.gets == []
+    job.refresh_from_db()
+    assert job.status == "failed" and job.runtime.failure_cause == "model_host_refused"
+    assert "points at an address NarraForge may not call" in job.error_message
+    assert "connections page" in job.error_message
+    assert server.base_url not in job.error_message  # writers never read a host (jobs/failures.py)
+
+
+def test_a_job_whose_own_key_is_refused_tells_the_writer_where_to_fix_it(owner, redis_conn) -> None:
+    with FakeChatServer() as server:
+        row = _connection(owner, server, api_key="sk-revoked-key-000000000099")
+        project = project_create(user=owner, name="Tidewater")
+        brief = {
+            "production_type": "short_story",
+            "genre": "fantasy",
+            "inspiration": "A keeper of letters.",
+            "target_words": 5000,
+        }
+        job = job_create(user=owner, project=project, brief=brief, connection=row.pk)
+        run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.runtime.failure_cause == "model_auth"
+    assert "did not accept its API key" in job.error_message and "connections page" in job.error_message
+    assert "sk-revoked-key-000000000099" not in job.error_message + (job.runtime.error_detail or "")

@@ -13,9 +13,10 @@ from django.test import Client
 
 from accounts.models import User
 from billing.models import OwnKeyUsage, UsageLog
+from billing.services import usage_recompute
 from connections.models import JobConnection
 from connections.selectors import OPERATOR
-from connections.services import connection_create, connection_delete
+from connections.services import connection_create, connection_delete, connection_update
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline.testing import FakeChatServer
 from jobs.services import JobError, job_create, job_resume
@@ -136,6 +137,12 @@ def test_a_writers_connection_writes_their_jobs_while_another_user_gets_the_oper
         response = writer.get(url)
         assert response.status_code == 200, url
         pages.append(response.content.decode())
+    narrative = Narrative.objects.get(job=mine)
+    for fmt in ("txt", "md"):
+        response = writer.get(f"/narratives/{narrative.pk}/download/{fmt}/")
+        assert response.status_code == 200, fmt
+        assert OWNER_KEY not in response.content.decode()
+    assert usage_recompute() == []  # the counters' rule (own-key logs excluded) holds as recomputed
     admin = Client()
     admin.force_login(staff)
     for url in (
@@ -229,6 +236,51 @@ def test_a_key_the_server_echoes_back_is_masked_in_the_job_error_staff_detail_an
     assert job.status == JobStatus.FAILED
     runtime = JobRuntime.objects.get(pk=job.pk)
     assert runtime.failure_cause == "model_auth"
+    # The key is the writer's: the words say so (not "on our side") and name the connection.
+    assert "Your connection “My llama box” was refused" in job.error_message
+    assert "on our side" not in job.error_message
     assert OWNER_KEY not in (job.error_message or "")
     assert runtime.error_detail and OWNER_KEY not in runtime.error_detail
     assert OWNER_KEY not in log_path.read_text(errors="replace")
+
+
+def test_a_model_the_writers_server_does_not_list_stops_the_job_in_words_about_their_connection(
+    owner, workers, fake_llm
+):
+    with FakeChatServer(api_key=OWNER_KEY, models=("only-this-one",)) as server:
+        _own_connection(owner, server, is_default=True)
+        workers.start(env=fake_llm.worker_env)
+        job = _ended(
+            job_create(user=owner, project=project_create(user=owner, name="M"), brief=SHORT_BRIEF).pk
+        )
+    assert job.status == JobStatus.FAILED
+    assert "Your connection “My llama box” names a model its server does not offer" in job.error_message
+    assert server.requests == [] and fake_llm.requests == []  # stopped before any paid call
+    assert User.objects.get(pk=owner.pk).monthly_generations_used == 0
+
+
+def test_after_the_writer_fixes_a_refused_key_the_resumed_job_finishes_on_their_connection_billed_once(
+    owner, workers, fake_llm
+):
+    new_key = "own-NEWkey-4b8c2d6e0f1a3b5c7d9e"
+    with FakeChatServer(api_key=OWNER_KEY, models=("small-model", "big-model"), latency=0.05) as server:
+        own = _own_connection(owner, server, is_default=True)
+        workers.start(env={**fake_llm.worker_env, "NF_LLM_MAX_ATTEMPTS": "1"})
+        job = job_create(user=owner, project=project_create(user=owner, name="R"), brief=SHORT_BRIEF)
+        # The provider revokes the key mid-book (after a few answers and at least one checkpoint).
+        wait_for(lambda: len(server.usage) >= 8, timeout=60, what="a few answers")
+        server.api_key = new_key
+        job = _ended(job.pk)
+        assert job.status == JobStatus.FAILED and job.can_resume, job.error_message
+        assert "Your connection “My llama box” was refused" in job.error_message
+        first_tokens = server.reported_tokens()
+
+        connection_update(user=owner, connection_id=own.pk, api_key=new_key)
+        job_resume(user=owner, job=job)
+        job = _ended(job.pk)
+    assert job.status == JobStatus.COMPLETED, job.error_message
+    assert server.reported_tokens() > first_tokens  # the resume wrote on the writer's server…
+    assert fake_llm.requests == []  # …and nothing went to the operator's
+    assert job.tokens_used == server.reported_tokens() == _billed_tokens(job)  # billed once, all of it
+    owner.refresh_from_db()
+    assert owner.monthly_generations_used == 1 and owner.monthly_cost_used_usd == 0.0

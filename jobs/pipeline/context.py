@@ -2,8 +2,9 @@
 
 A segment prompt is: compact story bible + the style to write in (the
 interpretation's style notes and, where the writer gave one, a short sample of
-their voice: ``style_section``) + this segment's plan + what the story actually
-said so far (summaries of the written segments and the story
+their voice: ``style_section``) + this segment's plan + the codex entries
+relevant to it (``codex``) + what the story actually said so far (summaries of
+the written segments and the story
 facts ledger, see ``memory``) + the tail of the previous segment. Each part
 has its own token budget, so the prompt for segment 200 is no bigger than the
 prompt for segment 5 and cost grows linearly with length. ``PromptBudget``
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .codex import CODEX_TOKENS
 from .plan import Character, SegmentPlan, WorldBible
 from .text import sentences, tail_words, truncate_to_tokens
 
@@ -32,6 +34,7 @@ SEGMENT_PROMPT_TOKENS = (
     + LEDGER_TOKENS
     + TAIL_TOKENS
     + STYLE_TOKENS
+    + CODEX_TOKENS  # the codex entries relevant to the segment (codex.py)
     + SEGMENT_PROMPT_OVERHEAD
 )
 VOICE_SAMPLE_WORDS = 60
@@ -48,6 +51,7 @@ class PromptBudget:
     ledger: int = LEDGER_TOKENS
     tail: int = TAIL_TOKENS
     style: int = STYLE_TOKENS
+    codex: int = CODEX_TOKENS
 
     @classmethod
     def scaled(cls, total: int) -> PromptBudget:
@@ -57,7 +61,15 @@ class PromptBudget:
         return cls(
             *(
                 max(24, int(v * f))
-                for v in (BIBLE_TOKENS, PLAN_TOKENS, SUMMARY_TOKENS, LEDGER_TOKENS, TAIL_TOKENS, STYLE_TOKENS)
+                for v in (
+                    BIBLE_TOKENS,
+                    PLAN_TOKENS,
+                    SUMMARY_TOKENS,
+                    LEDGER_TOKENS,
+                    TAIL_TOKENS,
+                    STYLE_TOKENS,
+                    CODEX_TOKENS,
+                )
             )
         )
 

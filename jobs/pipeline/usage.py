@@ -8,7 +8,7 @@ attempts, and billing bills it; JSON columns hold ``Usage.to_dict()``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .config import TIERS
@@ -142,7 +142,18 @@ class ModelCall:
         return self.prompt_tokens + self.completion_tokens
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Spelled out: every checkpoint lists every call, and asdict's deep copy made a saga's
+        # 400 checkpoints of ~450 calls cost seconds.
+        return {
+            "stage": self.stage,
+            "tier": self.tier,
+            "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": self.cost_usd,
+            "latency_s": self.latency_s,
+            "segment": self.segment,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelCall:

@@ -33,6 +33,11 @@ def _checkpoint(n: int) -> dict:
         "drafts": [f"Segment {i} " + "words " * 200 for i in range(n)],
         "styled": [f"Styled {i}" for i in range(max(n - 1, 0))],
         "model_calls": [_call(i) for i in range(n)],
+        "summaries": [f"Summary of segment {i}: " + "what happened " * 20 for i in range(n)],
+        "segment_notes": [{"segment": i + 1, "asked": 1200, "got": 1180 + i} for i in range(n)],
+        "coherence": None if n < 25 else {"issues": [{"segment": s, "note": "x" * 300} for s in range(20)]},
+        "review": None,
+        "ledger": {"facts": {}, "dead": []},
     }
 
 
@@ -57,6 +62,23 @@ def test_each_part_is_written_once_and_a_resume_reads_the_same_checkpoint(job):
     assert header["plan"] == {"$rows": 1, "$whole": True}  # written once, not with every segment
     assert CheckpointPart.objects.filter(job=job, kind="plan").count() == 1
     assert checkpoint_usage(header).cost_usd == pytest.approx(0.30)
+
+
+def test_the_header_stays_the_same_size_however_long_the_run(job):
+    """Issue 18 §3: summaries and segment notes grew the header by ~300 B a segment (~130 KB by the
+    end of a saga, rewritten at each save); the coherence report is written once, as a part."""
+    saver = CheckpointSaver(job.pk, min_interval=0)
+    saver.spent_usd = 1.0
+    headers = []
+    for n in range(1, 31):
+        saver.offer(_checkpoint(n))
+        headers.append(len(str(JobRuntime.objects.get(pk=job.pk).checkpoint)))
+    assert headers[-1] <= headers[1] + 20, headers  # only the digits of the counts grow
+    header = JobRuntime.objects.get(pk=job.pk).checkpoint
+    assert header["summaries"] == {"$rows": 30} and header["segment_notes"] == {"$rows": 30}
+    assert header["coherence"] == {"$rows": 1, "$whole": True}
+    assert CheckpointPart.objects.filter(job=job, kind="coherence").count() == 1
+    assert checkpoint_load(job.pk) == _checkpoint(30)
 
 
 def test_a_changed_part_is_rewritten_and_a_shorter_checkpoint_hides_later_parts(job):

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from connections.services import connection_create
+from connections.selectors import connection_info
+from connections.services import connection_create, job_connection_attach
 from jobs.models import GenerationJob
-from narraforge.tests.ui_helpers import make_job, make_narrative
+from narraforge.tests.ui_helpers import make_job, make_narrative, make_planning_job
 from projects.services import project_create
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +144,20 @@ def test_the_reader_badge_names_the_connection_and_the_model_that_wrote_the_vers
     page = client.get(reverse("narratives:detail", args=[narrative.pk])).content.decode()
     assert "Home llama · llama-3.1-70b" in page
     assert "planning: qwen2.5-7b" in page
+
+
+def test_the_plan_review_prices_the_writing_at_the_connection_that_planned_it(client, owner, project) -> None:
+    row = _mine(owner)
+    job = make_planning_job(owner, project)
+    client.force_login(owner)
+    server_priced = client.get(reverse("jobs:plan", args=[job.id])).content.decode()
+    job_connection_attach(job=job, info=connection_info(row))
+    page = client.get(reverse("jobs:plan", args=[job.id])).content.decode()
+    assert 'data-testid="plan-connection"' in page and "Home llama" in page and "llama-3.1-70b" in page
+    assert _figure(page, 'id="write-estimate">') > _figure(server_priced, 'id="write-estimate">') == 0.0
+    assert "Left this month" not in page  # own key: not drawn from the plan's budget
+
+
+def _figure(html: str, marker: str) -> float:
+    start = html.index(marker) + len(marker)
+    return float(html[start : html.index("<", start)].strip().lstrip("$").replace(",", ""))

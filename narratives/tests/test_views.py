@@ -311,20 +311,21 @@ def test_versions_page_shows_the_chain_and_diff_compares_two_versions(owner_clie
     assert response.context["old"].pk == v1.pk
 
 
-def test_it_starts_a_revision_job_from_the_narratives_plan_and_opens_its_page(owner_client, owner, narrative):
+def test_it_starts_a_revision_of_the_ticked_chapters_only_and_opens_its_page(owner_client, owner, narrative):
     from jobs.models import GenerationJob, JobRuntime
     from projects.services import project_create
 
     project = project_create(user=owner, name="Salt Coast")
     Narrative.objects.filter(pk=narrative.pk).update(project=project)
     url = reverse("narratives:revise", args=[narrative.pk])
-    response = owner_client.post(url, {"instructions": "Make the ending darker."})
+    response = owner_client.post(url, {"instructions": "Make the ending darker.", "chapters": ["3"]})
     job = GenerationJob.objects.get(user=owner)
     assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
     runtime = JobRuntime.objects.get(pk=job.pk)
-    assert runtime.kind == JobRuntime.Kind.REVISION and runtime.parent_narrative_id == narrative.pk
-    assert runtime.plan == narrative.metadata["plan"]  # the parent's plan, as the engine wrote it
-    assert job.production_brief["revision_instructions"] == "Make the ending darker."
+    assert runtime.kind == JobRuntime.Kind.REVISE_CHAPTERS and runtime.parent_narrative_id == narrative.pk
+    assert runtime.scope["chapters"] == [3] and runtime.scope["instructions"] == "Make the ending darker."
+    # The brief (and so the offline engine's seed) is the narrative's own: only the scope changes.
+    assert not job.production_brief.get("revision_instructions")
 
 
 def test_it_refuses_a_revision_the_service_refuses_and_starts_no_job(owner_client, owner, narrative):
@@ -332,7 +333,7 @@ def test_it_refuses_a_revision_the_service_refuses_and_starts_no_job(owner_clien
 
     # No project (it was deleted): the service refuses, the page says why, nothing is written.
     url = reverse("narratives:revise", args=[narrative.pk])
-    response = owner_client.post(url, {"instructions": "Make the ending darker."})
+    response = owner_client.post(url, {"instructions": "Make the ending darker.", "all_chapters": "on"})
     assert response.status_code == 400
     assert "project no longer exists" in response.content.decode()
     response = owner_client.post(url, {"instructions": ""})
@@ -348,6 +349,7 @@ def test_the_reader_builds_a_versions_html_once_and_again_after_a_change(
     from narratives import reader
 
     cache.clear()
+    reader.local_bodies.clear()
     built = []
     real = reader.build_body
     monkeypatch.setattr(reader, "build_body", lambda n: built.append(n.pk) or real(n))
@@ -364,3 +366,23 @@ def test_the_reader_builds_a_versions_html_once_and_again_after_a_change(
     owner_client.post(reverse("narratives:rename", args=[narrative.pk]), {"title": "A New Title"})
     assert "A New Title" in owner_client.get(url).content.decode()
     assert built == [narrative.pk, narrative.pk]
+
+
+def test_a_process_serves_a_body_it_has_built_without_the_shared_cache(owner_client, narrative, monkeypatch):
+    """Issue 18 §6: a 100k-word body is ~600 KB; reading it back from Redis on every open was the
+    reader's largest cost. The process keeps the bodies it served last; a changed version is a new key."""
+    from django.core.cache import cache
+
+    from narratives import reader
+
+    reader.local_bodies.clear()
+    url = reverse("narratives:detail", args=[narrative.pk])
+    first = owner_client.get(url).content.decode()
+    asked = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *a, **k: asked.append(key) or real_get(key, *a, **k))
+    assert owner_client.get(url).content.decode().count("<p>") == first.count("<p>")
+    assert not [key for key in asked if str(key).startswith("reader:")]
+    owner_client.post(reverse("narratives:rename", args=[narrative.pk]), {"title": "Renamed"})
+    assert "Renamed" in owner_client.get(url).content.decode()
+    assert [key for key in asked if str(key).startswith("reader:")]  # a new version: looked up anew

@@ -100,3 +100,60 @@ def test_restore_refuses_with_workers_then_stops_them_warns_and_bills_no_checkpo
     assert owner.monthly_cost_used_usd == pytest.approx(
         sum(UsageLog.objects.filter(user=owner).values_list("cost_usd", flat=True)), abs=1e-9
     )
+
+
+def test_a_worker_deaf_to_its_shutdown_command_is_stopped_by_signal_and_a_stuck_one_is_named(
+    redis_conn, settings, tmp_path
+):
+    """restore_db --yes once gave up after a fixed 60 s on a loaded machine: the stop now waits on
+    the workers' state. A worker on this host that does not act on its channel (still starting up,
+    or starved) gets SIGTERM; one that survives even that is named, with its pid, when the grace
+    (NF_RESTORE_WORKER_GRACE_SECONDS) runs out."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from rq import Worker
+
+    from jobs.restoring import restore_stop_workers
+
+    def fake_worker(name: str, *, ignore_term: bool) -> subprocess.Popen:
+        # A process registered as an RQ worker that never reads its pubsub channel.
+        code = "import signal, time\n" + (
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignore_term else ""
+        )
+        proc = subprocess.Popen([sys.executable, "-c", code + "time.sleep(120)"])
+        threading.Thread(target=proc.wait, daemon=True).start()  # reaped at once, like a real worker's
+        worker = Worker(["default"], connection=redis_conn, name=name)
+        worker.register_birth()
+        redis_conn.hset(worker.key, "pid", proc.pid)
+        return proc
+
+    deaf = fake_worker("deaf-worker", ignore_term=False)
+    try:
+        started = time.monotonic()
+        assert restore_stop_workers(grace=30, nudge_after=0.5) == ["deaf-worker"]
+        assert deaf.wait(timeout=10) == -signal.SIGTERM
+        assert time.monotonic() - started < 15
+        assert not Worker.all(connection=redis_conn)
+    finally:
+        deaf.kill()
+
+    stuck = fake_worker("stuck-worker", ignore_term=True)
+    try:
+        settings.NF_RESTORE_WORKER_GRACE_SECONDS = 2
+        with pytest.raises(TimeoutError) as gave_up:
+            restore_stop_workers(nudge_after=0.2)
+        said = str(gave_up.value)
+        assert f"stuck-worker (pid {stuck.pid} on " in said and "NF_RESTORE_WORKER_GRACE_SECONDS" in said, (
+            said
+        )
+        assert stuck.poll() is None  # SIGTERM (twice) did not stop it; nothing harsher was tried
+        dump = tmp_path / "any.sql.gz"
+        call_command("backup_db", out=str(dump))
+        with pytest.raises(CommandError, match=r"Not restored: workers still connected .*stuck-worker"):
+            call_command("restore_db", str(dump), yes=True)
+    finally:
+        stuck.kill()
+        stuck.wait()

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..brief import Brief
+from ..codex import codex_entries, codex_payload, codex_section
 from ..context import (
     SEGMENT_PROMPT_TOKENS,
     PromptBudget,
@@ -33,7 +34,7 @@ from ..engine import ContextTooSmall, Engine
 from ..memory import Ledger, story_so_far
 from ..plan import Plan
 from ..polish import SHORT_SHARE, Flag
-from ..text import count_words, estimate_tokens, tail_words
+from ..text import count_words, estimate_tokens, tail_words, truncate_to_tokens
 
 _LANGUAGE = {"en": "English", "pl": "Polish"}
 ASK_SHARE = 1.06  # the first call asks for this share of the target
@@ -88,11 +89,21 @@ def generate_segment(
     summaries: list[str] | None = None,
     ledger: Ledger | None = None,
     notes: dict[str, Any] | None = None,
+    instructions: str = "",
+    next_text: str = "",
+    variant: int = 0,
 ) -> str:
-    """Segment ``index`` at about its planned length; ``notes`` gets asked/delivered figures."""
+    """Segment ``index`` at about its planned length; ``notes`` gets asked/delivered figures.
+
+    A chapter job (``scoped``) rewrites one chapter between others: ``next_text`` is the
+    chapter that follows (the passage must lead into it), ``instructions`` the writer's, and
+    ``variant`` makes the offline writer compose it anew instead of repeating the old draft.
+    """
+    instructions = instructions or brief.revision_instructions
     seg = plan.segments[index]
     location = plan.location(seg.location)
     notes = notes if notes is not None else {}
+    codex = codex_entries(brief.world, plan)
     share = 0.4  # of the window for the drafting prompt; the answer gets the rest
     for _ in range(3):
         budget = PromptBudget.scaled(engine.input_budget(share, SEGMENT_PROMPT_TOKENS) - 200)
@@ -100,12 +111,18 @@ def generate_segment(
             "STORY BIBLE\n" + story_bible(plan.world, plan.characters, budget.bible),
             "STYLE\n" + drafting_style(brief, plan, budget.style),
             "THIS SEGMENT\n" + segment_brief(seg, location.description if location else "", budget.plan),
+            *codex_part(codex, seg, previous_text, budget.codex, brief.language),
             "STORY SO FAR (what was actually written)\n" + story_so_far(summaries or [], budget.summary),
             "STORY FACTS (keep them true)\n" + (ledger or Ledger()).render(budget.ledger),
             "PREVIOUS SEGMENT ENDED\n" + previous_tail(previous_text, budget.tail),
         ]
-        if brief.revision_instructions:
-            parts.append("REVISION INSTRUCTIONS (apply them)\n" + brief.revision_instructions[:1200])
+        if next_text:
+            parts.append(
+                "THE NEXT SEGMENT BEGINS (already written: lead into it, do not repeat it)\n"
+                + truncate_to_tokens(next_text, max(24, budget.tail // 2))
+            )
+        if instructions:
+            parts.append("REVISION INSTRUCTIONS (apply them)\n" + instructions[:1200])
         words = seg.target_words
         if not engine.capabilities.writes_to_length:
             words = round(words * ASK_SHARE)
@@ -118,7 +135,10 @@ def generate_segment(
             {"role": "user", "content": "\n\n".join(parts)},
         ]
         try:
-            return _write(engine, brief, plan, index, messages, notes)
+            payload = segment_payload(
+                brief, plan, index, previous_text, instructions=instructions, variant=variant
+            )
+            return _write(engine, brief, plan, index, messages, notes, previous_text, payload=payload)
         except ContextTooSmall:
             share *= 0.6  # the prompt did not leave room for prose: send less of it
     raise ContextTooSmall(
@@ -134,12 +154,32 @@ def drafting_style(brief: Brief, plan: Plan, budget: int) -> str:
     )
 
 
-def segment_payload(brief: Brief, plan: Plan, index: int) -> dict[str, Any]:
+def codex_part(codex, seg, previous_text: str, budget: int, language: str) -> list[str]:
+    """The prompt's codex section (jobs/pipeline/codex.py) as a list of zero or one part."""
+    section = codex_section(codex, seg, previous_text, budget, language=language)
+    return ["CODEX (what the writer keeps true about these; use these names)\n" + section] if section else []
+
+
+def segment_payload(
+    brief: Brief,
+    plan: Plan,
+    index: int,
+    previous_text: str = "",
+    *,
+    instructions: str = "",
+    variant: int = 0,
+) -> dict[str, Any]:
     seg = plan.segments[index]
     cast = {c.name: asdict(c) for c in plan.characters}
+    codex = codex_payload(codex_entries(brief.world, plan), plan, index, previous_text, brief.language)
+    brief_dict = brief.to_dict()
+    if instructions:  # the offline writer reads the keywords it knows; the seed stays the brief's
+        brief_dict["revision_instructions"] = instructions
     return {
-        "brief": brief.to_dict(),
+        "codex": codex,
+        "brief": brief_dict,
         "seed": brief.seed,
+        "variant": variant,
         "segment": asdict(seg),
         "world": asdict(plan.world),
         "characters": [cast[n] for n in seg.characters if n in cast],
@@ -154,10 +194,13 @@ def _write(
     index: int,
     messages: list[dict[str, str]],
     notes: dict[str, Any],
+    previous_text: str = "",
+    *,
+    payload: dict[str, Any] | None = None,
 ) -> str:
     seg = plan.segments[index]
     target = seg.target_words
-    payload = segment_payload(brief, plan, index)
+    payload = payload or segment_payload(brief, plan, index, previous_text)
     answer = engine.passage(
         "sequential_generation",
         messages,
@@ -171,9 +214,14 @@ def _write(
     # A local writer writes to length by construction; a model may stop early or be cut off.
     while not engine.capabilities.writes_to_length and calls <= MAX_EXTRA_CALLS:
         have = count_words(text)
-        if finish == "length" and have >= 0.95 * target:
+        if finish == "length" and count_words(_trim_to_sentence(text)) >= target:
             text = _trim_to_sentence(text)  # long enough: end on a full sentence instead
             break
+        if finish == "length":
+            # Cut off short of the target: continue from the last full sentence, so the segments —
+            # and the story, whose target may be its type's minimum — reach their length.
+            text = _trim_to_sentence(text)
+            have = count_words(text)
         if finish != "length" and have >= target:
             break
         cut_off = finish == "length"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 from .. import schema as schemas
 from ..backends.offline.lang import lang_data
@@ -152,17 +153,14 @@ def architect_characters(
     if existing:
         given = {c["name"] for c in existing}
         kept = {c.name: c for c in cast}
+        fallback = _character_defaults(brief)
+        # The writer's (codex) fields win where they say something; the rest comes from the model's
+        # answer for that name, else from the language's stock traits, so the plan stays valid.
         ordered = [
-            kept.get(c["name"])
-            or Character.from_dict(
+            Character.from_dict(
                 {
-                    "gender": "x",
-                    "role": "",
-                    "goal": "",
-                    "arc": "",
-                    "contradictions": [""],
-                    "voice": "",
-                    **c,
+                    **(asdict(kept[c["name"]]) if c["name"] in kept else fallback),
+                    **{k: v for k, v in c.items() if k in _CHARACTER_FIELDS and v},
                 }
             )
             for c in existing
@@ -170,6 +168,23 @@ def architect_characters(
         cast = ordered + [c for c in cast if c.name not in given]
     seen: set[str] = set()
     return [c for c in cast if not (c.name in seen or seen.add(c.name))]
+
+
+_CHARACTER_FIELDS = ("name", "gender", "role", "goal", "arc", "contradictions", "voice")
+
+
+def _character_defaults(brief: Brief) -> dict[str, Any]:
+    """Stock traits for a returning character whose canon leaves some out (the plan requires them all)."""
+    lang = lang_data(brief.language)
+    p = lang.patterns
+    return {
+        "gender": "x",
+        "role": p["roles"][1 % len(p["roles"])],
+        "goal": lang.genre(brief.genre)["goals"][0],
+        "arc": p["arcs"][0],
+        "contradictions": [p["contradictions"][0]],
+        "voice": p["voices"][0],
+    }
 
 
 def design_structure(
@@ -245,8 +260,6 @@ def plan_segments(
     n_segments: int,
 ) -> list[SegmentPlan]:
     sizes = segment_sizes(brief.target_words, n_segments)
-    names = [c.name for c in cast]
-    places = [loc.name for loc in world.locations]
     slots = [
         {
             "index": i + 1,
@@ -256,8 +269,25 @@ def plan_segments(
         }
         for i in range(n_segments)
     ]
+    return _plan_slots(engine, brief, world, cast, slots, n_segments)
+
+
+def _plan_slots(
+    engine: Engine,
+    brief: Brief,
+    world: WorldBible,
+    cast: list[Character],
+    slots: list[dict[str, Any]],
+    n_segments: int,
+    *,
+    before: list[SegmentPlan] | None = None,
+    extra: str = "",
+) -> list[SegmentPlan]:
+    """Plan the given slots (index, act, target_words, tension) in batches of SEGMENT_BATCH."""
+    names = [c.name for c in cast]
+    places = [loc.name for loc in world.locations]
     out: list[SegmentPlan] = []
-    for start in range(0, n_segments, SEGMENT_BATCH):
+    for start in range(0, len(slots), SEGMENT_BATCH):
         batch = slots[start : start + SEGMENT_BATCH]
         schema = {
             **schemas.SEGMENTS,
@@ -269,7 +299,7 @@ def plan_segments(
                 }
             },
         }
-        recent = "; ".join(f"{s.index}. {s.title}" for s in out[-3:]) or "(none yet)"
+        recent = "; ".join(f"{s.index}. {s.title}" for s in [*(before or []), *out][-3:]) or "(none yet)"
         user = (
             f"Plan segments {batch[0]['index']}–{batch[-1]['index']} of {n_segments} (exactly {len(batch)}). "
             "For each: title, summary, 2–3 key events (each a short sentence starting with a character's "
@@ -280,6 +310,7 @@ def plan_segments(
                 f"about {s['target_words']} words"
                 for s in batch
             )
+            + (f"\n{extra}" if extra else "")
         )
         payload = {
             "brief": brief.to_dict(),
@@ -312,6 +343,37 @@ def plan_segments(
     return out
 
 
+def plan_more_segments(
+    engine: Engine,
+    brief: Brief,
+    world: WorldBible,
+    cast: list[Character],
+    structure: StructureDesign,
+    *,
+    before: list[SegmentPlan],
+    count: int,
+    words: int,
+    story_so_far: str,
+    instructions: str = "",
+) -> list[SegmentPlan]:
+    """Plan ``count`` segments after ``before`` (continuing a written story), ``words`` each.
+
+    The same call as stage 05, told where the story stands (what was actually written) and
+    the writer's instructions; the new segments are in the last act and keep its tension.
+    """
+    last = before[-1] if before else None
+    act = last.act if last else (structure.acts[-1].number if structure.acts else 1)
+    tension = structure.pacing[-1] if structure.pacing else 0.5
+    first = (last.index if last else 0) + 1
+    slots = [
+        {"index": first + i, "act": act, "target_words": words, "tension": tension} for i in range(count)
+    ]
+    extra = "The story so far (continue it; do not retell or end it unless asked):\n" + story_so_far
+    if instructions:
+        extra += "\nThe writer's instructions for what comes next: " + instructions[:1200]
+    return _plan_slots(engine, brief, world, cast, slots, first + count - 1, before=before, extra=extra)
+
+
 def n_segments_for(brief: Brief, segment_words: int) -> int:
     return segment_count(brief.target_words, segment_words)
 
@@ -322,6 +384,7 @@ __all__ = [
     "architect_characters",
     "design_structure",
     "plan_segments",
+    "plan_more_segments",
     "segment_count",
     "segment_sizes",
     "pacing_curve",

@@ -13,12 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 from ..brief import Brief
+from ..codex import codex_entries
 from ..context import segment_brief
 from ..engine import ContextTooSmall, Engine
 from ..plan import Plan
 from ..quality import narrator_of, plan_coverage
 from ..text import count_words, estimate_tokens, tail_words
-from .drafting import completion_budget, join_passage, novelist_system, segment_payload, strip_overlap
+from .drafting import (
+    codex_part,
+    completion_budget,
+    join_passage,
+    novelist_system,
+    segment_payload,
+    strip_overlap,
+)
 
 BRIDGE_WORDS = (120, 300)  # an appended passage is this long (min, max)
 
@@ -75,9 +83,13 @@ def revise_segments(
 def _bridge(engine: Engine, brief: Brief, plan: Plan, i: int, drafts: list[str], items: list[str]) -> str:
     seg = plan.segments[i]
     words = max(BRIDGE_WORDS[0], min(BRIDGE_WORDS[1], seg.target_words // 6))
+    codex = codex_part(
+        codex_entries(brief.world, plan), seg, drafts[i], engine.input_budget(0.08, 120), brief.language
+    )
     user = (
         "THIS SEGMENT\n"
         + segment_brief(seg, "", engine.input_budget(0.12, 250))
+        + "".join("\n\n" + part for part in codex)
         + "\n\nTHE SEGMENT ENDS\n"
         + tail_words(drafts[i], min(200, engine.input_budget(0.15, 300) * 3 // 4))
         + "\n\nThese planned things did not happen on the page:\n"

@@ -81,3 +81,10 @@ def test_it_prices_and_routes_by_a_backends_capabilities_not_its_name():
     priced = run_pipeline(brief, backend=PricedWriter(), config=config)
     assert {c.model for c in priced.model_calls} == {config.model_for("mini"), config.model_for("gpt4")}
     assert priced.cost_usd > 0 and estimate_cost(brief, config, MODEL_API) > 0
+
+
+def test_a_model_call_round_trips_every_field_through_its_dict():
+    """to_dict is spelled out for speed (a checkpoint lists every call): it must keep every field."""
+    call = ModelCall("drafting", "gpt4", "gpt-4o", 120, 480, 0.0123, 1.5, segment=7)
+    assert call.to_dict() == dataclasses.asdict(call)
+    assert ModelCall.from_dict(call.to_dict()) == call

@@ -65,6 +65,7 @@ class SegmentWriter:
         self.first_person = brief.get("pov") == "first"
         self._apply_revision(brief.get("revision_instructions", ""))
         self.hero = next((p for p in self.people if p.name in heroes), None)
+        self.codex = [e for e in payload.get("codex") or [] if isinstance(e, dict)]
         self.quote = '"{line}"' if lang.code == "en" else "— {line}"
 
     def _is_hero(self, c: dict[str, Any]) -> bool:
@@ -261,6 +262,23 @@ class SegmentWriter:
         clause = adapt_clause(first, self.code, self.tense, self.people, self.c.voice.person)
         return (clause[:1].upper() + clause[1:] + ".") if clause else None
 
+    def codex_sentences(self) -> list[str]:
+        """The writer's codex in the prose: who a character is where the plan first puts them on
+        stage, and the lore the segment's plan names (jobs/pipeline/codex.py picks the entries)."""
+        out = []
+        for entry in self.codex:
+            text = clean_value(entry.get("description", ""), self.code, "sentence")
+            if not text:
+                continue
+            if entry.get("kind") == "character" and entry.get("first"):
+                name = entry["name"]
+                if not text.startswith(name.split()[0]):
+                    text = f"{name} — {text[:1].lower() + text[1:] if text[1:2].islower() else text}"
+                out.append(text)
+            elif entry.get("kind") == "lore" and entry.get("why") == "mention":
+                out.append(text)
+        return out
+
     def write(self) -> str:
         target = int(self.seg["target_words"])
         lead = self.people[0]
@@ -279,6 +297,7 @@ class SegmentWriter:
         opening += [self.desc_sentence(lead, second) for _ in range(2)]
         blocks: list[list[list[str]]] = [[[s for s in opening if s]]]
         presence = [self.act_sentence(p, self._pair()[1]) for p in self.people[1:]]
+        presence += self.codex_sentences()
         if presence:
             blocks.append([presence])
         events = [self.event_block(e) for e in self.seg.get("key_events", [])]
