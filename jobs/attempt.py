@@ -269,9 +269,9 @@ def _run(
     except PipelineError as exc:
         log.warning("Job %s failed: %s", job_id, staff_detail(exc), exc_info=True)
         cause = cause_for_backend(exc.cause) if isinstance(exc, BackendError) else Cause.MODEL_ERROR
-        return _end(
-            job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, writer_message(exc), cause, recorder
-        )
+        own_name = wrote_with["name"] if wrote_with.get("own_key") else None
+        message = writer_message(exc, connection_name=own_name)
+        return _end(job_id, rq_job_id, tracker, heartbeat, exc, JobStatus.FAILED, message, cause, recorder)
     except (OperationalError, InterfaceError) as exc:
         log.exception("Job %s lost its database connection", job_id)
         cause = Cause.DATABASE_UNAVAILABLE

@@ -60,16 +60,51 @@ BY_CAUSE = {
         + " Try resuming it later, or start it again with a shorter inspiration."
     ),
 }
+# A writer's own connection: the endpoint, key and models are theirs, so the words say so and say
+# where to fix them ({name} is the connection's name, as the writer gave it).
+_FIX = (
+    " Check it on your connections page (the “Test connection” button says what is wrong), "
+    "then resume the job."
+)
+OWN_BY_CAUSE = {
+    "auth": "Your connection “{name}” was refused: the server did not accept its API key. " + _KEPT + _FIX,
+    "unknown_model": (
+        "Your connection “{name}” names a model its server does not offer, so nothing was written. "
+        + _KEPT
+        + _FIX
+    ),
+    "unreachable": "Your connection “{name}” could not be reached. " + _KEPT + _FIX,
+    "timeout": "Your connection “{name}” took too long to answer. " + _KEPT + _FIX,
+    "deadline": "Your connection “{name}” stopped answering, and we gave up waiting for it. " + _KEPT + _FIX,
+    "unsafe_host": (
+        "Your connection “{name}” points at an address NarraForge may not call (a private or internal one). "
+        + _KEPT
+        + _FIX
+    ),
+    "context_length": (
+        "A request for this job did not fit what the model of your connection “{name}” can read at once, "
+        "even after splitting it. Set a larger context window on the connection, or choose a model with "
+        "one. " + _KEPT
+    ),
+    "server_error": "The server of your connection “{name}” kept failing on its side. " + _KEPT + _FIX,
+}
 GENERIC = (
     "The writing service stopped answering properly. It has been logged for the team. " + _KEPT + " Resume "
     "the job in a few minutes."
 )
 
 
-def writer_message(exc: PipelineError) -> str:
-    """A sentence fit for the writer's job page: what happened and what to do."""
+def writer_message(exc: PipelineError, *, connection_name: str | None = None) -> str:
+    """A sentence fit for the writer's job page: what happened and what to do.
+
+    ``connection_name``: the job ran on the writer's own connection of that name, so a
+    failure of its server, key or models is theirs to fix and the words say so.
+    """
     if isinstance(exc, BackendError):
-        return BY_CAUSE.get(getattr(exc, "cause", ""), GENERIC)
+        cause = getattr(exc, "cause", "")
+        if connection_name and cause in OWN_BY_CAUSE:
+            return OWN_BY_CAUSE[cause].format(name=connection_name)
+        return BY_CAUSE.get(cause, GENERIC)
     # The engine's other stops (a plan that does not fit, a stage that cannot go on) are written for
     # writers; redacted all the same in case a library's text found its way in.
     return redact(str(exc))

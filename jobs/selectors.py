@@ -150,19 +150,38 @@ def job_plan(job: GenerationJob) -> dict[str, Any] | None:
     return output.get("plan") if output.get("kind") == "plan" else None
 
 
-def job_plan_estimate(job: GenerationJob, plan: dict[str, Any]) -> dict[str, Any] | None:
-    """What writing ``plan`` (as edited) is estimated at, and what the writer has left; None if unreadable."""
-    info = _job_writer(job)
+def _writer_of(user: User, connection: str | None) -> tuple[ConnectionInfo, Any, str]:
+    """What writes (``what_will_write``; JobError for another user's id), its key-less value and backend."""
+    try:
+        info = what_will_write(user=user, choice=connection)
+    except UserFacingError as exc:
+        raise JobError(str(exc), field="connection") from None
     value, backend = estimate_value(info)
+    return info, value, backend
+
+
+def job_plan_estimate(
+    job: GenerationJob, plan: dict[str, Any], *, connection: str | None = None
+) -> dict[str, Any] | None:
+    """What writing ``plan`` (as edited) is estimated at, and what the writer has left; None if unreadable.
+
+    ``connection``: what will write it (None: the connection that made the plan, as
+    ``job_draft_from_plan`` does, else the writer's default).
+    """
     try:
         brief = brief_validate({**(job.production_brief or {}), "review_plan": False})
+        if connection is None:
+            info = _job_writer(job)
+            value, backend = estimate_value(info)
+        else:
+            info, value, backend = _writer_of(job.user, connection)
         estimate = engine_estimate_usd(brief, plan=plan, connection=value, backend=backend)
     except (JobError, TypeError, ValueError):
         return None
     pending = usage_pending(user=job.user)
     return {
         "estimated_cost_usd": estimate,
-        "remaining_cost_usd": remaining_cost_usd(job.user, pending),
+        "remaining_cost_usd": None if info.own_key else remaining_cost_usd(job.user, pending),
         "remaining_generations": remaining_generations(job.user, pending),
         "connection": info,
     }
@@ -181,37 +200,30 @@ def _job_writer(job: GenerationJob) -> ConnectionInfo:
 def job_estimate(user: User, brief_dict: dict[str, Any], *, connection: str | None = None) -> dict[str, Any]:
     """The cost estimate of a brief and what the user has left this month (None = unlimited).
 
-    ``connection`` is the generation form's choice (``connections.selectors.what_will_write``:
-    empty for the user's default): the estimate is at that connection's prices, and says what
-    will write. Raises JobError (naming the field) when the brief is not valid or the
-    connection is not the user's.
+    ``connection`` is the form's choice (``what_will_write``: None is the writer's default); the
+    estimate is at that connection's prices, and on the writer's own key no monthly cost limit
+    applies (``remaining_cost_usd`` None; README, "Limits with your own key"). The result's
+    ``connection`` (a ``ConnectionInfo``) says what will write. Raises JobError (naming the
+    field) when the brief is not valid or the connection is not the writer's.
     """
     brief = brief_validate(brief_dict)
-    try:
-        info = what_will_write(user=user, choice=connection or None)
-    except UserFacingError as exc:  # another user's id, or a deleted one: the form's field says so
-        raise JobError(str(exc), field="connection") from None
-    value, backend = estimate_value(info)
-
-    def cost(b: Any) -> float:
-        return engine_estimate_usd(b, connection=value, backend=backend)
-
+    info, value, backend = _writer_of(user, connection)
     pending = usage_pending(user=user)
     by_polish = [
         {
             "mode": mode,
             "label": POLISH_LABELS[mode].split(" — ")[0],
-            "cost_usd": cost(replace(brief, polish=mode)),
+            "cost_usd": engine_estimate_usd(replace(brief, polish=mode), connection=value, backend=backend),
             "chosen": mode == brief.polish,
         }
         for mode in POLISH_MODES
     ]
     return {
-        "estimated_cost_usd": cost(brief),
+        "estimated_cost_usd": engine_estimate_usd(brief, connection=value, backend=backend),
         "by_polish": by_polish,  # the same brief with each polishing pass (see jobs/pipeline/polish.py)
         "remaining_generations": remaining_generations(user, pending),
-        "remaining_cost_usd": remaining_cost_usd(user, pending),
-        "connection": info,  # what will write: name, models, prices, own key or not (never the key)
+        "remaining_cost_usd": None if info.own_key else remaining_cost_usd(user, pending),
+        "connection": info,
     }
 
 

@@ -13,6 +13,7 @@ from django.test import Client
 
 from accounts.models import User
 from billing.models import OwnKeyUsage, UsageLog
+from billing.services import usage_recompute
 from connections.models import JobConnection
 from connections.selectors import OPERATOR
 from connections.services import connection_create, connection_delete
@@ -136,6 +137,12 @@ def test_a_writers_connection_writes_their_jobs_while_another_user_gets_the_oper
         response = writer.get(url)
         assert response.status_code == 200, url
         pages.append(response.content.decode())
+    narrative = Narrative.objects.get(job=mine)
+    for fmt in ("txt", "md"):
+        response = writer.get(f"/narratives/{narrative.pk}/download/{fmt}/")
+        assert response.status_code == 200, fmt
+        assert OWNER_KEY not in response.content.decode()
+    assert usage_recompute() == []  # the counters' rule (own-key logs excluded) holds as recomputed
     admin = Client()
     admin.force_login(staff)
     for url in (
@@ -229,6 +236,24 @@ def test_a_key_the_server_echoes_back_is_masked_in_the_job_error_staff_detail_an
     assert job.status == JobStatus.FAILED
     runtime = JobRuntime.objects.get(pk=job.pk)
     assert runtime.failure_cause == "model_auth"
+    # The key is the writer's: the words say so (not "on our side") and name the connection.
+    assert "Your connection “My llama box” was refused" in job.error_message
+    assert "on our side" not in job.error_message
     assert OWNER_KEY not in (job.error_message or "")
     assert runtime.error_detail and OWNER_KEY not in runtime.error_detail
     assert OWNER_KEY not in log_path.read_text(errors="replace")
+
+
+def test_a_model_the_writers_server_does_not_list_stops_the_job_in_words_about_their_connection(
+    owner, workers, fake_llm
+):
+    with FakeChatServer(api_key=OWNER_KEY, models=("only-this-one",)) as server:
+        _own_connection(owner, server, is_default=True)
+        workers.start(env=fake_llm.worker_env)
+        job = _ended(
+            job_create(user=owner, project=project_create(user=owner, name="M"), brief=SHORT_BRIEF).pk
+        )
+    assert job.status == JobStatus.FAILED
+    assert "Your connection “My llama box” names a model its server does not offer" in job.error_message
+    assert server.requests == [] and fake_llm.requests == []  # stopped before any paid call
+    assert User.objects.get(pk=owner.pk).monthly_generations_used == 0
