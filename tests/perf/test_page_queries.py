@@ -66,8 +66,8 @@ PAGES = {
     "library": (lambda s: reverse("narratives:library"), 3),
     "library search": (lambda s: reverse("narratives:library") + "?q=ferrywoman+river", 7),
     "reader": (lambda s: reverse("narratives:detail", args=[s["narratives"][0].pk]), 3),
-    "job page": (lambda s: reverse("jobs:detail", args=[s["job"].pk]), 4),
-    "job progress": (lambda s: reverse("jobs:progress", args=[s["job"].pk]), 4),
+    "job page": (lambda s: reverse("jobs:detail", args=[s["job"].pk]), 2),
+    "job progress": (lambda s: reverse("jobs:progress", args=[s["job"].pk]), 2),
 }
 
 
