@@ -87,6 +87,10 @@ OWN_BY_CAUSE = {
         "one. " + _KEPT
     ),
     "server_error": "The server of your connection “{name}” kept failing on its side. " + _KEPT + _FIX,
+    "redirect": (
+        "The server of your connection “{name}” redirected NarraForge to another address, and NarraForge "
+        "only calls the address you typed: use the final address as its base URL. " + _KEPT + _FIX
+    ),
 }
 GENERIC = (
     "The writing service stopped answering properly. It has been logged for the team. " + _KEPT + " Resume "

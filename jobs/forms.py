@@ -34,6 +34,7 @@ from jobs.pipeline import (
 from jobs.pipeline.brief import MAX_INSPIRATION, MAX_NOTES, MAX_TITLE
 from jobs.pipeline.plan_bounds import MAX_SEGMENTS, max_segments, plan_bound_problems, plan_words_range
 from jobs.pipeline.polish import DEFAULT_POLISH, POLISH_LABELS, POLISH_MODES
+from jobs.plan_codex import PlanCodexMixin
 from narraforge.choices import LANGUAGE_LABELS, POV_LABELS, STRUCTURE_LABELS, Genre, ProductionType
 from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin, clean_querydict
@@ -316,7 +317,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class PlanEditor:
+class PlanEditor(PlanCodexMixin):
     """The editable plan of a planning job, round-tripped through the review form.
 
     Only the parts a writer edits come from the form; everything else (the
@@ -325,13 +326,21 @@ class PlanEditor:
     ``is_valid()`` checks each field, then the engine's own Plan rules.
     """
 
-    def __init__(self, base: dict[str, Any], data=None, *, production_type: str | None = None) -> None:
+    def __init__(
+        self,
+        base: dict[str, Any],
+        data=None,
+        *,
+        production_type: str | None = None,
+        brief: dict[str, Any] | None = None,
+    ) -> None:
         self.base = base
         self.production_type = production_type  # the brief's: bounds the plan's words and segments
         self.data = data = clean_querydict(data)
         self.plan = copy.deepcopy(base)
         self.segment_errors: dict[int, dict[str, str]] = {}
         self.errors: list[str] = []
+        self._init_codex(brief)  # the cast, places and lore of this story (jobs.plan_codex)
         if data is not None:
             self._read(data)
 
@@ -344,7 +353,8 @@ class PlanEditor:
         for key in ("laws", "boundaries"):
             if f"world-{key}" in data:
                 world[key] = _lines(data.get(f"world-{key}", ""))
-        for i, char in enumerate(self.plan.get("characters", [])):
+        self._read_codex(data)
+        for i, char in enumerate(self.plan.get("characters", []) if "char-count" not in data else []):
             for key in ("role", "goal", "arc"):
                 name = f"char-{i}-{key}"
                 if name in data:
@@ -360,6 +370,7 @@ class PlanEditor:
             except ValueError:
                 count = 0
             self.plan["segments"] = [self._read_segment(data, i) for i in range(count)]
+        self._apply_renames()
         self._reindex()
 
     def _read_segment(self, data, i: int) -> dict[str, Any]:
@@ -384,7 +395,9 @@ class PlanEditor:
 
     # --- structural operations -------------------------------------------------
     def apply(self, op: str) -> bool:
-        """Add, remove or move a segment; True when the op was one of those."""
+        """Add, remove or move a segment, character, place or lore entry; True when the op was one."""
+        if self._apply_codex_op(op):
+            return True
         segs = self.plan.setdefault("segments", [])
         kind, _, arg = (op or "").partition("-")
         try:
@@ -439,6 +452,7 @@ class PlanEditor:
 
     def is_valid(self) -> bool:
         self.segment_errors = {}
+        self._codex_valid()
         cast, places = set(self._cast()), set(self._locations())
         acts = {number for number, _ in self._acts()}
         world = self.plan.get("world", {})
@@ -533,6 +547,7 @@ class PlanEditor:
             "plan_errors": self.errors,
             "total_words": self.total_words(),
             "bounds": self.bounds(),
+            **self.codex_context(),
         }
 
     def bounds(self) -> dict[str, int] | None:

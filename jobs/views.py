@@ -234,6 +234,7 @@ def plan_review(request, job_id):
         base,
         request.POST if request.method == "POST" else None,
         production_type=(job.production_brief or {}).get("production_type"),
+        brief=job.production_brief,
     )
     if request.method == "POST":
         op = request.POST.get("op", "")
@@ -244,6 +245,7 @@ def plan_review(request, job_id):
                         user=request.user,
                         job=job,
                         plan=editor.plan,
+                        codex=editor.codex_entries(),
                         submission_key=key_from_post(request.POST, request.path),
                     )
                 except UserFacingError as exc:

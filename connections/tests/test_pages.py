@@ -11,8 +11,10 @@ from django.urls import reverse
 
 from connections.models import ModelConnection
 from connections.services import connection_create
+from jobs.attempt import run_job
 from jobs.models import GenerationJob
 from jobs.pipeline.testing import FakeChatServer
+from jobs.services import job_create
 from projects.services import project_create
 
 pytestmark = pytest.mark.django_db
@@ -283,3 +285,46 @@ def test_no_page_shows_the_key(client, owner, staff) -> None:
     for response in pages:
         assert response.status_code == 200, response.request["PATH_INFO"]
         assert KEY not in response.content.decode(), response.request["PATH_INFO"]
+
+
+def test_a_job_on_a_connection_whose_host_is_no_longer_allowed_ends_without_a_request(
+    owner, settings, redis_conn
+) -> None:
+    """The guard runs when a job uses the connection, not only when it is saved: the operator
+    turned private hosts off after the writer saved a connection to 127.0.0.1."""
+    with FakeChatServer() as server:
+        row = _connection(owner, server)
+        project = project_create(user=owner, name="Tidewater")
+        brief = {
+            "production_type": "short_story",
+            "genre": "fantasy",
+            "inspiration": "A keeper of letters.",
+            "target_words": 5000,
+        }
+        job = job_create(user=owner, project=project, brief=brief, connection=row.pk)
+        settings.NF_ALLOW_PRIVATE_MODEL_HOSTS = False
+        run_job(job.pk)
+        assert server.requests == [] and server.gets == []
+    job.refresh_from_db()
+    assert job.status == "failed" and job.runtime.failure_cause == "model_host_refused"
+    assert "points at an address NarraForge may not call" in job.error_message
+    assert "connections page" in job.error_message
+    assert server.base_url not in job.error_message  # writers never read a host (jobs/failures.py)
+
+
+def test_a_job_whose_own_key_is_refused_tells_the_writer_where_to_fix_it(owner, redis_conn) -> None:
+    with FakeChatServer() as server:
+        row = _connection(owner, server, api_key="sk-revoked-key-000000000099")
+        project = project_create(user=owner, name="Tidewater")
+        brief = {
+            "production_type": "short_story",
+            "genre": "fantasy",
+            "inspiration": "A keeper of letters.",
+            "target_words": 5000,
+        }
+        job = job_create(user=owner, project=project, brief=brief, connection=row.pk)
+        run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.runtime.failure_cause == "model_auth"
+    assert "did not accept its API key" in job.error_message and "connections page" in job.error_message
+    assert "sk-revoked-key-000000000099" not in job.error_message + (job.runtime.error_detail or "")

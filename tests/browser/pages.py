@@ -33,6 +33,7 @@ class Site:
     queued_job: object
     failed_job: object
     plan_job: object
+    connection: object = None  # a model connection of the writer's own (Profile → Model connections)
 
     def _first_entry(self) -> str:
         return self.project.codex_entries.order_by("position").first().pk
@@ -71,6 +72,16 @@ class Site:
             ("usage", reverse("billing:usage")),
             ("plans", reverse("billing:plans")),
             ("profile", reverse("accounts:profile")),
+            ("connections", reverse("connections:list")),
+            ("connection-new", reverse("connections:create")),
+            *(
+                [
+                    ("connection-edit", reverse("connections:edit", args=[self.connection.pk])),
+                    ("connection-delete", reverse("connections:delete", args=[self.connection.pk])),
+                ]
+                if self.connection is not None
+                else []
+            ),
             ("emails", reverse("account_email")),
             ("password-change", reverse("account_change_password")),
             ("sign-out", reverse("account_logout")),
@@ -94,6 +105,7 @@ def _finish(job_id: str) -> None:
 
 def build_site(*, email: str = "writer@example.com") -> Site:
     from accounts.models import User
+    from connections.services import connection_create
     from jobs.models import GenerationJob, JobStatus
     from jobs.services import job_create
     from narratives.models import Narrative
@@ -137,7 +149,15 @@ def build_site(*, email: str = "writer@example.com") -> Site:
         can_resume=True,
     )
     queued = job_create(user=user, project=project, brief={**BRIEF, "title": "Salt and Semaphore"})
-    return Site(user, project, narrative, revision, done, queued, failed, plan)
+    connection = connection_create(
+        user=user,
+        name="Home llama on the study machine",
+        preset="ollama",
+        base_url="http://127.0.0.1:11434/v1",
+        model_mini="llama3.1:8b-instruct-q4_K_M",
+        model_gpt4="meta-llama/Llama-3.1-70B-Instruct-Turbo",
+    )
+    return Site(user, project, narrative, revision, done, queued, failed, plan, connection)
 
 
 def sign_in(page, base: str, user) -> None:
