@@ -65,7 +65,10 @@ PAGES = {
     "dashboard": (lambda s: reverse("home"), 4),
     "library": (lambda s: reverse("narratives:library"), 3),
     "library search": (lambda s: reverse("narratives:library") + "?q=ferrywoman+river", 7),
-    "reader": (lambda s: reverse("narratives:detail", args=[s["narratives"][0].pk]), 3),
+    "reader": (
+        lambda s: reverse("narratives:detail", args=[s["narratives"][0].pk]),
+        4,
+    ),  # + the codex mentions
     "job page": (lambda s: reverse("jobs:detail", args=[s["job"].pk]), 2),
     "job progress": (lambda s: reverse("jobs:progress", args=[s["job"].pk]), 2),
 }
