@@ -22,6 +22,7 @@ from connections.selectors import connection_for_job
 from connections.services import job_connection_settle
 from jobs.cancelling import CancelProbe
 from jobs.ceiling import CeilingGuard
+from jobs.chapter_run import run_chapter_job
 from jobs.checkpoint_store import CheckpointSaver, checkpoint_load, checkpoint_usage
 from jobs.completion import job_bill_late_spend, job_complete, job_fail
 from jobs.db_retry import with_db_retry
@@ -35,7 +36,7 @@ from jobs.failures import staff_detail, writer_message
 from jobs.heartbeat import Heartbeat
 from jobs.live import LiveProse
 from jobs.model_wait import ModelWait
-from jobs.models import GenerationJob, JobRuntime, JobStatus
+from jobs.models import CHAPTER_KINDS, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import BudgetExceeded, Callbacks, PipelineCancelled, PipelineError, run_pipeline
 from jobs.pipeline.brief import Brief
 from jobs.pipeline.connection import Connection
@@ -205,15 +206,26 @@ def _run(
         heartbeat.start()
         pipeline_started = time.perf_counter()
         try:
-            result = run_pipeline(
-                brief,
-                backend=engine,
-                config=config,
-                callbacks=callbacks,
-                checkpoint=checkpoint,
-                budget_usd=budget,
-                plan=plan,
-            )
+            if runtime.kind in CHAPTER_KINDS:  # only some chapters: jobs.pipeline.scoped
+                result = run_chapter_job(
+                    runtime,
+                    brief,
+                    backend=engine,
+                    config=config,
+                    callbacks=callbacks,
+                    checkpoint=checkpoint,
+                    budget_usd=budget,
+                )
+            else:
+                result = run_pipeline(
+                    brief,
+                    backend=engine,
+                    config=config,
+                    callbacks=callbacks,
+                    checkpoint=checkpoint,
+                    budget_usd=budget,
+                    plan=plan,
+                )
         finally:
             pipeline_seconds = time.perf_counter() - pipeline_started
         tracker.set_run_usage(result.usage)

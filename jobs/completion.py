@@ -20,7 +20,7 @@ from accounts.models import User
 from billing.models import OperationType
 from billing.services import usage_bill_job
 from jobs.checkpoint_store import checkpoint_discard_parts, checkpoint_stage_of, checkpoint_usage
-from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus
+from jobs.models import ACTIVE_STATUSES, CHAPTER_KINDS, GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline import PipelineResult
 from jobs.pipeline.usage import Usage
 from jobs.spend import spend_total, spend_write
@@ -35,6 +35,8 @@ OPERATION_FOR_KIND = {
     JobRuntime.Kind.DRAFT: OperationType.GENERATION,
     JobRuntime.Kind.REVISION: OperationType.REVISION,
     JobRuntime.Kind.PLANNING: OperationType.PLANNING,
+    # A chapter job is billed as a revision: its cost as metered, and one generation (README, Billing).
+    **dict.fromkeys(CHAPTER_KINDS, OperationType.REVISION),
 }
 
 
@@ -283,6 +285,7 @@ def _end_locked(
         resumable = runtime.checkpoint is not None or runtime.kind in (
             JobRuntime.Kind.DRAFT,
             JobRuntime.Kind.REVISION,
+            *CHAPTER_KINDS,
         )
     job.can_resume = resumable
     job.completed_at = now

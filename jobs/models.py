@@ -84,6 +84,10 @@ class JobRuntime(models.Model):
         PLANNING = "planning", "Plan review"
         DRAFT = "draft", "Draft from a reviewed plan"
         REVISION = "revision", "Revision"
+        # Chapter jobs (jobs.chapter_services): only some chapters are written, the rest are kept.
+        REGENERATE = "regenerate", "Regenerate a chapter"
+        CONTINUE = "continue", "Continue the story"
+        REVISE_CHAPTERS = "revise_chapters", "Revise chapters"
 
     job = models.OneToOneField(
         GenerationJob, on_delete=models.DB_CASCADE, primary_key=True, related_name="runtime"
@@ -91,6 +95,11 @@ class JobRuntime(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GENERATION)
     plan = models.JSONField(null=True, blank=True, help_text="The plan a draft or revision starts from.")
     parent_narrative_id = models.CharField(max_length=255, null=True, blank=True)
+    scope = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="A chapter job's scope: chapters, instructions (jobs.pipeline.scoped).",
+    )
     world_mode = models.CharField(
         max_length=20, blank=True, default="", help_text="'continue' (project world), 'new' or '' (none yet)."
     )
@@ -119,6 +128,9 @@ class JobRuntime(models.Model):
 
     def __str__(self) -> str:
         return f"Runtime of job {self.job_id[:8]}"
+
+
+CHAPTER_KINDS = (JobRuntime.Kind.REGENERATE, JobRuntime.Kind.CONTINUE, JobRuntime.Kind.REVISE_CHAPTERS)
 
 
 class JobSubmission(models.Model):

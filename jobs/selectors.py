@@ -23,7 +23,7 @@ from jobs.briefs import brief_validate
 from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.live import live_prose_read
-from jobs.models import ACTIVE_STATUSES, GenerationJob, JobRuntime, JobStatus, JobSubmission
+from jobs.models import ACTIVE_STATUSES, CHAPTER_KINDS, GenerationJob, JobRuntime, JobStatus, JobSubmission
 from jobs.pipeline import STAGES
 from jobs.pipeline.polish import POLISH_LABELS, POLISH_MODES
 from narraforge.causes import cause_words
@@ -72,6 +72,12 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "kind", "position", "failure_cause", "notice"
     ).first() or (None, None, "", "")
     planning = kind == JobRuntime.Kind.PLANNING
+    # A chapter job runs only drafting and polishing (and planning for new chapters).
+    chapter_stages = None
+    if kind in CHAPTER_KINDS:
+        chapter_stages = {"sequential_generation", "language_stylization"}
+        if kind == JobRuntime.Kind.CONTINUE:
+            chapter_stages.add("segment_planning")
     stages = []
     for stage in STAGES:
         if stage.key in done:
@@ -81,6 +87,8 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         else:
             state = "waiting"
         if planning and stage.number > 5:
+            state = "skipped"
+        if chapter_stages is not None and stage.key not in chapter_stages:
             state = "skipped"
         stages.append({"key": stage.key, "number": stage.number, "label": stage.label, "state": state})
     pct = float(job.progress_percentage or 0.0)
@@ -116,6 +124,7 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
         "cause_words": cause_words(cause) if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else None,
         "narrative_id": narrative_id,
         "is_plan_review": planning,
+        "is_chapter_job": chapter_stages is not None,
         "plan_ready": planning and job.status == JobStatus.COMPLETED,
         "retry_count": job.retry_count or 0,
         "position": _position(position, running),

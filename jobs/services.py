@@ -84,7 +84,9 @@ def _new_job(
     parent_narrative_id: str | None = None,
     world_mode: str = "",
     estimated_cost_usd: float | None = None,
+    scope: dict[str, Any] | None = None,
     connection: str | ConnectionInfo | None = None,
+    estimate_plan: dict[str, Any] | None = None,
 ) -> GenerationJob:
     """Insert a queued job and its runtime row, and enqueue it on commit. Caller holds the user lock.
 
@@ -95,9 +97,10 @@ def _new_job(
     generation; README, "Limits with your own key").
 
     Estimates use the words that will be written: the plan's for drafts and revisions, the brief's
-    target otherwise. A plan-review job reserves what its planning is estimated at, but is let in only
-    when the whole job (planning and writing) and one generation fit what the user has left: the
-    plan is for writing, and is refused up front rather than at "Write it" (README, Billing).
+    target otherwise (``estimate_plan``: the chapters a chapter job writes). A plan-review job
+    reserves what its planning is estimated at, but is let in only when the whole job (planning
+    and writing) and one generation fit what the user has left: the plan is for writing, and is
+    refused up front rather than at "Write it" (README, Billing).
     """
     _check_may_start_jobs(user)
     info = connection if isinstance(connection, ConnectionInfo) else _what_will_write(user, connection)
@@ -108,7 +111,8 @@ def _new_job(
         estimate = engine_estimate_usd(brief, part="planning", connection=value, backend=backend)
         check = engine_estimate_usd(brief, connection=value, backend=backend)
     else:
-        estimate = check = engine_estimate_usd(brief, plan=plan, connection=value, backend=backend)
+        words = estimate_plan or plan
+        estimate = check = engine_estimate_usd(brief, plan=words, connection=value, backend=backend)
     usage_check_limits(user=user, estimated_cost_usd=check, counts_as_generation=True, own_key=info.own_key)
     job = GenerationJob(
         user=user,
@@ -121,7 +125,12 @@ def _new_job(
     job.rq_job_id = queues.rq_job_id_for(job)
     job.save(force_insert=True)
     JobRuntime.objects.create(
-        job=job, kind=kind, plan=plan, parent_narrative_id=parent_narrative_id, world_mode=world_mode
+        job=job,
+        kind=kind,
+        plan=plan,
+        parent_narrative_id=parent_narrative_id,
+        world_mode=world_mode,
+        scope=scope,
     )
     job_connection_attach(job=job, info=info)
     reservation_open(job_id=job.pk, user_id=user.pk, total_usd=estimate)

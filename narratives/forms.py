@@ -59,16 +59,87 @@ class RenameForm(CleanInputMixin, forms.Form):
         return title
 
 
-class ReviseForm(CleanInputMixin, forms.Form):
+INSTRUCTIONS_LIMIT = 4000
+BRANCH_HELP = "A later version was made from this one; tick to make another version from it anyway."
+
+
+class BranchMixin(forms.Form):
+    branch = forms.BooleanField(
+        label="Branch from this version anyway", required=False, help_text=BRANCH_HELP
+    )
+
+
+class ReviseForm(CleanInputMixin, BranchMixin, forms.Form):
+    """Revise the ticked chapters (or all) with instructions: only those chapters change."""
+
     instructions = LongTextField(
         label="What should change?",
         min_length=10,
-        max_length=4000,
+        max_length=INSTRUCTIONS_LIMIT,
         widget=forms.Textarea(
             attrs={"rows": 6, "placeholder": "e.g. Make the ending darker and give Mara a final choice."}
         ),
-        help_text="The revision runs as a new generation job; its result becomes the next version.",
+        help_text="Only the chapters you tick are rewritten; the others stay exactly as they are. "
+        "The result becomes the next version.",
     )
+    all_chapters = forms.BooleanField(label="All chapters", required=False)
+    chapters = forms.MultipleChoiceField(
+        label="Chapters to revise", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    field_order = ["instructions", "all_chapters", "chapters", "branch"]
+
+    def __init__(self, *args, chapter_titles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chapters"].choices = [
+            (str(i), f"{i}. {title}") for i, title in enumerate(chapter_titles, start=1)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all_chapters") and not data.get("chapters"):
+            self.add_error("chapters", "Tick the chapters to revise, or “All chapters”.")
+        return data
+
+    def chosen(self) -> list[int] | None:
+        """The ticked chapter numbers; None for all of them."""
+        if self.cleaned_data.get("all_chapters"):
+            return None
+        return [int(n) for n in self.cleaned_data.get("chapters") or []]
+
+
+class RegenerateForm(CleanInputMixin, BranchMixin, forms.Form):
+    instructions = LongTextField(
+        label="Instructions (optional)",
+        required=False,
+        max_length=INSTRUCTIONS_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "e.g. Let Tomas arrive by boat, at night."}),
+        help_text="Leave empty to write the chapter again from its plan.",
+    )
+    field_order = ["instructions", "branch"]
+
+
+class ContinueForm(CleanInputMixin, BranchMixin, forms.Form):
+    count = forms.IntegerField(label="Chapters to add", min_value=1, max_value=20, initial=1)
+    instructions = LongTextField(
+        label="What should happen next? (optional)",
+        required=False,
+        max_length=INSTRUCTIONS_LIMIT,
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": "e.g. Winter comes; the brothers must cross the ice."}
+        ),
+    )
+    field_order = ["count", "instructions", "branch"]
+
+
+class NewChapterForm(CleanInputMixin, forms.Form):
+    """One new chapter of a continuation's plan, as the writer edited it."""
+
+    title = forms.CharField(label="Title", max_length=200)
+    summary = LongTextField(label="What happens", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+NewChapterFormSet = forms.formset_factory(NewChapterForm, extra=0, min_num=1, max_num=20, validate_max=True)
 
 
 class CompareForm(forms.Form):

@@ -12,6 +12,7 @@ from django.core.paginator import Page
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTransform
 
 from jobs.pipeline.quality import WEIGHTS
 from jobs.pipeline.quality import reference as quality_reference
@@ -386,7 +387,10 @@ def narrative_family(*, narrative: Narrative) -> list[Narrative]:
         cursor.execute(_FAMILY_SQL, {"id": narrative.pk, "user": narrative.user_id})
         depth = dict(cursor.fetchall())
     family = list(
-        Narrative.objects.filter(pk__in=depth.keys(), user_id=narrative.user_id).only(
+        Narrative.objects.filter(pk__in=depth.keys(), user_id=narrative.user_id)
+        # What made each version (kind, chapters, instructions, engine), without its whole metadata.
+        .annotate(revision_info=KeyTransform("revision", "metadata"))
+        .only(
             "id",
             "title",
             "version",

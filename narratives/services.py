@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce, Greatest
 from jobs.pipeline.backends.offline.rename import rename_in_text
 from narraforge.errors import UserFacingError
 from narraforge.textclean import strip_control_chars
+from narratives.chapters import append_chapters, replace_chapter
 from narratives.models import Narrative, NarrativeSearch
 from narratives.search import lemmas_of_text
 from projects.models import Project
@@ -54,6 +55,10 @@ def narrative_create_from_job(
     if revision_instructions is not None:
         metadata["revision_instructions"] = revision_instructions
     word_count = int(result.word_count or 0)
+    text = result.text or ""
+    if result.changes is not None and parent is not None:
+        # A chapter job: its chapters spliced into the parent's text, every other byte kept.
+        text = narrative_text_with_changes(parent.narrative_text or "", result.changes)
     # A model's output can hold control characters too: stored clean, it shows and exports clean.
     title = strip_control_chars(result.title or brief.get("title") or "", multiline=False)
     narrative = Narrative.objects.create(
@@ -63,7 +68,7 @@ def narrative_create_from_job(
         title=title[:500] or None,
         production_type=brief.get("production_type"),
         genre=brief.get("genre"),
-        narrative_text=strip_control_chars(result.text or ""),
+        narrative_text=text if result.changes is not None else strip_control_chars(text),
         word_count=word_count,
         metadata=metadata,
         quality_metrics=result.quality_metrics,
@@ -81,6 +86,34 @@ def narrative_create_from_job(
     if metadata.get("language") == "pl":
         narrative_search_enqueue_lemmatise(narrative_id=narrative.pk)
     return narrative
+
+
+def narrative_text_with_changes(text: str, changes: list[dict[str, Any]]) -> str:
+    """``text`` with a chapter job's chapters in place (``replace``) or after the last (``added``).
+
+    Only the written chapters' bodies are cleaned of control characters (the rest is the
+    stored text, clean already), so untouched chapters stay byte-identical.
+    """
+    for change in sorted((c for c in changes if not c.get("added")), key=lambda c: c["number"]):
+        text = replace_chapter(
+            text,
+            int(change["number"]),
+            title=strip_control_chars(str(change.get("title") or ""), multiline=False),
+            body=strip_control_chars(str(change.get("body") or "")),
+        )
+    added = [c for c in changes if c.get("added")]
+    if added:
+        text = append_chapters(
+            text,
+            [
+                (
+                    strip_control_chars(str(c.get("title") or ""), multiline=False),
+                    strip_control_chars(str(c.get("body") or "")),
+                )
+                for c in sorted(added, key=lambda c: c["number"])
+            ],
+        )
+    return text
 
 
 NAME_MAX_LENGTH = 80

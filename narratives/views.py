@@ -11,20 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from jobs.engine_settings import backend_name
-from jobs.pipeline.backends import capabilities_of
-from jobs.services import job_create_revision  # the web layer: revisions are jobs
-from jobs.submissions import ALREADY_STARTED, key_from_post
-from jobs.views import refusal_message
 from narraforge.errors import UserFacingError
 from narratives import selectors, services
 from narratives.diff import diff_texts
 from narratives.export_services import exports_storage, is_sync, narrative_export_request
 from narratives.exports import FORMATS, UnknownFormat, export_filename, export_narrative, get_format
-from narratives.forms import CompareForm, LibraryFilterForm, RenameCharacterForm, RenameForm, ReviseForm
+from narratives.forms import CompareForm, LibraryFilterForm, RenameCharacterForm, RenameForm
 from narratives.models import Narrative
 from narratives.reader import reader_body
 from projects.selectors import projects_for_user
@@ -110,7 +104,6 @@ def versions(request, pk: str):
             "family": family,
             "compare_form": CompareForm(family=family, current=narrative),
             "rename_form": RenameForm(initial={"title": narrative.title}),
-            "revise_form": ReviseForm(),
         },
     )
 
@@ -140,38 +133,6 @@ def diff(request, pk: str):
             "compare_form": CompareForm(initial={"against": other.pk}, family=family, current=narrative),
         },
     )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def revise(request, pk: str):
-    narrative = narrative_get_for_user(user=request.user, narrative_id=pk)
-    form = ReviseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            job = job_create_revision(
-                user=request.user,
-                narrative=narrative,
-                instructions=form.cleaned_data["instructions"],
-                submission_key=key_from_post(request.POST, request.path),
-            )
-        except UserFacingError as exc:
-            form.add_error(None, refusal_message(exc))
-        else:
-            replayed = getattr(job, "replayed", False)
-            messages.success(
-                request,
-                ALREADY_STARTED if replayed else "Revision started: its result will be the next version.",
-            )
-            return redirect(reverse("jobs:detail", args=[job.pk]))
-    status = 400 if request.method == "POST" else 200
-    context = {
-        "narrative": narrative,
-        "form": form,
-        # Said before the writer submits: the offline engine does not read free-text instructions.
-        "instructions_need_model": not capabilities_of(backend_name()).follows_instructions,
-    }
-    return render(request, "narratives/revise.html", context, status=status)
 
 
 @login_required

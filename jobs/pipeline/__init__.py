@@ -12,6 +12,7 @@ from .errors import BackendError, BudgetExceeded, PipelineCancelled, PipelineErr
 from .plan import Plan
 from .pricing import estimate_cost
 from .runner import PipelineResult, run_pipeline
+from .scoped import Scope, run_scoped
 from .stages import STAGES, Stage
 from .text import Chapter, chapters_from_text, count_words
 from .usage import ModelCall
@@ -37,6 +38,7 @@ __all__ = [
     "Plan",
     "STAGES",
     "STRUCTURES",
+    "Scope",
     "Stage",
     "TENSES",
     "TONES",
@@ -47,4 +49,5 @@ __all__ = [
     "estimate_cost",
     "get_backend",
     "run_pipeline",
+    "run_scoped",
 ]

@@ -51,6 +51,8 @@ class PipelineResult:
     plan: dict[str, Any]
     completed_stages: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)  # the typed form of usage_by_tier
+    # A chapter job's written chapters ({number, title, body, added}), for splicing (``scoped``).
+    changes: list[dict[str, Any]] | None = None
 
 
 class _Run:

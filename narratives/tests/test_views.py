@@ -311,20 +311,21 @@ def test_versions_page_shows_the_chain_and_diff_compares_two_versions(owner_clie
     assert response.context["old"].pk == v1.pk
 
 
-def test_it_starts_a_revision_job_from_the_narratives_plan_and_opens_its_page(owner_client, owner, narrative):
+def test_it_starts_a_revision_of_the_ticked_chapters_only_and_opens_its_page(owner_client, owner, narrative):
     from jobs.models import GenerationJob, JobRuntime
     from projects.services import project_create
 
     project = project_create(user=owner, name="Salt Coast")
     Narrative.objects.filter(pk=narrative.pk).update(project=project)
     url = reverse("narratives:revise", args=[narrative.pk])
-    response = owner_client.post(url, {"instructions": "Make the ending darker."})
+    response = owner_client.post(url, {"instructions": "Make the ending darker.", "chapters": ["3"]})
     job = GenerationJob.objects.get(user=owner)
     assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
     runtime = JobRuntime.objects.get(pk=job.pk)
-    assert runtime.kind == JobRuntime.Kind.REVISION and runtime.parent_narrative_id == narrative.pk
-    assert runtime.plan == narrative.metadata["plan"]  # the parent's plan, as the engine wrote it
-    assert job.production_brief["revision_instructions"] == "Make the ending darker."
+    assert runtime.kind == JobRuntime.Kind.REVISE_CHAPTERS and runtime.parent_narrative_id == narrative.pk
+    assert runtime.scope["chapters"] == [3] and runtime.scope["instructions"] == "Make the ending darker."
+    # The brief (and so the offline engine's seed) is the narrative's own: only the scope changes.
+    assert not job.production_brief.get("revision_instructions")
 
 
 def test_it_refuses_a_revision_the_service_refuses_and_starts_no_job(owner_client, owner, narrative):
@@ -332,7 +333,7 @@ def test_it_refuses_a_revision_the_service_refuses_and_starts_no_job(owner_clien
 
     # No project (it was deleted): the service refuses, the page says why, nothing is written.
     url = reverse("narratives:revise", args=[narrative.pk])
-    response = owner_client.post(url, {"instructions": "Make the ending darker."})
+    response = owner_client.post(url, {"instructions": "Make the ending darker.", "all_chapters": "on"})
     assert response.status_code == 400
     assert "project no longer exists" in response.content.decode()
     response = owner_client.post(url, {"instructions": ""})

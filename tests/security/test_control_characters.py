@@ -198,11 +198,11 @@ def test_rename_and_revise_forms_strip_them(client, owner, redis_conn):
     before = set(GenerationJob.objects.values_list("pk", flat=True))
     response = client.post(
         reverse("narratives:revise", args=[owned.narrative.pk]),
-        {"instructions": "Make the\x01 ending\x1b[31m darker, please."},
+        {"instructions": "Make the\x01 ending\x1b[31m darker, please.", "all_chapters": "on"},
     )
     assert response.status_code in (200, 302)
     new = GenerationJob.objects.exclude(pk__in=before).get()
-    assert new.production_brief["revision_instructions"] == "Make the ending darker, please."
+    assert new.runtime.scope["instructions"] == "Make the ending darker, please."
 
 
 def test_a_brief_with_control_characters_ends_in_exports_that_all_download(client, owner, redis_conn):

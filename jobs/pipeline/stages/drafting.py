@@ -34,7 +34,7 @@ from ..engine import ContextTooSmall, Engine
 from ..memory import Ledger, story_so_far
 from ..plan import Plan
 from ..polish import SHORT_SHARE, Flag
-from ..text import count_words, estimate_tokens, tail_words
+from ..text import count_words, estimate_tokens, tail_words, truncate_to_tokens
 
 _LANGUAGE = {"en": "English", "pl": "Polish"}
 ASK_SHARE = 1.06  # the first call asks for this share of the target
@@ -89,8 +89,17 @@ def generate_segment(
     summaries: list[str] | None = None,
     ledger: Ledger | None = None,
     notes: dict[str, Any] | None = None,
+    instructions: str = "",
+    next_text: str = "",
+    variant: int = 0,
 ) -> str:
-    """Segment ``index`` at about its planned length; ``notes`` gets asked/delivered figures."""
+    """Segment ``index`` at about its planned length; ``notes`` gets asked/delivered figures.
+
+    A chapter job (``scoped``) rewrites one chapter between others: ``next_text`` is the
+    chapter that follows (the passage must lead into it), ``instructions`` the writer's, and
+    ``variant`` makes the offline writer compose it anew instead of repeating the old draft.
+    """
+    instructions = instructions or brief.revision_instructions
     seg = plan.segments[index]
     location = plan.location(seg.location)
     notes = notes if notes is not None else {}
@@ -107,8 +116,13 @@ def generate_segment(
             "STORY FACTS (keep them true)\n" + (ledger or Ledger()).render(budget.ledger),
             "PREVIOUS SEGMENT ENDED\n" + previous_tail(previous_text, budget.tail),
         ]
-        if brief.revision_instructions:
-            parts.append("REVISION INSTRUCTIONS (apply them)\n" + brief.revision_instructions[:1200])
+        if next_text:
+            parts.append(
+                "THE NEXT SEGMENT BEGINS (already written: lead into it, do not repeat it)\n"
+                + truncate_to_tokens(next_text, max(24, budget.tail // 2))
+            )
+        if instructions:
+            parts.append("REVISION INSTRUCTIONS (apply them)\n" + instructions[:1200])
         words = seg.target_words
         if not engine.capabilities.writes_to_length:
             words = round(words * ASK_SHARE)
@@ -121,7 +135,10 @@ def generate_segment(
             {"role": "user", "content": "\n\n".join(parts)},
         ]
         try:
-            return _write(engine, brief, plan, index, messages, notes, previous_text)
+            payload = segment_payload(
+                brief, plan, index, previous_text, instructions=instructions, variant=variant
+            )
+            return _write(engine, brief, plan, index, messages, notes, previous_text, payload=payload)
         except ContextTooSmall:
             share *= 0.6  # the prompt did not leave room for prose: send less of it
     raise ContextTooSmall(
@@ -143,14 +160,26 @@ def codex_part(codex, seg, previous_text: str, budget: int, language: str) -> li
     return ["CODEX (what the writer keeps true about these; use these names)\n" + section] if section else []
 
 
-def segment_payload(brief: Brief, plan: Plan, index: int, previous_text: str = "") -> dict[str, Any]:
+def segment_payload(
+    brief: Brief,
+    plan: Plan,
+    index: int,
+    previous_text: str = "",
+    *,
+    instructions: str = "",
+    variant: int = 0,
+) -> dict[str, Any]:
     seg = plan.segments[index]
     cast = {c.name: asdict(c) for c in plan.characters}
     codex = codex_payload(codex_entries(brief.world, plan), plan, index, previous_text, brief.language)
+    brief_dict = brief.to_dict()
+    if instructions:  # the offline writer reads the keywords it knows; the seed stays the brief's
+        brief_dict["revision_instructions"] = instructions
     return {
         "codex": codex,
-        "brief": brief.to_dict(),
+        "brief": brief_dict,
         "seed": brief.seed,
+        "variant": variant,
         "segment": asdict(seg),
         "world": asdict(plan.world),
         "characters": [cast[n] for n in seg.characters if n in cast],
@@ -166,10 +195,12 @@ def _write(
     messages: list[dict[str, str]],
     notes: dict[str, Any],
     previous_text: str = "",
+    *,
+    payload: dict[str, Any] | None = None,
 ) -> str:
     seg = plan.segments[index]
     target = seg.target_words
-    payload = segment_payload(brief, plan, index, previous_text)
+    payload = payload or segment_payload(brief, plan, index, previous_text)
     answer = engine.passage(
         "sequential_generation",
         messages,

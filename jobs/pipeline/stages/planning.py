@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 from .. import schema as schemas
 from ..backends.offline.lang import lang_data
@@ -245,8 +246,6 @@ def plan_segments(
     n_segments: int,
 ) -> list[SegmentPlan]:
     sizes = segment_sizes(brief.target_words, n_segments)
-    names = [c.name for c in cast]
-    places = [loc.name for loc in world.locations]
     slots = [
         {
             "index": i + 1,
@@ -256,8 +255,25 @@ def plan_segments(
         }
         for i in range(n_segments)
     ]
+    return _plan_slots(engine, brief, world, cast, slots, n_segments)
+
+
+def _plan_slots(
+    engine: Engine,
+    brief: Brief,
+    world: WorldBible,
+    cast: list[Character],
+    slots: list[dict[str, Any]],
+    n_segments: int,
+    *,
+    before: list[SegmentPlan] | None = None,
+    extra: str = "",
+) -> list[SegmentPlan]:
+    """Plan the given slots (index, act, target_words, tension) in batches of SEGMENT_BATCH."""
+    names = [c.name for c in cast]
+    places = [loc.name for loc in world.locations]
     out: list[SegmentPlan] = []
-    for start in range(0, n_segments, SEGMENT_BATCH):
+    for start in range(0, len(slots), SEGMENT_BATCH):
         batch = slots[start : start + SEGMENT_BATCH]
         schema = {
             **schemas.SEGMENTS,
@@ -269,7 +285,7 @@ def plan_segments(
                 }
             },
         }
-        recent = "; ".join(f"{s.index}. {s.title}" for s in out[-3:]) or "(none yet)"
+        recent = "; ".join(f"{s.index}. {s.title}" for s in [*(before or []), *out][-3:]) or "(none yet)"
         user = (
             f"Plan segments {batch[0]['index']}–{batch[-1]['index']} of {n_segments} (exactly {len(batch)}). "
             "For each: title, summary, 2–3 key events (each a short sentence starting with a character's "
@@ -280,6 +296,7 @@ def plan_segments(
                 f"about {s['target_words']} words"
                 for s in batch
             )
+            + (f"\n{extra}" if extra else "")
         )
         payload = {
             "brief": brief.to_dict(),
@@ -312,6 +329,37 @@ def plan_segments(
     return out
 
 
+def plan_more_segments(
+    engine: Engine,
+    brief: Brief,
+    world: WorldBible,
+    cast: list[Character],
+    structure: StructureDesign,
+    *,
+    before: list[SegmentPlan],
+    count: int,
+    words: int,
+    story_so_far: str,
+    instructions: str = "",
+) -> list[SegmentPlan]:
+    """Plan ``count`` segments after ``before`` (continuing a written story), ``words`` each.
+
+    The same call as stage 05, told where the story stands (what was actually written) and
+    the writer's instructions; the new segments are in the last act and keep its tension.
+    """
+    last = before[-1] if before else None
+    act = last.act if last else (structure.acts[-1].number if structure.acts else 1)
+    tension = structure.pacing[-1] if structure.pacing else 0.5
+    first = (last.index if last else 0) + 1
+    slots = [
+        {"index": first + i, "act": act, "target_words": words, "tension": tension} for i in range(count)
+    ]
+    extra = "The story so far (continue it; do not retell or end it unless asked):\n" + story_so_far
+    if instructions:
+        extra += "\nThe writer's instructions for what comes next: " + instructions[:1200]
+    return _plan_slots(engine, brief, world, cast, slots, first + count - 1, before=before, extra=extra)
+
+
 def n_segments_for(brief: Brief, segment_words: int) -> int:
     return segment_count(brief.target_words, segment_words)
 
@@ -322,6 +370,7 @@ __all__ = [
     "architect_characters",
     "design_structure",
     "plan_segments",
+    "plan_more_segments",
     "segment_count",
     "segment_sizes",
     "pacing_curve",

@@ -149,7 +149,11 @@ class Composer:
         self.prose = load_json(f"{lang.code}/prose.json")
         self.tense = brief.get("tense", "past")
         self.voice = Voice(lang.code, brief.get("pov", "third_limited"), self.tense)
-        self.rng = random.Random(payload["seed"] + 7919 * seg["index"])
+        # A regenerated chapter (``variant``) composes anew from the same decks: its own slice of
+        # the narrative's sentences, so it changes without repeating the chapters around it.
+        self.rng = random.Random(
+            payload["seed"] + 7919 * seg["index"] + 104729 * int(payload.get("variant") or 0)
+        )
         seed, index = int(payload["seed"]) % (2**31), int(seg["index"])
         # Segments of this narrative: its target over this segment's size (they are equal-sized).
         segments = max(
