@@ -64,7 +64,7 @@ BY_CAUSE = {
 # where to fix them ({name} is the connection's name, as the writer gave it).
 _FIX = (
     " Check it on your connections page (the “Test connection” button says what is wrong), "
-    "then resume the job."
+    "then resume the job, or start it again if it cannot be resumed."
 )
 OWN_BY_CAUSE = {
     "auth": "Your connection “{name}” was refused: the server did not accept its API key. " + _KEPT + _FIX,

@@ -61,6 +61,8 @@ def narrative_create_from_job(
         text = narrative_text_with_changes(parent.narrative_text or "", result.changes)
     # A model's output can hold control characters too: stored clean, it shows and exports clean.
     title = strip_control_chars(result.title or brief.get("title") or "", multiline=False)
+    if result.changes is not None and parent is not None:
+        title = parent.title or title  # a chapter job keeps the version's title (the writer may have set it)
     narrative = Narrative.objects.create(
         user_id=job.user_id,
         project_id=job.project_id,

@@ -16,7 +16,7 @@ from billing.models import OwnKeyUsage, UsageLog
 from billing.services import usage_recompute
 from connections.models import JobConnection
 from connections.selectors import OPERATOR
-from connections.services import connection_create, connection_delete
+from connections.services import connection_create, connection_delete, connection_update
 from jobs.models import GenerationJob, JobRuntime, JobStatus
 from jobs.pipeline.testing import FakeChatServer
 from jobs.services import JobError, job_create, job_resume
@@ -257,3 +257,30 @@ def test_a_model_the_writers_server_does_not_list_stops_the_job_in_words_about_t
     assert "Your connection “My llama box” names a model its server does not offer" in job.error_message
     assert server.requests == [] and fake_llm.requests == []  # stopped before any paid call
     assert User.objects.get(pk=owner.pk).monthly_generations_used == 0
+
+
+def test_after_the_writer_fixes_a_refused_key_the_resumed_job_finishes_on_their_connection_billed_once(
+    owner, workers, fake_llm
+):
+    new_key = "own-NEWkey-4b8c2d6e0f1a3b5c7d9e"
+    with FakeChatServer(api_key=OWNER_KEY, models=("small-model", "big-model"), latency=0.05) as server:
+        own = _own_connection(owner, server, is_default=True)
+        workers.start(env={**fake_llm.worker_env, "NF_LLM_MAX_ATTEMPTS": "1"})
+        job = job_create(user=owner, project=project_create(user=owner, name="R"), brief=SHORT_BRIEF)
+        # The provider revokes the key mid-book (after a few answers and at least one checkpoint).
+        wait_for(lambda: len(server.usage) >= 8, timeout=60, what="a few answers")
+        server.api_key = new_key
+        job = _ended(job.pk)
+        assert job.status == JobStatus.FAILED and job.can_resume, job.error_message
+        assert "Your connection “My llama box” was refused" in job.error_message
+        first_tokens = server.reported_tokens()
+
+        connection_update(user=owner, connection_id=own.pk, api_key=new_key)
+        job_resume(user=owner, job=job)
+        job = _ended(job.pk)
+    assert job.status == JobStatus.COMPLETED, job.error_message
+    assert server.reported_tokens() > first_tokens  # the resume wrote on the writer's server…
+    assert fake_llm.requests == []  # …and nothing went to the operator's
+    assert job.tokens_used == server.reported_tokens() == _billed_tokens(job)  # billed once, all of it
+    owner.refresh_from_db()
+    assert owner.monthly_generations_used == 1 and owner.monthly_cost_used_usd == 0.0

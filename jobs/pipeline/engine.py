@@ -15,6 +15,7 @@ from typing import Any
 
 from .backends import capabilities_of
 from .backends.base import Backend, CallObserver, Completion, Task
+from .backends.openai_wire import with_schema_in_prompt
 from .brief import Brief
 from .config import EngineConfig
 from .connection import DEFAULT_CONTEXT_WINDOW
@@ -123,10 +124,17 @@ class Engine:
         """A cautious count of the prompt's tokens (chat template included)."""
         return int(sum(estimate_tokens(m["content"]) + 6 for m in messages) * self.token_factor) + 8
 
-    def room(self, messages: list[dict[str, str]]) -> int:
-        """Completion tokens that fit beside ``messages`` in the window."""
+    def room(self, messages: list[dict[str, str]], json_schema: dict[str, Any] | None = None) -> int:
+        """Completion tokens that fit beside ``messages`` in the window.
+
+        A structured call is sized as if its schema were written into the prompt, as the
+        ``json_object`` and ``prompt`` modes do (llama.cpp, Ollama): the mode is only known once
+        the server has answered, and a schema is several hundred tokens of a small window.
+        """
         if self.window is None:
             return 1 << 30
+        if json_schema is not None:
+            messages = with_schema_in_prompt(messages, json_schema)
         return self.window - self.prompt_tokens(messages) - ANSWER_MARGIN
 
     def input_budget(self, share: float, cap: int) -> int:
@@ -135,8 +143,14 @@ class Engine:
             return cap
         return max(64, min(cap, int(self.window * share / self.token_factor)))
 
-    def _fit(self, stage_key: str, messages: list[dict[str, str]], wanted: int) -> int:
-        room = self.room(messages)
+    def _fit(
+        self,
+        stage_key: str,
+        messages: list[dict[str, str]],
+        wanted: int,
+        json_schema: dict[str, Any] | None = None,
+    ) -> int:
+        room = self.room(messages, json_schema)
         if room < min(MIN_COMPLETION, wanted):
             raise ContextTooSmall(
                 f"The {stage_of(stage_key).label.lower()} prompt (about {self.prompt_tokens(messages)} "
@@ -188,8 +202,19 @@ class Engine:
         return self.config.model_for(tier) if self.capabilities.priced else self.backend.name
 
     def _record(
-        self, stage_key: str, tier: str, model: str, prompt: int, completion: int, started: float, segment
+        self,
+        stage_key: str,
+        tier: str,
+        model: str,
+        prompt: int,
+        completion: int,
+        started: float,
+        segment,
+        *,
+        counted: bool = False,
     ) -> None:
+        """Bill one call; ``counted``: its tokens are our count (no usage from the server)."""
+        self.counted_calls += counted
         call = ModelCall(
             stage=stage_key,
             tier=tier,
@@ -222,7 +247,7 @@ class Engine:
         model = self._model(tier)
         on_text = self.callbacks.on_text if live else None
         for refusal in range(3):
-            fitted = self._fit(stage_key, messages, max_tokens)
+            fitted = self._fit(stage_key, messages, max_tokens, json_schema)
             self._before_call(stage_key, model, messages, fitted)
             self._announce(tier, model, messages)
             started = time.perf_counter()
@@ -233,7 +258,7 @@ class Engine:
                     if on_text
                     else None,
                     on_abandoned=lambda p, c, s=started: self._record(
-                        stage_key, tier, model, p, c, s, segment
+                        stage_key, tier, model, p, c, s, segment, counted=True
                     ),
                 )
             try:
@@ -262,6 +287,7 @@ class Engine:
                 completion.completion_tokens,
                 started,
                 segment,
+                counted=not completion.usage_reported,
             )
             if on_text is not None and not kwargs:
                 on_text(stage_key, segment, live_prefix + completion.text)  # not streamed: once
@@ -345,7 +371,8 @@ class Engine:
                 "object that matches the schema exactly, keeping every text short.",
             },
         ]
-        if self.room(repair) < min(MIN_COMPLETION, max_tokens):  # a small window: repair without the echo
+        # A small window: repair without the echo.
+        if self.room(repair, json_schema) < min(MIN_COMPLETION, max_tokens):
             repair = messages + [repair[-1]]
         answer = self._call(
             stage_key,

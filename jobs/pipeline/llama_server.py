@@ -192,11 +192,19 @@ class UsageProxy:
             calls = list(self.calls)
         return {
             "calls": len(calls),
+            "answered": sum(1 for c in calls if c["status"] == 200),
+            # Refusals (a JSON mode the server does not take): nothing generated, nothing to bill.
+            "refused": sum(1 for c in calls if c["status"] != 200),
             "reported_calls": sum(1 for c in calls if c["usage"] is not None),
             "prompt_tokens": sum((c["usage"] or {}).get("prompt_tokens", 0) for c in calls),
             "completion_tokens": sum((c["usage"] or {}).get("completion_tokens", 0) for c in calls),
             "streamed_chunks": sum(c["chunks"] for c in calls),
         }
+
+    def refusals(self) -> list[str]:
+        """The bodies of the answers that were not 200, as the server sent them."""
+        with self.lock:
+            return [c["text"] for c in self.calls if c["status"] != 200]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -250,6 +258,8 @@ class UsageProxy:
                         with contextlib.suppress(ValueError):
                             parsed = json.loads(data)
                             record["usage"] = parsed.get("usage") if answer.status == 200 else None
+                        if answer.status != 200:
+                            record["text"] = data.decode(errors="replace")[:400]
                 except (BrokenPipeError, ConnectionResetError):
                     record["abandoned"] = True
                 finally:

@@ -71,6 +71,14 @@ def test_regenerating_one_chapter_keeps_every_other_chapter_byte_identical(owner
     }
 
 
+def test_a_chapter_job_keeps_the_title_the_writer_gave_the_version(owner, book):
+    from narratives.services import narrative_rename
+
+    narrative_rename(narrative=book, title="My Own Title")
+    new = _result(_run(job_create_regeneration(user=owner, narrative=book, chapter=1)))
+    assert new.title == "My Own Title"
+
+
 def test_regenerating_with_instructions_keeps_them_with_the_version(owner, book):
     job = _run(
         job_create_regeneration(user=owner, narrative=book, chapter=1, instructions="More dialogue, please.")

@@ -88,18 +88,17 @@ def test_a_writer_edits_a_chapter_with_a_browser_draft_and_saves_a_new_version(
     expect(page.get_by_role("heading", name=re.compile("Edit chapter 2"))).to_be_visible()
     text = page.get_by_label("Text")
     expect(text).to_have_value(re.compile("She counted the stars."))
+    expect(page.locator("[data-draft-offer]")).to_be_hidden()  # no draft yet: nothing offered
     text.fill("The night road was long.\n\nShe counted the stars twice.")
     expect(page.locator("[data-draft-status]")).to_contain_text("Draft saved in this browser")
     expect(page.locator("[data-word-count]")).to_have_text("10 words")
     _fits(page)
-    if viewport == "desktop":
-        shoot_as(page, "40-chapter-editor")
+    shoot_as(page, "40-chapter-editor" + ("" if viewport == "desktop" else "-phone"))
 
     # A reload (or a crash) shows the server's text and offers the draft back.
     page.reload()
-    expect(
-        page.get_by_text(re.compile("A draft of this chapter from .* is saved in this browser"))
-    ).to_be_visible()
+    offer = page.get_by_text(re.compile(r"A draft of this chapter from \S.* is saved in this browser"))
+    expect(offer).to_be_visible()
     expect(page.get_by_label("Text")).to_have_value(re.compile("She counted the stars."))
     if viewport == "desktop":
         shoot_as(page, "41-chapter-editor-draft-offer")
@@ -188,8 +187,7 @@ def test_a_writer_imports_a_docx_and_a_bad_file_is_refused(
     expect(page.locator(".reader__toc")).to_contain_text("Landfall")
     expect(page.locator("#ch-3").get_by_role("link", name=re.compile("Edit chapter 3"))).to_be_visible()
     _fits(page)
-    if viewport == "desktop":
-        shoot_as(page, "45-imported-narrative")
+    shoot_as(page, "45-imported-narrative" + ("" if viewport == "desktop" else "-phone"))
     context.close()
 
 

@@ -18,6 +18,7 @@ per token) are all billed.
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -33,15 +34,23 @@ from jobs.tests.conftest import Workers, wait_for
 from narratives.models import Narrative
 from projects.services import project_create
 
+from . import report
+
 pytestmark = [pytest.mark.llm, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 BRIEF = {
     "production_type": "short_story",
     "genre": "fantasy",
     "inspiration": "A lighthouse keeper finds a map drawn on the inside of a storm.",
-    "target_words": 5000,
+    "target_words": 5000,  # the short story's minimum: the story must reach it, not fall short
+    # Stage 08 off: SmolLM2's repeats flag every chapter, so "flagged" re-writes the whole story once
+    # more (a third more calls and tokens) and its edits are mostly discarded as too short; what this
+    # test proves — the story completes at length with honest usage — does not depend on it.
+    "polish": "off",
 }
-STORY_TIMEOUT = 100 * 60  # seconds; a loaded 2-core machine makes ~10 tokens/s per server
+# The whole test must fail with figures, not hang: below CI's 90 minutes with the two suite passes
+# (~20 min) beside it. A quiet machine finishes both stories in a few minutes; a loaded one in ~20.
+DEADLINE_SECONDS = float(os.environ.get("NF_LLM_TEST_MINUTES") or 40) * 60
 
 
 def _env(server: LlamaServer, proxy: UsageProxy, *, stream: bool) -> dict[str, str]:
@@ -75,12 +84,24 @@ def servers():
         small.stop()
 
 
+def _standing(job_pk, proxy: UsageProxy) -> str:
+    """Where an unfinished run stands: for the failure message when the deadline passes."""
+    row = GenerationJob.objects.get(pk=job_pk)
+    runtime = JobRuntime.objects.filter(pk=job_pk).values("position", "error_detail").first() or {}
+    return (
+        f"{row.status} at {row.current_stage} ({row.progress_percentage or 0:.0f} %), "
+        f"position {runtime.get('position')}, {row.tokens_used or 0:,} tokens billed, "
+        f"server saw {proxy.totals()}"
+    )
+
+
 def test_a_short_story_completes_through_llama_cpp_at_4096_and_2048_tokens_with_honest_usage(
     servers, make_user, redis_conn, capsys
 ):
     pool = Workers(settings.DATABASES["default"]["NAME"], settings.REDIS_URL)
     big, big_proxy = servers[4096]
     small, small_proxy = servers[2048]
+    started_load = report.load()
     try:
         pool.start("high", env=_env(big, big_proxy, stream=True))
         pool.start("default", env=_env(small, small_proxy, stream=False))
@@ -100,16 +121,66 @@ def test_a_short_story_completes_through_llama_cpp_at_4096_and_2048_tokens_with_
                     ended[ctx] = (row, time.monotonic() - started)
             return len(ended) == 2
 
-        wait_for(both_finished, timeout=STORY_TIMEOUT, interval=5, what="both stories")
+        try:
+            wait_for(both_finished, timeout=DEADLINE_SECONDS, interval=5, what="both stories")
+        except AssertionError:
+            late = {ctx: _standing(job.pk, servers[ctx][1]) for ctx, job in jobs.items() if ctx not in ended}
+            report.write(
+                [
+                    report.run_entry(
+                        ctx=ctx,
+                        stream=ctx == 4096,
+                        seconds=time.monotonic() - started,
+                        status="unfinished",
+                        usage_by_stage={},
+                        seen=servers[ctx][1].totals(),
+                        segments=[],
+                        word_count=0,
+                        usage_counted=ctx == 4096,
+                        detail=late[ctx],
+                    )
+                    for ctx in late
+                ],
+                started_load=started_load,
+            )
+            pytest.fail(
+                f"No finished story within {DEADLINE_SECONDS / 60:.0f} min (NF_LLM_TEST_MINUTES) at context "
+                + "; ".join(f"{ctx}: {where}" for ctx, where in late.items())
+                + f". Machine load {started_load} at the start, {report.load()} now."
+            )
     finally:
         pool.stop_all()
 
     low, high = Brief.type_range("short_story")
-    report = []
+    entries, problems = [], []
     for ctx, (job, seconds) in sorted(ended.items(), reverse=True):
         server, proxy = servers[ctx]
-        detail = JobRuntime.objects.filter(pk=job.pk).values_list("error_detail", flat=True).first()
-        assert job.status == JobStatus.COMPLETED, f"context {ctx}: {detail}\n{server.log_tail(8)}"
+        detail = JobRuntime.objects.filter(pk=job.pk).values_list("error_detail", flat=True).first() or ""
+        narrative = Narrative.objects.filter(job=job).first()
+        meta = narrative.metadata if narrative else {}
+        entries.append(
+            report.run_entry(
+                ctx=ctx,
+                stream=ctx == 4096,
+                seconds=seconds,
+                status=job.status,
+                usage_by_stage=meta.get("usage_by_stage") or {},
+                seen=proxy.totals(),
+                segments=meta.get("segments") or [],
+                word_count=narrative.word_count if narrative else 0,
+                usage_counted=bool(meta.get("usage_counted_calls")),
+                detail=detail,
+            )
+        )
+        if job.status != JobStatus.COMPLETED:
+            problems.append(f"context {ctx}: {job.status}: {detail}\n{server.log_tail(8)}")
+    text = report.write(entries, started_load=started_load)
+    with capsys.disabled():
+        print("\n" + text)
+    assert not problems, "\n".join(problems)
+
+    for ctx, (job, _seconds) in ended.items():
+        server, proxy = servers[ctx]
         narrative = Narrative.objects.get(job=job)
         meta = narrative.metadata
         assert meta["engine"] == "openai" and meta["context_window"]["tokens"] == ctx
@@ -123,19 +194,13 @@ def test_a_short_story_completes_through_llama_cpp_at_4096_and_2048_tokens_with_
         assert logged == job.tokens_used == billed_prompt + billed_completion
         seen = proxy.totals()
         n_calls = sum(s["calls"] for s in calls.values())
-        assert n_calls == seen["calls"]  # every call that reached the server is billed, none twice
+        assert n_calls == seen["answered"]  # every answer the server gave is billed, none twice
+        # The one refusal: llama-cpp-python takes no json_schema; the mode is detected and remembered.
+        refused = proxy.refusals()
+        assert len(refused) <= 1 and all("response_format" in r for r in refused), refused
         if ctx == 2048:  # whole answers: the server's usage, exactly
-            assert seen["reported_calls"] == seen["calls"]
+            assert seen["reported_calls"] == seen["answered"]
             assert (billed_prompt, billed_completion) == (seen["prompt_tokens"], seen["completion_tokens"])
         else:  # streams without usage: every streamed token is billed, the prompt is estimated
             assert billed_completion >= seen["streamed_chunks"] > 0
             assert meta["usage_counted_calls"] == n_calls
-        report.append(
-            f"context {ctx}: {seconds / 60:.1f} min, {n_calls} calls, {billed_prompt:,} prompt + "
-            f"{billed_completion:,} completion tokens billed (server: {seen['prompt_tokens']:,} + "
-            f"{seen['completion_tokens']:,} reported, {seen['streamed_chunks']:,} chunks streamed), "
-            f"{narrative.word_count:,} words, chapters "
-            + ", ".join(f"{s['actual_words']}/{s['planned_words']}" for s in meta["segments"])
-        )
-    with capsys.disabled():
-        print("\n" + "\n".join(report))

@@ -33,7 +33,9 @@ def make_owned(
     description: str = "A description only its owner may read.",
     instructions: str = "Make the keeper braver in the second act.",
 ) -> SimpleNamespace:
-    """A project with a world, a completed job and its narrative, and a queued revision job."""
+    """A project with a world, a completed job and its narrative, a queued revision job, and a model
+    connection (not the default: the jobs are the offline engine's)."""
+    from connections.services import connection_create
     from jobs.services import job_create, job_create_revision
     from projects.models import Project, World
     from projects.services import project_create
@@ -49,7 +51,16 @@ def make_owned(
     revision = job_create_revision(user=user, narrative=narrative, instructions=instructions)
     project = Project.objects.get(pk=project.pk)
     assert project.world_id, "the first narrative should have given the project a world"
+    connection = connection_create(
+        user=user,
+        name=f"{name} endpoint",
+        base_url="http://127.0.0.1:9/v1",  # nothing listens: a test button that ran would fail loudly
+        api_key="sk-owner-only-0123456789abcdef",
+        model_mini="owner-mini",
+        model_gpt4="owner-big",
+    )
     return SimpleNamespace(
+        connection=connection,
         project=project,
         job=job,
         narrative=narrative,

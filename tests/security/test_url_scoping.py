@@ -95,6 +95,7 @@ def all_routes():
 def _snapshot() -> dict:
     from accounts.models import User
     from billing.models import UsageLog
+    from connections.models import ModelConnection
     from jobs.models import GenerationJob, JobRuntime
     from narratives.models import Narrative
     from projects.models import CodexEntry, Project, World
@@ -112,6 +113,11 @@ def _snapshot() -> dict:
         "runtime": sorted(JobRuntime.objects.values_list("job_id", "cancel_requested_at", "kind")),
         "narratives": sorted(Narrative.objects.values_list("id", "title", "updated_at", "version")),
         "usage": UsageLog.objects.count(),
+        "connections": sorted(
+            ModelConnection.objects.values_list(
+                "id", "name", "base_url", "api_key_encrypted", "model_gpt4", "is_default", "updated_at"
+            )
+        ),
     }
 
 
@@ -127,6 +133,7 @@ def _app_value_for(owned, route: str):
             "project_id": owned.project.pk,
             "job_id": owned.job.pk,
             "pk": owned.narrative.pk,
+            "connection_id": owned.connection.pk,  # the owner's model connection (edit, delete, test)
         }
         if name in ids:
             return ids[name]
@@ -291,7 +298,7 @@ def test_staff_still_reach_the_staff_pages(owned, staff):
 
 def test_every_pattern_is_fillable():
     """A new URL parameter must be taught to this module (fails until it is)."""
-    known_app = {"project_id", "job_id", "pk", "fmt", "entry_id", "number"}
+    known_app = {"project_id", "job_id", "pk", "fmt", "entry_id", "number", "connection_id"}
     for route in all_routes():
         if route.startswith(STAFF_PREFIXES):
             continue

@@ -214,9 +214,14 @@ def _write(
     # A local writer writes to length by construction; a model may stop early or be cut off.
     while not engine.capabilities.writes_to_length and calls <= MAX_EXTRA_CALLS:
         have = count_words(text)
-        if finish == "length" and have >= 0.95 * target:
+        if finish == "length" and count_words(_trim_to_sentence(text)) >= target:
             text = _trim_to_sentence(text)  # long enough: end on a full sentence instead
             break
+        if finish == "length":
+            # Cut off short of the target: continue from the last full sentence, so the segments —
+            # and the story, whose target may be its type's minimum — reach their length.
+            text = _trim_to_sentence(text)
+            have = count_words(text)
         if finish != "length" and have >= target:
             break
         cut_off = finish == "length"

@@ -280,3 +280,42 @@ def test_blank_texts_in_a_segment_plan_are_filled_not_refused() -> None:
     assert first["title"] == "Part 1" and first["summary"].startswith("Part 1: Mira finds the key")
     assert first["key_events"] == ["Mira finds the key"] and first["characters"] and first["location"]
     assert not any("not valid" in r["messages"][-1]["content"] for r in server.requests)
+
+
+def test_the_schema_written_into_the_prompt_is_counted_so_a_small_json_object_server_never_refuses() -> None:
+    # llama-cpp-python: json_object only, 2,048 tokens. The schema the backend adds to the prompt
+    # in that mode takes room too; uncounted, world architecture asked 1,800 tokens beside it.
+    with FakeChatServer(context_window=2048, json_modes=("json_object",), short_words=350) as server:
+        config = _config(server)
+        result = run_pipeline(make_brief(polish="off"), backend=get_backend("openai", config), config=config)
+    refused = [r for r in server.served if r == "refused"]
+    assert len(refused) == 1  # only json_schema's refusal, once; then json_object, remembered
+    assert all(s["actual_words"] >= s["planned_words"] for s in result.metadata["segments"])
+    assert result.word_count >= 5000
+
+
+def test_a_passage_cut_off_just_short_of_its_target_is_continued_so_the_story_reaches_its_length() -> None:
+    # 5,000 words is a short story's minimum: a chapter left at 96 % of its target takes the story
+    # below its type's length.
+    with FakeChatServer() as server:
+        config = _config(server)
+        backend = get_backend("openai", config)
+        plan = run_pipeline(make_brief(review_plan=True), backend=backend, config=config).plan
+        target = plan["segments"][0]["target_words"]
+        server.script.append(("cut", round(target * 0.96)))  # the first drafting answer
+        result = run_pipeline(make_brief(polish="off"), backend=backend, config=config, plan=plan)
+    first = result.metadata["segments"][0]
+    assert first["continued"] == 1 and first["actual_words"] >= target
+    assert result.word_count >= 5000
+
+
+def test_a_run_says_how_many_of_its_calls_were_counted_because_the_server_sent_no_usage() -> None:
+    # llama-cpp-python streams without usage: the metadata must say those tokens were counted by us.
+    with FakeChatServer(stream_usage=False) as server:
+        config = _config(server)
+        result = run_pipeline(make_brief(polish="off"), backend=get_backend("openai", config), config=config)
+    assert result.metadata["usage_counted_calls"] == len(result.model_calls) > 0
+    with FakeChatServer() as server:  # a server that reports usage: nothing counted
+        config = _config(server)
+        result = run_pipeline(make_brief(polish="off"), backend=get_backend("openai", config), config=config)
+    assert result.metadata["usage_counted_calls"] == 0
