@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -48,6 +47,7 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench._harness import Processes, start_worker  # noqa: E402
 from jobs.models import GenerationJob  # noqa: E402
 from jobs.services import job_create  # noqa: E402
 from projects.services import project_create  # noqa: E402
@@ -105,24 +105,8 @@ def main() -> None:
     env = {**os.environ, "NF_LLM_BACKEND": "offline"}
     if fake_llm is not None:
         env.update(NF_LLM_BACKEND="openai", OPENAI_API_KEY="bench-key", OPENAI_BASE_URL=fake_llm.base_url)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "rqworker",
-            "high",
-            "default",
-            "--worker-class",
-            "jobs.worker.NarraForgeWorker",
-            "--verbosity",
-            "0",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    procs = Processes()
+    start_worker(procs, env=env)
     try:
         brief = {**BRIEFS[args.type], "inspiration": "A clockmaker's apprentice hears time stop."}
         # warm-up: imports in the worker, first connections
@@ -187,9 +171,7 @@ def main() -> None:
         if failed:
             print(f"WARNING: {len(failed)} job(s) did not complete: {failed[0].error_message}")
     finally:
-        worker.kill()
-        os.killpg(worker.pid, 9) if worker.poll() is None else None
-        worker.wait(timeout=10)
+        procs.stop_all(grace=5)
         User.objects.filter(pk=user.pk).delete()
         if fake_llm is not None:
             fake_llm.__exit__(None, None, None)

@@ -41,34 +41,25 @@ import csv
 import json
 import os
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-import uuid
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import environ  # noqa: E402
 
-from narraforge.envconfig import database_config, redis_url  # noqa: E402
+from bench._harness import Processes, ScratchDatabase, free_port, start_gunicorn  # noqa: E402
+from narraforge.envconfig import redis_url  # noqa: E402
 
-SCRATCH_DB = f"nf_bench_{uuid.uuid4().hex[:10]}"
-_server = database_config(environ.Env())
-_auth = quote(_server.get("USER") or "postgres", safe="")
-if _server.get("PASSWORD"):
-    _auth += ":" + quote(_server["PASSWORD"], safe="")
-_hostport = f"{_server.get('HOST') or '127.0.0.1'}:{_server.get('PORT') or 5432}"
-SCRATCH_URL = f"postgres://{_auth}@{_hostport}/{SCRATCH_DB}"
-MAINTENANCE = dict(_server, NAME="postgres")
+SCRATCH = ScratchDatabase("nf_bench")
+SCRATCH_DB, SCRATCH_URL, _hostport = SCRATCH.name, SCRATCH.url, SCRATCH.hostport
 BENCH_REDIS = os.environ.get("NF_BENCH_REDIS_URL") or urlunsplit(
     urlsplit(redis_url(environ.Env()))._replace(path="/9")
 )
@@ -91,57 +82,9 @@ os.environ.update(
 )
 
 
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        host=MAINTENANCE.get("HOST") or "127.0.0.1",
-        port=int(MAINTENANCE.get("PORT") or 5432),
-        user=MAINTENANCE.get("USER") or "postgres",
-        password=MAINTENANCE.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=10,
-    ) as conn:
-        conn.execute(sql)
-
-
 def pct(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] if values else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Processes:
-    """Every child we start, each in its own process group; all stopped at the end."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, args: list[str], log: Path) -> subprocess.Popen:
-        with open(log, "ab") as fh:
-            proc = subprocess.Popen(
-                args, cwd=ROOT, env=os.environ.copy(), stdout=fh, stderr=fh, start_new_session=True
-            )
-        self.procs.append(proc)
-        return proc
-
-    def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
 
 
 # --- seeding -----------------------------------------------------------------------------------
@@ -256,35 +199,7 @@ def run_web(args, procs: Processes, tmp: Path) -> bool:
     )
     port = free_port()
     workers = args.gunicorn_workers or (2 * (os.cpu_count() or 1) + 1)
-    procs.start(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "narraforge.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--timeout",
-            "60",
-        ],  # fmt: skip
-        tmp / "gunicorn.log",
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"gunicorn did not answer within 30s; see {tmp / 'gunicorn.log'}")
-        time.sleep(0.2)
+    base = start_gunicorn(procs, port=port, workers=workers, log=tmp / "gunicorn.log")
     print(
         f"gunicorn: {workers} sync workers, production settings, {base}; locust: {args.users} users, "
         f"think {args.think} s, {args.duration}s"
@@ -516,7 +431,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"scratch database {SCRATCH_DB} on {_hostport}; Redis {BENCH_REDIS}")
-    _admin_sql(f'CREATE DATABASE "{SCRATCH_DB}"')
+    SCRATCH.create()
     procs = Processes()
     ok = True
     try:
@@ -554,7 +469,7 @@ def main() -> None:
             redis.Redis.from_url(BENCH_REDIS).flushdb()
         except Exception as exc:
             print(f"could not flush {BENCH_REDIS}: {exc}")
-        _admin_sql(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
+        SCRATCH.drop()
         print(f"dropped {SCRATCH_DB}")
     if not ok:
         raise SystemExit(1)

@@ -1,12 +1,12 @@
 """Per-request floor (issue 18 §6): the signed-in page mix against a trivial signed-in view, one run.
 
-1. Creates a scratch database (``nf_mix_<random>``) on the configured server,
+1. Creates a scratch database (``nf_mix_<random>``, bench/_harness.py) on the configured server,
    migrates it and seeds, through the ORM, writers with a project, a running
    job and narratives of engine-written text (bench/corpus.py: short stories
    and a 100k-word novel), each with a real session (cached_db: in Redis).
 2. Starts gunicorn (5 sync workers, PRODUCTION settings plus one bench-only
-   URL, ``/bench/ping/``: signed in, plain text) on a free port in 18700–18799
-   (NF_BENCH_PORT to choose) and saturates it from a closed loop of client
+   URL, ``/bench/ping/``: signed in, plain text) on NF_BENCH_PORT (else a free port the
+   kernel picks) and saturates it from a closed loop of client
    threads, first with ``/bench/ping/``, then with the page mix the product
    sees (dashboard, library, library search, readers, job page, job progress
    partial), then ``/healthz``, for NF_BENCH_SECONDS each (default 20).
@@ -25,31 +25,21 @@ import http.client
 import os
 import random
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import environ  # noqa: E402
 
-from narraforge.envconfig import database_config, redis_url  # noqa: E402
+from bench._harness import Processes, ScratchDatabase, free_port, start_gunicorn  # noqa: E402
+from narraforge.envconfig import redis_url  # noqa: E402
 
-SCRATCH_DB = f"nf_mix_{uuid.uuid4().hex[:10]}"
-_server = database_config(environ.Env())
-_auth = quote(_server.get("USER") or "postgres", safe="")
-if _server.get("PASSWORD"):
-    _auth += ":" + quote(_server["PASSWORD"], safe="")
-_hostport = f"{_server.get('HOST') or '127.0.0.1'}:{_server.get('PORT') or 5432}"
-SCRATCH_URL = f"postgres://{_auth}@{_hostport}/{SCRATCH_DB}"
+SCRATCH = ScratchDatabase("nf_mix")
 SECONDS = float(os.environ.get("NF_BENCH_SECONDS", "20"))
 WORKERS = int(os.environ.get("NF_BENCH_GUNICORN_WORKERS", "5"))
 CLIENTS = int(os.environ.get("NF_BENCH_CLIENTS", str(2 * WORKERS)))
@@ -64,39 +54,12 @@ os.environ.update(
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": SCRATCH_URL,
+        "DATABASE_URL": SCRATCH.url,
         "REDIS_URL": redis_url(environ.Env()),
         "NF_LLM_BACKEND": "offline",
         "CONN_MAX_AGE": "60",
     }
 )
-
-
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        host=_server.get("HOST") or "127.0.0.1",
-        port=int(_server.get("PORT") or 5432),
-        user=_server.get("USER") or "postgres",
-        password=_server.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(sql)
-
-
-def free_port() -> int:
-    if os.environ.get("NF_BENCH_PORT"):
-        return int(os.environ["NF_BENCH_PORT"])
-    for port in random.sample(range(18700, 18800), 100):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise SystemExit("no free port in 18700-18799")
 
 
 def seed() -> list[dict]:
@@ -197,8 +160,8 @@ def saturate(port: int, pick, seconds: float) -> tuple[float, int, int]:
 def main() -> int:
     import django
 
-    _admin_sql(f'CREATE DATABASE "{SCRATCH_DB}"')
-    gunicorn = None
+    SCRATCH.create()
+    procs = Processes()
     tmp = Path(tempfile.mkdtemp(prefix="nf-mix-"))
     try:
         django.setup()
@@ -214,24 +177,7 @@ def main() -> int:
         seconds = time.perf_counter() - started
         print(f"Seeded {len(accounts)} writers in {seconds:.0f} s (engine-written text)")
         port = free_port()
-        log = open(tmp / "gunicorn.log", "ab")  # noqa: SIM115
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "narraforge.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(WORKERS), "--log-level", "warning", "--timeout", "60"],
-            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn did not answer; see {tmp / 'gunicorn.log'}")
-            time.sleep(0.2)
+        start_gunicorn(procs, port=port, workers=WORKERS, log=tmp / "gunicorn.log")
         mixes = [mix_for(a) for a in accounts]
 
         def trivial(rng, i):
@@ -261,19 +207,14 @@ def main() -> int:
               f"{'' if ok else '  MISSED'} |")  # fmt: skip
         return 0 if ok else 1
     finally:
-        if gunicorn is not None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(gunicorn.pid, signal.SIGKILL)
+        procs.stop_all(grace=20)
         try:
             from django.db import connections
 
             connections.close_all()
         except Exception:  # noqa: BLE001 - django may not be set up
             pass
-        _admin_sql(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
+        SCRATCH.drop()
 
 
 if __name__ == "__main__":

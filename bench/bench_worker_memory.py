@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -34,6 +33,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench._harness import Processes, start_worker  # noqa: E402
 from jobs.models import GenerationJob  # noqa: E402
 from jobs.services import job_create  # noqa: E402
 from projects.services import project_create  # noqa: E402
@@ -69,22 +69,8 @@ def main() -> None:
     )
     project = project_create(user=user, name="bench")
     env = {**os.environ, "NF_LLM_BACKEND": "offline", "DEBUG": "1"}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "rqworker",
-            "high",
-            "default",
-            "--worker-class",
-            "jobs.worker.NarraForgeWorker",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    procs = Processes()
+    worker = start_worker(procs, env=env)
     try:
         time.sleep(2.0)  # the worker's imports
         brief = {
@@ -122,10 +108,7 @@ def main() -> None:
         if peak_mb >= args.target_mb:
             raise SystemExit(1)
     finally:
-        worker.kill()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, 9)
-        worker.wait(timeout=10)
+        procs.stop_all(grace=5)
         User.objects.filter(pk=user.pk).delete()
 
 

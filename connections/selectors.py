@@ -235,7 +235,10 @@ def what_will_write(*, user: User, choice: str | None = None) -> ConnectionInfo:
 
 def job_connection_info(*, job: Any) -> dict[str, Any] | None:
     """What wrote (or will write) the job: {"name", "own_key", "engine", "models"}; None for older jobs."""
-    row = JobConnection.objects.filter(job_id=job.pk).first()
+    state = getattr(job, "_state", None)
+    row = state.fields_cache.get("connection_choice", False) if state is not None else False
+    if row is False:  # not read with the job (jobs.selectors.job_of_user(page=True) reads it)
+        row = JobConnection.objects.filter(job_id=job.pk).first()
     return row.info() if row is not None else None
 
 

@@ -27,6 +27,7 @@ from connections.selectors import (
     connection_value,
     connections_for_user,
     operator_connection,
+    operator_value,
     what_will_write,
 )
 from connections.services import (
@@ -41,7 +42,9 @@ from jobs.pipeline.presets import PRESETS, preset_for
 from jobs.pipeline.probe import ProbeResult, probe_connection
 from narraforge.errors import UserFacingError
 
-PROBE_TIMEOUT_SECONDS = 15.0  # per answer: the page waits for the button, and a worker is held meanwhile
+# Per answer: the page waits for the button and a web worker is held meanwhile; at most four answers
+# (model list, two tiny calls, llama.cpp's /props) stay under gunicorn's 60 s (Dockerfile).
+PROBE_TIMEOUT_SECONDS = 12.0
 TESTS_PER_MINUTE = 10  # each test makes outbound requests (and, on a paid key, tiny paid calls)
 
 
@@ -174,6 +177,21 @@ def _candidate(
     for name in SERVICE_FIELDS:
         setattr(candidate, name, fields[name])  # in memory only: testing saves nothing
     return candidate, form.key_change() if row is not None else (form.key_change() or ""), None
+
+
+@login_required
+@require_POST
+def operator_test_view(request):
+    """Staff test the server's own connection (the environment's), as ``manage.py llm_check`` does."""
+    if not request.user.is_staff:
+        raise Http404("No such connection.")
+    if operator_connection().is_offline:
+        result = _refused("The server has no model configured: the offline engine writes.", "offline")
+    else:
+        result = probe_connection(
+            operator_value(), timeout=PROBE_TIMEOUT_SECONDS, json_modes=JSON_MODE_MEMORY
+        )
+    return render(request, "connections/_test_result.html", {"result": result, "row": None, "in_form": False})
 
 
 @login_required

@@ -36,6 +36,7 @@ from jobs.services import _check_project, _lock_user, _new_job
 from jobs.submissions import submission_record, submission_replay
 from narraforge.textclean import strip_control_chars
 from narratives.models import Narrative
+from projects.selectors import world_for_project
 
 __all__ = [
     "MAX_ADD",
@@ -84,6 +85,10 @@ def narrative_brief(narrative: Narrative) -> Brief:
     base.setdefault("genre", narrative.genre)
     base.setdefault("inspiration", narrative.title or "A story")
     base["review_plan"] = False
+    if narrative.project_id:  # the project's codex as the writer keeps it now (projects.codex_services)
+        current = world_for_project(narrative.project)
+        if current is not None:
+            base["world"] = {**(dict(base.get("world") or {}) or current), "codex": current["codex"]}
     return brief_validate(base)
 
 

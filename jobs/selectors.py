@@ -42,9 +42,25 @@ def jobs_for_user(user: User, status: str | None = None, project=None) -> QueryS
     return qs
 
 
-def job_of_user(*, user: User, job_id: str) -> GenerationJob | None:
-    """The user's job, or None (also for another user's id: the caller cannot tell them apart)."""
-    return GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
+def job_of_user(*, user: User, job_id: str, page: bool = False) -> GenerationJob | None:
+    """The user's job, or None (also for another user's id: the caller cannot tell them apart).
+
+    ``page``: with what the job page shows of its runtime row and connection, in the same
+    query (the page and its 3-second poll are most of a writer's requests; issue 18 §6).
+    """
+    qs = GenerationJob.objects.filter(pk=job_id, user=user).select_related("project")
+    if page:
+        qs = qs.select_related("runtime", "connection_choice").defer(*_RUNTIME_NOT_SHOWN)
+    return qs.first()
+
+
+# The runtime row's large or worker-only fields, not read by the job page.
+_RUNTIME_NOT_SHOWN = (
+    "runtime__plan",
+    "runtime__usage",
+    "runtime__checkpoint",
+    "runtime__error_detail",
+)
 
 
 def job_of_submission(*, user: User, key: str) -> GenerationJob | None:
@@ -68,9 +84,15 @@ def job_progress(job: GenerationJob) -> dict[str, Any]:
     """Everything the progress panel shows, computed from the row (no Redis)."""
     done = set(job.completed_stages or [])
     running = job.current_stage if job.status == JobStatus.RUNNING else None
-    kind, position, cause, notice = JobRuntime.objects.filter(pk=job.pk).values_list(
-        "kind", "position", "failure_cause", "notice"
-    ).first() or (None, None, "", "")
+    runtime = job._state.fields_cache.get("runtime", False)  # read with the job (job_of_user(page=True))
+    if runtime is False:
+        kind, position, cause, notice = JobRuntime.objects.filter(pk=job.pk).values_list(
+            "kind", "position", "failure_cause", "notice"
+        ).first() or (None, None, "", "")
+    elif runtime is None:
+        kind, position, cause, notice = None, None, "", ""
+    else:
+        kind, position, cause, notice = runtime.kind, runtime.position, runtime.failure_cause, runtime.notice
     planning = kind == JobRuntime.Kind.PLANNING
     # A chapter job runs only drafting and polishing (and planning for new chapters).
     chapter_stages = None

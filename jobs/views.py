@@ -41,9 +41,9 @@ from projects.views import project_get_for_user
 JOBS_PER_PAGE = 25
 
 
-def job_get_for_user(*, user, job_id: str) -> GenerationJob:
+def job_get_for_user(*, user, job_id: str, page: bool = False) -> GenerationJob:
     """The user's job or a 404: another user's id is indistinguishable from a missing one."""
-    job = job_of_user(user=user, job_id=job_id)
+    job = job_of_user(user=user, job_id=job_id, page=page)
     if job is None:
         raise Http404("No such job.")
     return job
@@ -169,7 +169,7 @@ def submission_status_view(request, key):
 @login_required
 @require_GET
 def job_detail(request, job_id):
-    job = job_get_for_user(user=request.user, job_id=job_id)
+    job = job_get_for_user(user=request.user, job_id=job_id, page=True)
     return render(request, "jobs/detail.html", _job_context(job))
 
 
@@ -177,7 +177,7 @@ def job_detail(request, job_id):
 @require_GET
 def job_progress_view(request, job_id):
     """The live part of the job page, polled by htmx; moves on when the job is done."""
-    job = job_get_for_user(user=request.user, job_id=job_id)
+    job = job_get_for_user(user=request.user, job_id=job_id, page=True)
     context = _job_context(job)
     if request.htmx and job.status == JobStatus.COMPLETED:
         if context["progress"].get("narrative_id"):

@@ -7,6 +7,7 @@ from django import forms
 from narraforge.choices import Genre, ProductionType
 from narraforge.fields import LongTextField
 from narraforge.forms import CleanInputMixin
+from narraforge.widgets import FastSelect
 from narratives.edit_services import CHAPTER_TEXT_MAX, CHAPTER_TITLE_MAX, NOTE_MAX
 from narratives.manuscript import MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL
 from narratives.selectors import SORTS
@@ -23,13 +24,16 @@ class LibraryFilterForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or text…"}),
     )
-    project = forms.ChoiceField(label="Project", required=False)
+    # FastSelect: rendered on every library page (narraforge.widgets says why).
+    project = forms.ChoiceField(label="Project", required=False, widget=FastSelect)
     production_type = forms.ChoiceField(
-        label="Type", required=False, choices=[("", "Any type"), *ProductionType.choices]
+        label="Type", required=False, choices=[("", "Any type"), *ProductionType.choices], widget=FastSelect
     )
-    genre = forms.ChoiceField(label="Genre", required=False, choices=[("", "Any genre"), *Genre.choices])
+    genre = forms.ChoiceField(
+        label="Genre", required=False, choices=[("", "Any genre"), *Genre.choices], widget=FastSelect
+    )
     latest = forms.BooleanField(label="Latest versions only", required=False)
-    sort = forms.ChoiceField(label="Sort", required=False, choices=SORT_CHOICES)
+    sort = forms.ChoiceField(label="Sort", required=False, choices=SORT_CHOICES, widget=FastSelect)
 
     def __init__(self, *args, projects=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -68,8 +68,9 @@ def _import_checked(request, projects, handler: LimitedUploadHandler | None):
         return _page(request, ImportManuscriptForm(initial=initial, projects=projects), projects)
     form = ImportManuscriptForm(request.POST, request.FILES, projects=projects)
     if handler is not None and handler.too_big:
-        form.is_valid()
-        form.errors.pop("file", None)
+        # Fields after the file were never read: only the size is worth saying.
+        form.full_clean()
+        form.errors.clear()
         form.add_error("file", _too_big_message())
         return _page(request, form, projects, status=413)
     if not form.is_valid():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,13 +132,22 @@ def narrative_library_page(*, user, page_number: Any = None, per_page: int, **fi
                 return cursor.fetchone()[0]
 
     paginator = CappedPaginator(narratives, per_page, page_hint=page_number, counter=counter)
-    if not query:
-        page = paginator.get_page(page_number)
-        page.object_list = list(page.object_list)
+    with search_planning() if query else nullcontext():
+        return _evaluated_page(paginator, page_number)
+
+
+def _evaluated_page(paginator: CappedPaginator, page_number: Any) -> Page:
+    """The page with its rows read. On the first page, one row more than a page is read first:
+    a library that fits on one page (most of them) then needs no count query at all."""
+    if str(page_number or "1").strip() == "1":
+        rows = list(paginator.object_list[: paginator.per_page + 1])
+        if len(rows) <= paginator.per_page:
+            paginator.count = len(rows)  # cached_property: the value is known
+        page = paginator.page(1)  # a longer library: counted (capped), these rows are its first page
+        page.object_list = rows[: paginator.per_page]
         return page
-    with search_planning():
-        page = paginator.get_page(page_number)
-        page.object_list = list(page.object_list)
+    page = paginator.get_page(page_number)
+    page.object_list = list(page.object_list)
     return page
 
 

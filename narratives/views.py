@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from narraforge.errors import UserFacingError
 from narratives import selectors, services
+from narratives.codex_mentions import narrative_codex_mentions
 from narratives.diff import diff_texts
 from narratives.export_services import exports_storage, is_sync, narrative_export_request
 from narratives.exports import FORMATS, UnknownFormat, export_filename, export_narrative, get_format
@@ -66,9 +67,11 @@ def detail(request, pk: str):
     narrative = narrative_get_for_user(user=request.user, narrative_id=pk, defer_text=True)
     if services.narrative_record_view(narrative=narrative, viewer=request.user, method=request.method):
         narrative.view_count = (narrative.view_count or 0) + 1
+    body = reader_body(narrative)
     context = {
         "narrative": narrative,
-        "body": reader_body(narrative),
+        "body": body,
+        "codex_mentions": _codex_mentions(narrative, body),
         "panel": selectors.reader_panel(narrative),
         "formats": FORMATS.values(),
         "sync_formats": [key for key in FORMATS if is_sync(key, narrative.word_count)],
@@ -78,6 +81,18 @@ def detail(request, pk: str):
         "clear_draft": request.session.pop("nf_clear_draft", None),
     }
     return render(request, "narratives/detail.html", context)
+
+
+def _codex_mentions(narrative, body) -> list[dict]:
+    """The codex entries this version mentions, each with (number, anchor, title) of its chapters."""
+    chapters = {ch.number: ch for ch in body.chapters}
+    return [
+        {
+            "entry": found["entry"],
+            "chapters": [chapters[n] for n in found["chapters"] if n in chapters],
+        }
+        for found in narrative_codex_mentions(narrative=narrative)
+    ]
 
 
 def _light_parent(narrative):

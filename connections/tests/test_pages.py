@@ -328,3 +328,18 @@ def test_a_job_whose_own_key_is_refused_tells_the_writer_where_to_fix_it(owner, 
     assert job.status == "failed" and job.runtime.failure_cause == "model_auth"
     assert "did not accept its API key" in job.error_message and "connections page" in job.error_message
     assert "sk-revoked-key-000000000099" not in job.error_message + (job.runtime.error_detail or "")
+
+
+def test_staff_can_test_the_servers_connection_and_writers_cannot(client, owner, staff, settings) -> None:
+    with FakeChatServer() as server:
+        settings.NF_LLM_BACKEND, settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = (
+            "openai",
+            server.api_key,
+            server.base_url,
+        )
+        client.force_login(owner)
+        assert client.post(reverse("connections:test-operator")).status_code == 404
+        client.force_login(staff)
+        assert 'data-testid="test-operator"' in client.get(reverse("connections:list")).content.decode()
+        html = client.post(reverse("connections:test-operator")).content.decode()
+    assert 'data-cause="ok"' in html and server.api_key not in html

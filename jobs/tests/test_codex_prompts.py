@@ -90,3 +90,33 @@ def test_the_offline_engine_writes_the_codex_description_where_the_character_fir
     text = Narrative.objects.get(job=job).narrative_text
     assert "Mira Vell — salt-grey hair; she limps since the winter of the wreck." in text
     assert "Dark hair" not in text
+
+
+def test_a_chapter_regenerated_after_a_codex_edit_is_prompted_with_the_edit(
+    owner, project, workers, fake_llm, settings
+):
+    from jobs.chapter_services import job_create_regeneration
+
+    settings.NF_LLM_BACKEND, settings.OPENAI_API_KEY = "openai", "test-key"
+    settings.OPENAI_BASE_URL = fake_llm.base_url
+    mira = _codex(project)
+    workers.start(env=fake_llm.worker_env)
+    job = job_create(user=owner, project=project, brief=SHORT_BRIEF)
+    job = wait_for(lambda: _finished(job.pk), timeout=60, what="the story")
+    narrative = Narrative.objects.get(job=job)
+    number = next(
+        s["index"] for s in narrative.metadata["plan"]["segments"] if "Mira Vell" in s["characters"]
+    )
+    codex_entry_update(entry=mira, description="A scar runs across her left cheek")
+    asked = len(fake_llm.requests)
+    regen = job_create_regeneration(user=owner, narrative=narrative, chapter=number)
+    regen = wait_for(lambda: _finished(regen.pk), timeout=60, what="the regeneration")
+    assert regen.status == JobStatus.COMPLETED, regen.error_message
+    prompts = [
+        r["messages"][-1]["content"]
+        for r in fake_llm.requests[asked:]
+        if r["messages"][-1]["content"].startswith("STORY BIBLE")
+    ]
+    assert prompts, "the regeneration drafted its chapter"
+    assert "A scar runs across her left cheek." in prompts[0]
+    assert LOOKS not in prompts[0]

@@ -277,3 +277,10 @@ def test_another_users_chapter_is_a_404(client, owner, narrative, request, who) 
 def test_signed_out_visitors_are_sent_to_sign_in(client, narrative) -> None:
     response = client.get(reverse("narratives:edit-chapter", args=[narrative.pk, 1]))
     assert response.status_code == 302 and "login" in response.url
+
+
+def test_the_versions_list_says_a_chapter_was_edited_by_hand_with_its_note(owner_client, narrative) -> None:
+    child = _edit(narrative, note="tighter middle")
+    html = owner_client.get(reverse("narratives:versions", args=[child.pk])).content.decode()
+    assert "edited chapter 2 by hand (“tighter middle”)" in html
+    assert "by a model (manual)" not in html

@@ -7,7 +7,9 @@ import html
 import pytest
 from django.urls import reverse
 
-from jobs.pipeline import Brief, get_backend, run_pipeline
+from jobs.pipeline import Brief, EngineConfig, get_backend, run_pipeline
+from jobs.pipeline.connection import Connection, JsonModeMemory
+from jobs.pipeline.testing import FakeChatServer
 
 
 def _offline_narrative(make_narrative, user, language: str):
@@ -90,7 +92,28 @@ def test_another_users_revise_form_is_a_404(client, other_user, narrative) -> No
 def test_the_quality_report_says_which_chapters_were_polished_and_why(
     owner_client, owner, make_narrative
 ) -> None:
-    narrative = _offline_narrative(make_narrative, owner, "pl")  # its Polish prose leans on a stock phrase
+    brief = Brief.from_dict(
+        {
+            "production_type": "short_story",
+            "genre": "mystery",
+            "target_words": 5000,
+            "inspiration": "A ferry.",
+        }
+    )
+    with FakeChatServer(flaw_rates={"cliches": 1.0}) as server:  # every passage leans on stock phrases
+        config = EngineConfig(
+            connection=Connection(base_url=server.base_url, api_key=server.api_key),
+            json_modes=JsonModeMemory(),
+            backoff_base=0.01,
+        )
+        result = run_pipeline(brief, backend=get_backend("openai", config), config=config)
+    narrative = make_narrative(
+        owner,
+        text=result.text,
+        metadata=result.metadata,
+        quality_metrics=result.quality_metrics,
+        overall_quality_score=result.overall_quality_score,
+    )
     page = html.unescape(owner_client.get(reverse("narratives:detail", args=[narrative.pk])).content.decode())
     polished = narrative.metadata["polish"]["polished"]
     assert polished and "Polishing pass" in page

@@ -153,17 +153,14 @@ def architect_characters(
     if existing:
         given = {c["name"] for c in existing}
         kept = {c.name: c for c in cast}
+        fallback = _character_defaults(brief)
+        # The writer's (codex) fields win where they say something; the rest comes from the model's
+        # answer for that name, else from the language's stock traits, so the plan stays valid.
         ordered = [
-            kept.get(c["name"])
-            or Character.from_dict(
+            Character.from_dict(
                 {
-                    "gender": "x",
-                    "role": "",
-                    "goal": "",
-                    "arc": "",
-                    "contradictions": [""],
-                    "voice": "",
-                    **c,
+                    **(asdict(kept[c["name"]]) if c["name"] in kept else fallback),
+                    **{k: v for k, v in c.items() if k in _CHARACTER_FIELDS and v},
                 }
             )
             for c in existing
@@ -171,6 +168,23 @@ def architect_characters(
         cast = ordered + [c for c in cast if c.name not in given]
     seen: set[str] = set()
     return [c for c in cast if not (c.name in seen or seen.add(c.name))]
+
+
+_CHARACTER_FIELDS = ("name", "gender", "role", "goal", "arc", "contradictions", "voice")
+
+
+def _character_defaults(brief: Brief) -> dict[str, Any]:
+    """Stock traits for a returning character whose canon leaves some out (the plan requires them all)."""
+    lang = lang_data(brief.language)
+    p = lang.patterns
+    return {
+        "gender": "x",
+        "role": p["roles"][1 % len(p["roles"])],
+        "goal": lang.genre(brief.genre)["goals"][0],
+        "arc": p["arcs"][0],
+        "contradictions": [p["contradictions"][0]],
+        "voice": p["voices"][0],
+    }
 
 
 def design_structure(

@@ -104,3 +104,26 @@ def test_offline_prose_introduces_a_codex_character_in_the_writers_words():
     result = run_pipeline(brief, backend=get_backend("offline"))
     assert "Mira Vell — salt-grey hair; she limps since the winter of the wreck." in result.text
     assert result.text.count("salt-grey hair") == 1  # introduced once, where she first comes on stage
+
+
+def test_a_codex_character_with_only_a_name_still_gives_a_model_a_valid_plan_keeping_the_writers_fields():
+    from jobs.pipeline import EngineConfig
+    from jobs.pipeline.connection import Connection, JsonModeMemory
+    from jobs.pipeline.testing import FakeChatServer
+
+    world = {
+        "world": {"name": "Tidewater", "locations": [{"name": "Bell Tower", "description": "It leans."}]},
+        "characters": [{"name": "Mira Vell", "role": "lighthouse keeper", "goal": ""}, {"name": "Tomas"}],
+    }
+    with FakeChatServer() as server:
+        config = EngineConfig(
+            connection=Connection(base_url=server.base_url, api_key=server.api_key),
+            json_modes=JsonModeMemory(),
+        )
+        result = run_pipeline(
+            make_brief(review_plan=True, world=world), backend=get_backend("openai", config), config=config
+        )
+    plan = Plan.from_dict(result.plan)  # every field the plan requires is there
+    mira, tomas = plan.characters[:2]
+    assert (mira.name, mira.role, tomas.name) == ("Mira Vell", "lighthouse keeper", "Tomas")
+    assert mira.goal and mira.arc and mira.voice and tomas.contradictions[0]
