@@ -8,12 +8,10 @@ the money ceiling and the stale-version rule are the same. Every refusal is a
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.models import FINISHED_STATUSES, GenerationJob
-from jobs.selectors import job_progress
+from jobs.management.follow import job_follow
+from jobs.models import GenerationJob
 from narraforge.errors import UserFacingError
 from narratives.models import Narrative
 
@@ -49,22 +47,7 @@ class ChapterJobCommand(BaseCommand):
             self.follow(job, o["timeout"])
 
     def follow(self, job: GenerationJob, timeout: float | None) -> None:
-        deadline = time.monotonic() + timeout if timeout else None
-        last = None
-        while True:
-            job = GenerationJob.objects.get(pk=job.pk)
-            info = job_progress(job)
-            line = f"{info['status']:<9} {info['percentage']:5.1f}%  {info['current_stage_label'] or ''}"
-            if line != last:
-                self.stdout.write(line)
-                last = line
-            if job.status in FINISHED_STATUSES:
-                break
-            if deadline and time.monotonic() > deadline:
-                raise CommandError(f"Still {job.status} after {timeout}s; job {job.pk} keeps running.")
-            time.sleep(0.5)
-        if job.status != "completed":
-            raise CommandError(f"Job {job.pk} {job.status}: {job.error_message}")
+        job = job_follow(self, job, timeout)
         out = job.output or {}
         self.stdout.write(
             self.style.SUCCESS(

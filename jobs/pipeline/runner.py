@@ -9,16 +9,16 @@ from typing import Any
 from .backends.base import Backend
 from .backends.offline.style import stylise as typeset
 from .brief import Brief
-from .checkpoint import RunState
 from .config import EngineConfig
 from .context import story_bible
-from .engine import Callbacks, Engine
+from .engine import Callbacks
 from .errors import PipelineError
 from .memory import Ledger as StoryLedger
 from .memory import contradictions, summarise, update_ledger
 from .plan import PLAN_VERSION, Character, Interpretation, Plan, SegmentPlan, StructureDesign, WorldBible
 from .polish import flag_segment
 from .quality import compute_quality, narrator_of
+from .run_core import RunCore
 from .stage_registry import PLANNING_KEYS, STAGES, Stage
 from .stages import planning
 from .stages.drafting import generate_segment, stylize_segment
@@ -32,7 +32,7 @@ from .stages.finishing import (
 )
 from .stages.revision import revise_segments
 from .text import count_words
-from .usage import Ledger, ModelCall, Usage
+from .usage import ModelCall, Usage
 
 
 @dataclass
@@ -55,7 +55,7 @@ class PipelineResult:
     changes: list[dict[str, Any]] | None = None
 
 
-class _Run:
+class _Run(RunCore):
     def __init__(
         self,
         brief: Brief,
@@ -65,29 +65,11 @@ class _Run:
         checkpoint: dict[str, Any] | None,
         budget_usd: float | None,
     ) -> None:
-        self.brief = brief
-        self.cb = callbacks
-        if checkpoint is not None:
-            self.state, ledger = RunState.from_checkpoint(checkpoint, brief, backend.name)
-        else:
-            self.state, ledger = RunState(brief.to_dict(), backend.name), Ledger()
-        self.engine = Engine(
-            brief,
-            backend,
-            config,
-            callbacks,
-            ledger,
-            budget_usd,
-            snapshot=lambda: self.state.to_checkpoint(self.engine.ledger),
-        )
+        super().__init__(brief, backend, config, callbacks, checkpoint, budget_usd)
         self.n_segments = planning.segment_count(brief.target_words, config.segment_words)
         self.done_weight = 0.0
 
     # -- reporting -----------------------------------------------------------
-    def checkpoint(self) -> None:
-        if self.cb.on_checkpoint is not None:
-            self.cb.on_checkpoint(self.state.to_checkpoint(self.engine.ledger))
-
     def progress(self, stage: Stage, within: float, detail: str) -> None:
         if self.cb.on_progress is not None:
             self.cb.on_progress(min(1.0, self.done_weight + stage.weight * within), detail)

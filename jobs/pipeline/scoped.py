@@ -25,21 +25,21 @@ from .backends import get_backend
 from .backends.base import Backend
 from .backends.offline.style import stylise as typeset
 from .brief import MAX_NOTES, Brief
-from .checkpoint import RunState
 from .config import EngineConfig
-from .engine import Callbacks, Engine
+from .engine import Callbacks
 from .errors import PipelineError
 from .memory import Ledger as StoryLedger
 from .memory import story_so_far, summarise, update_ledger
 from .plan import Plan, SegmentPlan
 from .polish import flag_segment
 from .quality import compute_quality, narrator_of
+from .run_core import RunCore
 from .runner import PipelineResult
 from .stage_registry import STAGE_BY_KEY, Stage
 from .stages.drafting import generate_segment, stylize_segment
 from .stages.planning import plan_more_segments
 from .text import Chapter, count_words, join_chapters
-from .usage import Ledger, Usage
+from .usage import Usage
 
 MODES = ("regenerate", "continue", "revise")
 MAX_ADD = 20  # chapters one continuation may add
@@ -167,7 +167,7 @@ class _Memory:
         return sums, StoryLedger.from_dict(self.ledger.to_dict())
 
 
-class _ScopedRun:
+class _ScopedRun(RunCore):
     def __init__(
         self,
         brief: Brief,
@@ -180,33 +180,17 @@ class _ScopedRun:
         chapters: list[Chapter],
         scope: Scope,
     ) -> None:
-        self.brief, self.cb, self.scope = brief, callbacks, scope
+        super().__init__(brief, backend, config, callbacks, checkpoint, budget_usd)
+        self.scope = scope
         self.chapters = chapters
-        if checkpoint is not None:
-            self.state, ledger = RunState.from_checkpoint(checkpoint, brief, backend.name)
-        else:
-            self.state, ledger = RunState(brief.to_dict(), backend.name), Ledger()
         if not self.state.plan:
             self.state.plan = padded_plan(plan, chapters, brief.language).to_dict()
             self.state.plan_given = True
-        self.engine = Engine(
-            brief,
-            backend,
-            config,
-            callbacks,
-            ledger,
-            budget_usd,
-            snapshot=lambda: self.state.to_checkpoint(self.engine.ledger),
-        )
         self.done = 0.0
 
     # -- reporting -------------------------------------------------------------------------------
     def plan(self) -> Plan:
         return Plan.from_dict(self.state.plan)
-
-    def checkpoint(self) -> None:
-        if self.cb.on_checkpoint is not None:
-            self.cb.on_checkpoint(self.state.to_checkpoint(self.engine.ledger))
 
     def progress(self, key: str, within: float, detail: str) -> None:
         if self.cb.on_progress is not None:

@@ -8,17 +8,14 @@ through the queue like one from the web (limits, usage, the user's library);
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from jobs.engine_settings import backend_name, engine_config
-from jobs.models import FINISHED_STATUSES, GenerationJob
+from jobs.management.follow import job_follow
 from jobs.pipeline import GENRES, LANGUAGES, PRODUCTION_TYPES, Brief, BriefError, PipelineError
 from jobs.pipeline.brief import POLISH_MODES, POVS, STRUCTURES, TENSES, TONES
 from jobs.pipeline.cli import run_forge
-from jobs.selectors import job_progress
 from jobs.services import job_create
 from narraforge.errors import UserFacingError
 from narraforge.textclean import clean_data, strip_control_chars
@@ -103,22 +100,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Queued job {job.pk} (estimated ${job.estimated_cost_usd or 0:.4f}).")
         if not o["wait"]:
             return
-        deadline = time.monotonic() + o["timeout"] if o["timeout"] else None
-        last = None
-        while True:
-            job = GenerationJob.objects.get(pk=job.pk)
-            info = job_progress(job)
-            line = f"{info['status']:<9} {info['percentage']:5.1f}%  {info['current_stage_label'] or ''}"
-            if line != last:
-                self.stdout.write(line)
-                last = line
-            if job.status in FINISHED_STATUSES:
-                break
-            if deadline and time.monotonic() > deadline:
-                raise CommandError(f"Still {job.status} after {o['timeout']}s; job {job.pk} keeps running.")
-            time.sleep(0.5)
-        if job.status != "completed":
-            raise CommandError(f"Job {job.pk} {job.status}: {job.error_message}")
+        job = job_follow(self, job, o["timeout"])
         out = job.output or {}
         if out.get("kind") == "plan":
             self.stdout.write(
