@@ -9,6 +9,19 @@ from django.core.paginator import Paginator
 COUNT_CAP = 1000
 
 
+def wanted_page(page_hint) -> int:
+    """The page number asked for, as a bounded int (1 for anything that is not a number)."""
+    try:
+        return min(max(int(page_hint or 1), 1), 100_000)
+    except (TypeError, ValueError):
+        return 1
+
+
+def count_limit(*, per_page: int, page_hint=None, cap: int = COUNT_CAP) -> int:
+    """How far ``CappedPaginator`` counts: ``cap``, or further when a later page is asked for."""
+    return max(cap, (wanted_page(page_hint) + 1) * per_page)
+
+
 class CappedPaginator(Paginator):
     """Counts at most ``limit + 1`` rows (``SELECT count(*) FROM (… LIMIT limit+1)``).
 
@@ -24,11 +37,7 @@ class CappedPaginator(Paginator):
         """``counter(n)``, when given, counts the rows up to ``n`` in a cheaper way than the list can."""
         super().__init__(object_list, per_page, **kwargs)
         self.counter = counter
-        try:
-            wanted = int(page_hint or 1)
-        except (TypeError, ValueError):
-            wanted = 1
-        self.limit = max(cap, (min(max(wanted, 1), 100_000) + 1) * per_page)
+        self.limit = count_limit(per_page=per_page, page_hint=page_hint, cap=cap)
 
     @cached_property
     def count(self) -> int:

@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page
-from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.fields.json import KeyTransform
 
 from jobs.pipeline.quality import WEIGHTS
 from jobs.pipeline.quality import reference as quality_reference
-from narratives.models import Narrative, NarrativeExport, NarrativeSearch
-from narratives.paging import CappedPaginator
-from narratives.search import lemma_tsquery
-from narratives.text import chapters_from_text, paragraphs
-
-# The stored vector of narrative_search (migration 0004) through its GIN index. A query
-# matches a narrative if it matches in the narrative's language: English words are
-# stemmed ('english'); Polish words are matched as written ('simple') or by their
-# lemmas (the third parameter: each word OR-ed with its lemmas, see narratives.search;
-# empty for a user without Polish narratives).
-SEARCH_QUERY_SQL = (
-    "(websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s) || to_tsquery('simple', %s))"
+from narratives.library_search import (
+    SearchPlan,
+    count_hits,
+    hits_params,
+    hits_q,
+    phrase_q,
+    search_plan,
+    search_planning,
+    split_phrases,
 )
-HITS_SQL = f"SELECT narrative_id FROM narrative_search WHERE user_id = %s AND vector @@ {SEARCH_QUERY_SQL}"  # noqa: S608
-COUNT_HITS_SQL = f"SELECT count(*) FROM ({HITS_SQL} LIMIT %s) hits"  # noqa: S608
+from narratives.models import Narrative, NarrativeExport
+from narratives.paging import CappedPaginator
+from narratives.text import chapters_from_text, paragraphs
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -83,9 +77,10 @@ def narrative_library(
     latest_only: bool = False,
     query: str = "",
     sort: str = "newest",
-    hits_params: tuple[str, ...] | None = None,
+    plan: SearchPlan | None = None,
 ) -> QuerySet[Narrative]:
-    """``hits_params``: ``_hits_params(user, words)`` when the caller has them already."""
+    """``plan``: ``library_search.search_plan`` of these words (its parameters and the page's
+    shape); without one the matches are read from the index (``hits_q``)."""
     qs = narratives_for_user(user=user).select_related("project").only(*LIBRARY_FIELDS)
     if project_id:
         qs = qs.filter(project_id=project_id)
@@ -97,17 +92,14 @@ def narrative_library(
         qs = qs.filter(~Exists(Narrative.objects.filter(parent_narrative_id=OuterRef("pk"))))
     query = (query or "").strip()
     if query:
-        words, phrases, excluded = _split_phrases(query)
+        words, phrases, excluded = split_phrases(query)
         if words.strip():
-            # The SQL is a constant; the user's words travel as bound parameters. The
-            # vectors are stored, so whichever plan PostgreSQL picks (the GIN index for a
-            # large library, the user's rows for a small one) parses no text.
-            hits = RawSQL(HITS_SQL, hits_params or _hits_params(user, words))  # noqa: S611
-            qs = qs.filter(pk__in=hits)
+            # The SQL is a constant; the user's words travel as bound parameters.
+            qs = qs.filter(hits_q(plan or SearchPlan(hits_params(user, words))))
         for phrase in phrases:
-            qs = qs.filter(_phrase_q(phrase))
+            qs = qs.filter(phrase_q(phrase))
         for phrase in excluded:
-            qs = qs.exclude(_phrase_q(phrase))
+            qs = qs.exclude(phrase_q(phrase))
         if not words.strip() and not phrases:
             qs = qs.none()
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
@@ -116,23 +108,38 @@ def narrative_library(
 def narrative_library_page(*, user, page_number: Any = None, per_page: int, **filters: Any) -> Page:
     """One page of the library (evaluated), its count capped (``CappedPaginator``).
 
-    A search is planned with sequential scans discouraged (``search_planning``).
+    A search is planned with sequential scans discouraged (``search_planning``), in
+    the shape ``search_plan`` chooses from the user's counts.
     """
     query = (filters.get("query") or "").strip()
-    words, phrases, excluded = _split_phrases(query)
-    params = _hits_params(user, words) if words.strip() else None
-    narratives = narrative_library(user=user, **filters, hits_params=params)
-    counter = None
+    if not query:
+        paginator = CappedPaginator(narrative_library(user=user, **filters), per_page, page_hint=page_number)
+        return _evaluated_page(paginator, page_number)
+    words, phrases, excluded = split_phrases(query)
     narrowed = any(filters.get(key) for key in ("project_id", "production_type", "genre", "latest_only"))
-    if params and not (phrases or excluded or narrowed):
-        # Words alone: the count is the owner's matches in the index, without joining narratives.
-        def counter(limit: int) -> int:
-            with connection.cursor() as cursor:
-                cursor.execute(COUNT_HITS_SQL, [*params, limit])
-                return cursor.fetchone()[0]
-
-    paginator = CappedPaginator(narratives, per_page, page_hint=page_number, counter=counter)
-    with search_planning() if query else nullcontext():
+    words_only = not (phrases or excluded or narrowed)
+    with search_planning():
+        plan = None
+        if words.strip():
+            plan = search_plan(
+                user=user,
+                words=words,
+                per_page=per_page,
+                page_number=page_number,
+                sort=filters.get("sort") or "newest",
+                words_only=words_only,
+            )
+        paginator = CappedPaginator(
+            narrative_library(user=user, **filters, plan=plan),
+            per_page,
+            page_hint=page_number,
+            # Words alone: the count is the owner's matches in the index, without joining narratives.
+            counter=(lambda limit: count_hits(plan.params, limit)) if plan and words_only else None,
+        )
+        if plan and plan.count is not None:
+            paginator.count = min(plan.count, paginator.limit + 1)  # cached_property: counted already
+            if plan.count == 0:
+                paginator.object_list = paginator.object_list.none()  # nothing to read
         return _evaluated_page(paginator, page_number)
 
 
@@ -149,64 +156,6 @@ def _evaluated_page(paginator: CappedPaginator, page_number: Any) -> Page:
     page = paginator.get_page(page_number)
     page.object_list = list(page.object_list)
     return page
-
-
-@contextmanager
-def search_planning() -> Iterator[None]:
-    """Plan the queries inside without sequential scans where an index can answer (one transaction).
-
-    PostgreSQL costs ``vector @@ query`` as a cheap operator and does not count
-    detoasting the vector (tens of KB per narrative) that a sequential scan or
-    the user's rows must read for every row. When most of a user's narratives
-    match, it then prefers those paths (15-40 ms for a 2,000-narrative library)
-    to idx_narrative_search_words, which answers owner and words without reading
-    a vector (under 1 ms; migration 0006). ``SET LOCAL`` ends with the transaction.
-    """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        yield
-
-
-def _hits_params(user, words: str) -> tuple[str, ...]:
-    return (str(user.pk), words, words, _polish_words(user, words))
-
-
-def _polish_words(user, words: str) -> str:
-    """The query with Polish lemmas, when this user has Polish narratives (else empty)."""
-    if not NarrativeSearch.objects.filter(user_id=user.pk, language="pl").exists():
-        return ""
-    return lemma_tsquery(words)
-
-
-_PHRASE_RE = re.compile(r'(-?)"([^"]*)"?')
-
-
-def _split_phrases(query: str) -> tuple[str, list[list[str]], list[list[str]]]:
-    """Quoted phrases out of a search.
-
-    The index holds no word positions (see migration 0004), so a phrase is
-    found as all its words through the index, then checked as an exact phrase
-    (any case, any spacing) on those candidates only.
-    """
-    phrases: list[list[str]] = []
-    excluded: list[list[str]] = []
-
-    def take(match: re.Match) -> str:
-        words = match.group(2).split()
-        if not words:
-            return " "
-        if match.group(1):
-            excluded.append(words)
-            return " "
-        phrases.append(words)
-        return " " + " ".join(words) + " "
-
-    return _PHRASE_RE.sub(take, query), phrases, excluded
-
-
-def _phrase_q(words: list[str]) -> Q:
-    pattern = r"\m" + r"\s+".join(re.escape(w) for w in words) + r"\M"
-    return Q(title__iregex=pattern) | Q(narrative_text__iregex=pattern)
 
 
 # --- the reader --------------------------------------------------------------

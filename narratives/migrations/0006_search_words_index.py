@@ -8,7 +8,7 @@ a trusted extension any database owner may create) answers owner and words
 together without reading a vector; the btree on (user_id, language) becomes a
 partial index for its one other use (the Polish check), so it no longer offers
 the planner the path that reads every vector. The selector plans its queries
-with sequential scans discouraged (``narratives.selectors.search_planning``).
+with sequential scans discouraged (``narratives.library_search.search_planning``).
 
 Not atomic: the indexes are built and dropped CONCURRENTLY, so the table stays
 writable.
