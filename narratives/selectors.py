@@ -12,6 +12,10 @@ from django.db.models.fields.json import KeyTransform
 
 from jobs.pipeline.quality import WEIGHTS
 from jobs.pipeline.quality import reference as quality_reference
+
+# Re-exported: test_search.py reads the plans of this SQL from here (its home is library_search).
+from narratives.library_search import COUNT_HITS_SQL as COUNT_HITS_SQL
+from narratives.library_search import HITS_SQL as HITS_SQL
 from narratives.library_search import (
     SearchPlan,
     count_hits,

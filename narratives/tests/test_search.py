@@ -7,8 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from narratives.library_search import HITS_SQL
-from narratives.selectors import narrative_library
+from narratives.selectors import HITS_SQL, narrative_library
 from narratives.services import narrative_search_lemmatise
 
 pytestmark = pytest.mark.django_db
@@ -241,7 +240,7 @@ def test_a_search_every_narrative_matches_reads_no_vector(owner_client, owner, o
     """Issue 18: with every row matching, the planner used to scan every stored vector (15-40 ms at
     2,000 narratives). The library's queries now come from idx_narrative_search_words, and the
     count of a words-only search never joins the narratives."""
-    from narratives.library_search import COUNT_HITS_SQL, search_planning
+    from narratives.selectors import COUNT_HITS_SQL, search_planning
 
     for i in range(25):
         make_narrative(owner, title=f"River {i}", chapters=[("Ford", ["The ferrywoman crossed the river."])])
