@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "narraforge.test_settings"
 os.environ["DEBUG"] = "0"  # measure as production runs: no query log, no debug toolbar
+# What building each page costs: a page opened again comes from narraforge.pagecache, which
+# bench_pagemix.py measures in the product's own mix.
+os.environ["NF_PAGE_CACHE_SECONDS"] = "0"
 
 import django  # noqa: E402
 

@@ -264,6 +264,10 @@ NF_LLM_CALL_DEADLINE_SECONDS = env.float("NF_LLM_CALL_DEADLINE_SECONDS", default
 # restore_db --yes: how long to wait for the workers to stop, counted from the last one that
 # stopped (local workers also get SIGTERM; see jobs.restoring.restore_stop_workers).
 NF_RESTORE_WORKER_GRACE_SECONDS = env.float("NF_RESTORE_WORKER_GRACE_SECONDS", default=120.0)
+# Whole pages kept per session and process (narraforge.pagecache): at most this old (relative times),
+# rebuilt at once when the writer's rows change. 0 turns the page cache off.
+NF_PAGE_CACHE_SECONDS = env.float("NF_PAGE_CACHE_SECONDS", default=60.0)
+NF_PAGE_CACHE_BYTES = env.int("NF_PAGE_CACHE_BYTES", default=64 * 1024 * 1024)
 # Writers' own model connections may point at private, loopback and shared addresses (a model
 # server on this machine or network). Off in production: a public NarraForge must not be a way into
 # its own network. Link-local and cloud metadata addresses are refused either way (jobs.pipeline.hostguard).

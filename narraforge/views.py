@@ -6,8 +6,10 @@ from django.views.decorators.http import require_GET
 
 from jobs.engine_settings import backend_name
 from jobs.models import ACTIVE_STATUSES
+from jobs.page_versions import dashboard_version
 from jobs.sample import offline_sample
 from jobs.selectors import jobs_for_user
+from narraforge.pagecache import cached_page
 from narratives.selectors import narratives_for_user
 from projects.selectors import projects_for_user
 
@@ -49,7 +51,12 @@ def running_jobs(*, user, limit: int = RUNNING_JOBS):
     )
 
 
+def _dashboard_version(request) -> str | None:
+    return dashboard_version(user_id=request.user.pk) if request.user.is_authenticated else None
+
+
 @require_GET
+@cached_page(_dashboard_version)
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "dashboard/landing.html", {"sample": offline_sample()})

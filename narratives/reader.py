@@ -15,14 +15,13 @@ version, so a stale entry can never be served for a changed text.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from narraforge.lru import SizedLRU
 from narratives.models import Narrative
 from narratives.selectors import reader_chapters
 
@@ -66,41 +65,7 @@ def build_body(narrative: Narrative) -> ReaderBody:
     return ReaderBody(toc=toc, chapters=chapters)
 
 
-class _LocalBodies:
-    """The most recently used bodies of this process, at most ``limit`` characters of HTML."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self._items: OrderedDict[str, ReaderBody] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> ReaderBody | None:
-        with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-            return body
-
-    def put(self, key: str, body: ReaderBody) -> None:
-        if body.size > self.limit // 4:  # a saga's body: the shared cache only
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = body
-            self.size += body.size
-            while self.size > self.limit:
-                _, dropped = self._items.popitem(last=False)
-                self.size -= dropped.size
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.size = 0
-
-
-local_bodies = _LocalBodies(LOCAL_BYTES)
+local_bodies: SizedLRU[ReaderBody] = SizedLRU(LOCAL_BYTES, size_of=lambda body: body.size)
 
 
 def reader_body(narrative: Narrative) -> ReaderBody:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from narraforge.errors import UserFacingError
+from narraforge.pagecache import cached_page
 from narratives import selectors, services
 from narratives.codex_mentions import narrative_codex_mentions
 from narratives.diff import diff_texts
@@ -21,6 +22,7 @@ from narratives.export_services import exports_storage, is_sync, narrative_expor
 from narratives.exports import FORMATS, UnknownFormat, export_filename, export_narrative, get_format
 from narratives.forms import CompareForm, LibraryFilterForm, RenameCharacterForm, RenameForm
 from narratives.models import Narrative
+from narratives.page_versions import library_version, reader_version
 from narratives.reader import reader_body
 from projects.selectors import projects_for_user
 
@@ -35,8 +37,17 @@ def narrative_get_for_user(*, user, narrative_id: str, defer_text: bool = False)
     return narrative
 
 
+def _library_version(request) -> str | None:
+    return library_version(user_id=request.user.pk, searching=bool(request.GET.get("q", "").strip()))
+
+
+def _reader_version(request, pk: str) -> str | None:
+    return reader_version(user_id=request.user.pk, narrative_id=pk)
+
+
 @login_required
 @require_GET
+@cached_page(_library_version)
 def library(request):
     projects = list(projects_for_user(user=request.user).only("id", "name"))
     form = LibraryFilterForm(request.GET, projects=projects)
@@ -62,6 +73,7 @@ def library(request):
 
 @login_required
 @require_safe
+@cached_page(_reader_version)
 def detail(request, pk: str):
     # The body usually comes from the cache (narratives.reader): the text is read only to build it.
     narrative = narrative_get_for_user(user=request.user, narrative_id=pk, defer_text=True)
