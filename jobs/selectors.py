@@ -24,6 +24,7 @@ from jobs.engine_settings import engine_estimate_usd
 from jobs.errors import JobError
 from jobs.live import live_prose_read
 from jobs.models import ACTIVE_STATUSES, CHAPTER_KINDS, GenerationJob, JobRuntime, JobStatus, JobSubmission
+from jobs.page_query import job_page_row
 from jobs.pipeline import STAGES
 from jobs.pipeline.polish import POLISH_LABELS, POLISH_MODES
 from narraforge.causes import cause_words
@@ -48,19 +49,9 @@ def job_of_user(*, user: User, job_id: str, page: bool = False) -> GenerationJob
     ``page``: with what the job page shows of its runtime row and connection, in the same
     query (the page and its 3-second poll are most of a writer's requests; issue 18 §6).
     """
-    qs = GenerationJob.objects.filter(pk=job_id, user=user).select_related("project")
     if page:
-        qs = qs.select_related("runtime", "connection_choice").defer(*_RUNTIME_NOT_SHOWN)
-    return qs.first()
-
-
-# The runtime row's large or worker-only fields, not read by the job page.
-_RUNTIME_NOT_SHOWN = (
-    "runtime__plan",
-    "runtime__usage",
-    "runtime__checkpoint",
-    "runtime__error_detail",
-)
+        return job_page_row(user_id=user.pk, job_id=job_id)
+    return GenerationJob.objects.filter(pk=job_id, user=user).select_related("project").first()
 
 
 def job_of_submission(*, user: User, key: str) -> GenerationJob | None:
