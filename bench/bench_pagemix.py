@@ -9,7 +9,10 @@
    kernel picks) and saturates it from a closed loop of client
    threads, first with ``/bench/ping/``, then with the page mix the product
    sees (dashboard, library, library search, readers, job page, job progress
-   partial), then ``/healthz``, for NF_BENCH_SECONDS each (default 20).
+   partial), then ``/healthz``, for NF_BENCH_SECONDS each (default 20). Clients
+   send the session and CSRF cookies a browser has; meanwhile a thread moves
+   every job's progress each NF_BENCH_PROGRESS_SECONDS (default 3), as a worker
+   would, so the pages that show it are built again (narraforge.pagecache).
 3. Prints requests/s of each and the ratio, and exits 1 if the mix reaches less
    than 0.5 of the trivial view, or any request failed. Drops the database and
    stops gunicorn at the end, also after a failure or Ctrl-C.
@@ -25,6 +28,7 @@ import http.client
 import os
 import random
 import secrets
+import statistics
 import sys
 import tempfile
 import threading
@@ -43,6 +47,7 @@ SCRATCH = ScratchDatabase("nf_mix")
 SECONDS = float(os.environ.get("NF_BENCH_SECONDS", "20"))
 WORKERS = int(os.environ.get("NF_BENCH_GUNICORN_WORKERS", "5"))
 CLIENTS = int(os.environ.get("NF_BENCH_CLIENTS", str(2 * WORKERS)))
+PROGRESS_SECONDS = float(os.environ.get("NF_BENCH_PROGRESS_SECONDS", "3"))
 ACCOUNTS = 10
 
 for key in ("NF_TESTING", "NF_DEV", "OPENAI_API_KEY"):
@@ -67,6 +72,7 @@ def seed() -> list[dict]:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.middleware.csrf import _get_new_csrf_string
 
     from accounts.models import User
     from bench.corpus import engine_narrative, narrative_fields
@@ -104,42 +110,69 @@ def seed() -> list[dict]:
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        accounts.append({"cookie": f"sessionid={session.session_key}", "short": [n.pk for n in shorts],
+        # A browser has its CSRF cookie from the sign-in page: pages with forms are built for it.
+        cookie = f"sessionid={session.session_key}; csrftoken={_get_new_csrf_string()}"
+        accounts.append({"cookie": cookie, "short": [n.pk for n in shorts],
                          "long": long.pk, "job": job.pk})  # fmt: skip
     return accounts
 
 
-def mix_for(account: dict) -> list[tuple[str, dict]]:
-    """(path, extra headers) weighted as writers use the product (the job page polls its progress)."""
+def mix_for(account: dict) -> list[tuple[str, str, dict]]:
+    """(page, path, extra headers) weighted as writers use the product (the job page polls its progress)."""
     hx = {"HX-Request": "true"}
     return (
-        [("/", {})] * 2
-        + [("/narratives/", {})] * 2
-        + [("/narratives/?q=ferrywoman+river", {})]
-        + [(f"/narratives/{pk}/", {}) for pk in account["short"][:2]]
-        + [(f"/narratives/{account['long']}/", {})]
-        + [(f"/jobs/{account['job']}/", {})]
-        + [(f"/jobs/{account['job']}/progress/", hx)] * 4
+        [("dashboard", "/", {})] * 2
+        + [("library", "/narratives/", {})] * 2
+        + [("library search", "/narratives/?q=ferrywoman+river", {})]
+        + [("reader, short", f"/narratives/{pk}/", {}) for pk in account["short"][:2]]
+        + [("reader, 100k words", f"/narratives/{account['long']}/", {})]
+        + [("job page", f"/jobs/{account['job']}/", {})]
+        + [("job progress (htmx)", f"/jobs/{account['job']}/progress/", hx)] * 4
     )
 
 
-def saturate(port: int, pick, seconds: float) -> tuple[float, int, int]:
-    """Requests/s from CLIENTS closed-loop threads; returns (rps, done, failed)."""
+def write_progress(job_ids: list[str], stop: threading.Event) -> None:
+    """What a running job's worker does meanwhile: moves each job's progress every PROGRESS_SECONDS.
+
+    The dashboard and the job pages show it, so the page cache has to build them again each
+    time, as it would for a writer watching a real job.
+    """
+    from django.db import connection
+    from django.db.models import F
+    from django.db.models.functions import Least
+
+    from jobs.models import GenerationJob
+
+    try:
+        while not stop.wait(PROGRESS_SECONDS):
+            for pk in job_ids:
+                GenerationJob.objects.filter(pk=pk).update(
+                    progress_percentage=Least(F("progress_percentage") + 0.5, 99.0)
+                )
+    finally:
+        connection.close()
+
+
+def saturate(port: int, pick, seconds: float) -> tuple[float, int, int, dict[str, list[float]]]:
+    """Requests/s from CLIENTS closed-loop threads; returns (rps, done, failed, seconds per page)."""
     stop = time.monotonic() + seconds
     done = [0] * CLIENTS
     failed = [0] * CLIENTS
+    timings: list[dict[str, list[float]]] = [{} for _ in range(CLIENTS)]
 
     def run(i: int) -> None:
         rng = random.Random(i)
         while time.monotonic() < stop:
-            path, headers = pick(rng, i)
+            page, path, headers = pick(rng, i)
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            sent = time.perf_counter()
             try:
                 conn.request("GET", path, headers={"X-Forwarded-Proto": "https", **headers})
                 response = conn.getresponse()
                 response.read()
                 if response.status == 200:
                     done[i] += 1
+                    timings[i].setdefault(page, []).append(time.perf_counter() - sent)
                 else:
                     failed[i] += 1
             except OSError:
@@ -154,7 +187,11 @@ def saturate(port: int, pick, seconds: float) -> tuple[float, int, int]:
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    return sum(done) / elapsed, sum(done), sum(failed)
+    by_page: dict[str, list[float]] = {}
+    for per_thread in timings:
+        for page, values in per_thread.items():
+            by_page.setdefault(page, []).extend(values)
+    return sum(done) / elapsed, sum(done), sum(failed), by_page
 
 
 def main() -> int:
@@ -163,6 +200,8 @@ def main() -> int:
     SCRATCH.create()
     procs = Processes()
     tmp = Path(tempfile.mkdtemp(prefix="nf-mix-"))
+    stop_progress = threading.Event()
+    progress = None
     try:
         django.setup()
         from django.core.management import call_command
@@ -181,24 +220,31 @@ def main() -> int:
         mixes = [mix_for(a) for a in accounts]
 
         def trivial(rng, i):
-            return "/bench/ping/", {"Cookie": accounts[i % len(accounts)]["cookie"]}
+            return "trivial", "/bench/ping/", {"Cookie": accounts[i % len(accounts)]["cookie"]}
 
         def mix(rng, i):
             account = accounts[i % len(accounts)]
-            path, headers = rng.choice(mixes[i % len(accounts)])
-            return path, {"Cookie": account["cookie"], **headers}
+            page, path, headers = rng.choice(mixes[i % len(accounts)])
+            return page, path, {"Cookie": account["cookie"], **headers}
 
         def health(rng, i):
-            return "/healthz", {}
+            return "healthz", "/healthz", {}
 
         print(f"gunicorn {WORKERS} sync workers (production settings) on :{port}; {CLIENTS} client threads, "
               f"{SECONDS:.0f} s each:")  # fmt: skip
+        progress = threading.Thread(target=write_progress, args=([a["job"] for a in accounts], stop_progress))
+        progress.start()
         saturate(port, mix, 3)  # warm: every worker renders each reader once (cached afterwards)
         results = {}
         for label, pick in (("trivial signed-in view", trivial), ("page mix", mix), ("/healthz", health)):
-            rps, done, failed = saturate(port, pick, SECONDS)
+            rps, done, failed, by_page = saturate(port, pick, SECONDS)
             results[label] = (rps, failed)
             print(f"  {label:24s} {rps:8.1f} req/s  ({done} ok, {failed} failed)", flush=True)
+            if label == "page mix":
+                for page, values in by_page.items():
+                    print(
+                        f"      {page:22s} median {statistics.median(values) * 1000:6.1f} ms ({len(values)})"
+                    )
         ratio = results["page mix"][0] / results["trivial signed-in view"][0]
         failed = sum(f for _, f in results.values())
         ok = ratio >= 0.5 and failed == 0
@@ -207,6 +253,9 @@ def main() -> int:
               f"{'' if ok else '  MISSED'} |")  # fmt: skip
         return 0 if ok else 1
     finally:
+        stop_progress.set()
+        if progress is not None:
+            progress.join()
         procs.stop_all(grace=20)
         try:
             from django.db import connections
