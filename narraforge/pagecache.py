@@ -7,9 +7,10 @@ and again while nothing changed. A view decorated with ``cached_page`` asks a
 (counts and the newest ``updated_at`` of the writer's rows, which the
 database's own triggers move on every UPDATE, so ``queryset.update()``, raw
 SQL and the worker all count; an insert or a delete moves the count). The
-page is built once per (session, URL, htmx request, version) in each process
-and served from memory until the version moves or ``NF_PAGE_CACHE_SECONDS``
-pass, which bounds relative times such as "updated 2 minutes ago".
+page is built once per (session, URL, htmx request, version), kept in this
+process's memory and in Redis for the other processes and hosts, and served
+until the version moves or ``NF_PAGE_CACHE_SECONDS`` pass since it was built,
+which bounds relative times such as "updated 2 minutes ago".
 
 What is never served from here:
 * anything but a signed-in GET, and a request without its CSRF cookie (the
@@ -24,11 +25,14 @@ writer's rows (a queued job's place in the queue): that page is built fresh.
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -44,6 +48,11 @@ _HX_HEADERS = (
     "HX-Boosted",
     "HX-History-Restore-Request",
 )
+
+log = logging.getLogger(__name__)
+
+_SHARED_PREFIX = "nf:page:"
+SHARED_MAX_BYTES = 1024 * 1024  # a saga's reader page stays in the process that built it
 
 pages: SizedLRU[tuple[str, bytes]] = SizedLRU(settings.NF_PAGE_CACHE_BYTES, size_of=lambda page: len(page[1]))
 
@@ -65,7 +74,7 @@ def version_text(row: tuple) -> str:
 
 
 def cached_page(version: VersionFn):
-    """Serve the view's page from this process's memory while ``version(request, *args, **kwargs)`` holds."""
+    """Serve the view's page from memory while ``version(request, *args, **kwargs)`` holds."""
 
     def decorator(view):
         name = f"{view.__module__}.{view.__qualname__}"
@@ -79,19 +88,52 @@ def cached_page(version: VersionFn):
             if stamp is None:
                 return view(request, *args, **kwargs)
             key = _key(name, request, stamp)
-            found = pages.get(key)
+            found = pages.get(key) or _shared_get(key, seconds)
             if found is not None:
                 get_token(request)  # as rendering {% csrf_token %} would: the cookie is refreshed
                 content_type, body = found
                 return HttpResponse(body, content_type=content_type)
             response = view(request, *args, **kwargs)
             if _storable(request, response):
-                pages.put(key, (response["Content-Type"], response.content), ttl=seconds)
+                page = (response["Content-Type"], response.content)
+                pages.put(key, page, ttl=seconds)
+                _shared_set(key, page, seconds)
             return response
 
         return wrapped
 
     return decorator
+
+
+# The shared tier: a page one process built is in Redis for the others (and the other
+# hosts), so a change is built once, not once per worker. An entry carries the time it
+# was built, so no copy outlives NF_PAGE_CACHE_SECONDS; Redis failing only costs builds.
+
+
+def _shared_get(key: str, seconds: float) -> tuple[str, bytes] | None:
+    try:
+        found = cache.get(f"{_SHARED_PREFIX}{key}")
+    except Exception:  # noqa: BLE001 - a cache outage must not fail the page
+        log.warning("page cache: Redis unavailable, building the page", exc_info=True)
+        return None
+    if found is None:
+        return None
+    built, content_type, body = found
+    left = seconds - (time.time() - built)
+    if left <= 0:
+        return None
+    page = (content_type, body)
+    pages.put(key, page, ttl=left)
+    return page
+
+
+def _shared_set(key: str, page: tuple[str, bytes], seconds: float) -> None:
+    if len(page[1]) > SHARED_MAX_BYTES:
+        return
+    try:
+        cache.set(f"{_SHARED_PREFIX}{key}", (time.time(), *page), timeout=max(1, int(seconds)))
+    except Exception:  # noqa: BLE001 - a cache outage must not fail the page
+        log.warning("page cache: Redis unavailable, page kept in this process only", exc_info=True)
 
 
 def _cacheable_request(request: HttpRequest) -> bool:

@@ -4,6 +4,7 @@ and shows every change at once, whoever made it (the worker, raw SQL, another se
 import time
 
 import pytest
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
@@ -213,3 +214,32 @@ def test_the_page_cache_can_be_turned_off(client, owner, shelf, settings):
     _sign_in(client, owner)
     _, built = _open(client, "/")
     assert _open(client, "/")[1] == built
+
+
+def test_a_page_one_process_built_is_served_to_the_others_from_redis(client, owner, shelf):
+    _sign_in(client, owner)
+    first, built = _open(client, "/")
+    pagecache.pages.clear()  # another gunicorn worker, or another host: nothing in its memory
+    again, queries = _open(client, "/")
+    assert (again, queries) == (first, 2)
+    assert len(pagecache.pages) == 1  # and kept in that process from then on
+
+
+def test_a_shared_page_older_than_the_configured_seconds_is_built_again(client, owner, shelf, settings):
+    settings.NF_PAGE_CACHE_SECONDS = 0.3
+    _sign_in(client, owner)
+    _, built = _open(client, "/")
+    time.sleep(0.4)
+    pagecache.pages.clear()
+    assert _open(client, "/")[1] == built  # Redis still holds it (whole seconds), but it is too old
+
+
+def test_a_redis_outage_costs_builds_not_pages(client, owner, shelf, monkeypatch, caplog):
+    _sign_in(client, owner)
+    # The page cache's Redis is down (a real client on a closed port); sessions still work.
+    monkeypatch.setattr(pagecache, "cache", RedisCache("redis://127.0.0.1:1/0", {}))
+    for _ in range(2):
+        pagecache.pages.clear()
+        html, _ = _open(client, reverse("narratives:library"))
+        assert "The Ferry" in html
+    assert "page cache: Redis unavailable" in caplog.text
