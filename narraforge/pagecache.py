@@ -18,8 +18,9 @@ What is never served from here:
 * a request with flash messages waiting (the page would show them once);
 * a response that is not a plain 200 (redirects, htmx redirects, cookies), or
   whose rendering changed the session or queued a message.
-A version function returns None where the page depends on more than the
-writer's rows (a queued job's place in the queue): that page is built fresh.
+A version function returns None where its statement cannot see what may
+change the page (a Polish search while its lemmas are being added): that page
+is built fresh.
 """
 
 from __future__ import annotations
