@@ -12,48 +12,13 @@ import re
 import time
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.helpers import VIEWPORTS, fits, salt_road, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-VIEWPORTS = {"desktop": (1280, 860), "phone": (390, 844)}
 JOB_TIMEOUT = 60_000
-
-
-def _sign_in(page: Page, base: str, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
-
-
-def _book(email: str):
-    from accounts.models import User
-    from narratives.models import Narrative
-    from narratives.tests.conftest import SAMPLE_CHAPTERS, chapter_text, sample_metadata
-    from projects.services import project_create
-
-    user = User.objects.create_user(email=email, password="a-long-pass-phrase-9")  # noqa: S106
-    text = chapter_text(SAMPLE_CHAPTERS)
-    return user, Narrative.objects.create(
-        user=user,
-        project=project_create(user=user, name="Salt Coast"),
-        title="The Salt Road",
-        production_type="short_story",
-        genre="fantasy",
-        narrative_text=text,
-        word_count=len(text.split()),
-        generation_cost_usd=0.0,
-        tokens_used=0,
-        metadata=sample_metadata("en"),
-    )
-
-
-def _fits(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page scrolls sideways ({width} px)"
 
 
 def _finish_job(page: Page, parent) -> None:
@@ -64,7 +29,7 @@ def _finish_job(page: Page, parent) -> None:
 
     expect(page).to_have_url(re.compile(r"/jobs/"))
     expect(page.get_by_test_id("job-percentage")).to_be_visible()
-    _fits(page)
+    fits(page)
     deadline = time.monotonic() + JOB_TIMEOUT / 1000
     while True:
         child = Narrative.objects.filter(parent_narrative=parent).first()
@@ -87,10 +52,10 @@ def test_a_writer_regenerates_continues_and_revises_chapters_from_the_reader(
     from tests.browser.conftest import SCREENSHOTS
 
     base = live_server.url
-    user, v1 = _book(f"chapters-{viewport}@example.com")
+    user, v1 = salt_road(f"chapters-{viewport}@example.com")
     width, height = VIEWPORTS[viewport]
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    _sign_in(page, base, user)
+    sign_in(page, base, user)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     suffix = "" if viewport == "desktop" else "-phone"
 
@@ -103,14 +68,14 @@ def test_a_writer_regenerates_continues_and_revises_chapters_from_the_reader(
     regenerate = page.get_by_role("link", name="Regenerate chapter 2: Straße der Nacht")
     expect(regenerate).to_be_visible()
     expect(page.get_by_role("link", name="Continue the story")).to_be_visible()
-    _fits(page)
+    fits(page)
     shoot("50-reader-chapter-actions")
     regenerate.click()
     expect(page.get_by_role("heading", name=re.compile("Regenerate chapter 2"))).to_be_visible()
     expect(page.locator("#offline-revision-note")).to_contain_text(
         "Free-text instructions need a language model"
     )
-    _fits(page)
+    fits(page)
     page.get_by_label("Instructions (optional)").fill("More dialogue, please.")
     shoot("51-regenerate-chapter")
     page.get_by_role("button", name="Regenerate chapter 2").click()
@@ -119,7 +84,7 @@ def test_a_writer_regenerates_continues_and_revises_chapters_from_the_reader(
     expect(page.get_by_test_id("diff-revision")).to_contain_text(
         "regenerated chapter 2 by the offline engine with the instructions “More dialogue, please.”"
     )
-    _fits(page)
+    fits(page)
     shoot("53-diff-regenerated-chapter")
     v2 = Narrative.objects.get(parent_narrative=v1)
     old_parts = v1.narrative_text.split("## ")
@@ -133,7 +98,7 @@ def test_a_writer_regenerates_continues_and_revises_chapters_from_the_reader(
     page.get_by_role("button", name="Show the plan").click()
     title = page.get_by_test_id("new-chapter").get_by_label("Title")
     expect(title).not_to_have_value("")
-    _fits(page)
+    fits(page)
     shoot("52-continue-plan")
     title.fill("The Ice Road")
     page.get_by_role("button", name="Write 1 chapter from this plan").click()
@@ -147,13 +112,13 @@ def test_a_writer_regenerates_continues_and_revises_chapters_from_the_reader(
     expect(page.locator("#offline-revision-note")).to_be_visible()
     page.get_by_label("What should change?").fill("Make the opening darker and colder.")
     page.get_by_label("1. The Salt Road").check()
-    _fits(page)
+    fits(page)
     shoot("54-revise-chosen-chapters")
     page.get_by_role("button", name="Start revision").click()
     _finish_job(page, v3)
     page.goto(f"{base}/narratives/{v3.pk}/versions/")
     expect(page.locator("table.versions")).to_contain_text("revised chapter 1 by the offline engine")
-    _fits(page)
+    fits(page)
     shoot("55-versions-what-changed")
     v4 = Narrative.objects.get(parent_narrative=v3)
     assert v4.narrative_text.split("## ")[2:] == v3.narrative_text.split("## ")[2:]

@@ -5,18 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Page, expect
 
+from tests.browser.helpers import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page: Page, base: str, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
 
 
 @pytest.fixture
@@ -71,7 +64,7 @@ def test_library_reader_and_epub_download(live_server, export_worker, page: Page
         **common,
     )
     base = live_server.url
-    _sign_in(page, base, user)
+    sign_in(page, base, user)
 
     page.goto(base + "/narratives/")
     expect(page.get_by_role("heading", name="Library", level=1)).to_be_visible()

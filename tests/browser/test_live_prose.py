@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from jobs.pipeline.testing import FakeChatServer
 from jobs.services import job_create
 from jobs.tests.conftest import SHORT_BRIEF, Workers
 from projects.services import project_create
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -38,19 +38,12 @@ def model_worker(live_server, redis_conn, slow_model):
     pool.stop_all()
 
 
-def _sign_in(page: Page, base: str, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
-
-
 @pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
 def test_the_job_page_shows_the_prose_as_it_is_streamed(
     page: Page, live_server, model_worker, owner, shoot, width
 ):
     page.set_viewport_size({"width": width, "height": 860})
-    _sign_in(page, live_server.url, owner)
+    sign_in(page, live_server.url, owner)
     job = job_create(user=owner, project=project_create(user=owner, name="Lanterns"), brief=SHORT_BRIEF)
     page.goto(f"{live_server.url}/jobs/{job.pk}/")
     live = page.get_by_test_id("live-prose")

@@ -11,41 +11,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.helpers import VIEWPORTS, fits, salt_road, sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-VIEWPORTS = {"desktop": (1280, 860), "phone": (390, 844)}
-
-
-def sign_in(page: Page, base: str, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
-
-
-def _narrative(email: str):
-    from accounts.models import User
-    from narratives.models import Narrative
-    from narratives.tests.conftest import SAMPLE_CHAPTERS, chapter_text, sample_metadata
-
-    user = User.objects.create_user(email=email, password="a-long-pass-phrase-9")  # noqa: S106
-    text = chapter_text(SAMPLE_CHAPTERS)
-    narrative = Narrative.objects.create(
-        user=user,
-        title="The Salt Road",
-        production_type="short_story",
-        genre="fantasy",
-        narrative_text=text,
-        word_count=len(text.split()),
-        generation_cost_usd=0.0,
-        tokens_used=0,
-        metadata=sample_metadata("en"),
-    )
-    return user, narrative
 
 
 @pytest.fixture
@@ -62,11 +32,6 @@ def shoot_as():
     return take
 
 
-def _fits(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page scrolls sideways ({width} px)"
-
-
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_a_writer_edits_a_chapter_with_a_browser_draft_and_saves_a_new_version(
     live_server, browser: Browser, viewport, shoot_as
@@ -74,7 +39,7 @@ def test_a_writer_edits_a_chapter_with_a_browser_draft_and_saves_a_new_version(
     from narratives.models import Narrative
 
     base = live_server.url
-    user, narrative = _narrative(f"editor-{viewport}@example.com")
+    user, narrative = salt_road(f"editor-{viewport}@example.com", project=None)
     width, height = VIEWPORTS[viewport]
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
@@ -82,7 +47,7 @@ def test_a_writer_edits_a_chapter_with_a_browser_draft_and_saves_a_new_version(
     page.goto(f"{base}/narratives/{narrative.pk}/")
     chapter = page.locator("#ch-2")
     expect(chapter.get_by_role("heading", name="Straße der Nacht")).to_be_visible()
-    _fits(page)
+    fits(page)
     chapter.get_by_role("link", name=re.compile("Edit chapter 2")).click()
 
     expect(page.get_by_role("heading", name=re.compile("Edit chapter 2"))).to_be_visible()
@@ -92,7 +57,7 @@ def test_a_writer_edits_a_chapter_with_a_browser_draft_and_saves_a_new_version(
     text.fill("The night road was long.\n\nShe counted the stars twice.")
     expect(page.locator("[data-draft-status]")).to_contain_text("Draft saved in this browser")
     expect(page.locator("[data-word-count]")).to_have_text("10 words")
-    _fits(page)
+    fits(page)
     shoot_as(page, "40-chapter-editor" + ("" if viewport == "desktop" else "-phone"))
 
     # A reload (or a crash) shows the server's text and offers the draft back.
@@ -111,7 +76,7 @@ def test_a_writer_edits_a_chapter_with_a_browser_draft_and_saves_a_new_version(
     expect(page.locator(".reader__byline")).to_contain_text("version 2")
     expect(page.locator("#ch-2")).to_contain_text("She counted the stars twice.")
     expect(page.locator("#ch-1")).to_contain_text("Mara left the harbour before dawn.")
-    _fits(page)
+    fits(page)
     if viewport == "desktop":
         shoot_as(page, "42-reader-after-edit")
     child = Narrative.objects.get(parent_narrative=narrative)
@@ -127,7 +92,7 @@ def test_a_second_tab_saving_from_the_same_version_is_refused_and_keeps_its_text
     from narratives.models import Narrative
 
     base = live_server.url
-    user, narrative = _narrative("two-tabs@example.com")
+    user, narrative = salt_road("two-tabs@example.com", project=None)
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     first, second = context.new_page(), context.new_page()
     sign_in(first, base, user)
@@ -156,7 +121,7 @@ def test_a_writer_imports_a_docx_and_a_bad_file_is_refused(
     from projects.models import Project
 
     base = live_server.url
-    user, _ = _narrative(f"importer-{viewport}@example.com")
+    user, _ = salt_road(f"importer-{viewport}@example.com", project=None)
     project = Project.objects.create(user=user, name="Salt Coast", default_genre="fantasy")
     width, height = VIEWPORTS[viewport]
     context = browser.new_context(viewport={"width": width, "height": height})
@@ -174,7 +139,7 @@ def test_a_writer_imports_a_docx_and_a_bad_file_is_refused(
     page.get_by_role("button", name="Import").click()
     expect(page.locator(".field__errors").first).to_contain_text("is not a Word document")
     assert not Narrative.objects.filter(project=project).exists()
-    _fits(page)
+    fits(page)
 
     good = tmp_path / "Salt Road.docx"
     good.write_bytes(docx_bytes())
@@ -186,7 +151,7 @@ def test_a_writer_imports_a_docx_and_a_bad_file_is_refused(
     expect(page.locator(".reader__byline")).to_contain_text("Imported manuscript")
     expect(page.locator(".reader__toc")).to_contain_text("Landfall")
     expect(page.locator("#ch-3").get_by_role("link", name=re.compile("Edit chapter 3"))).to_be_visible()
-    _fits(page)
+    fits(page)
     shoot_as(page, "45-imported-narrative" + ("" if viewport == "desktop" else "-phone"))
     context.close()
 
@@ -202,7 +167,7 @@ def test_the_generation_form_says_which_world_it_continues_and_offers_a_new_one(
     from projects.services import project_create
 
     base = live_server.url
-    user, _ = _narrative(f"worlds-{viewport}@example.com")
+    user, _ = salt_road(f"worlds-{viewport}@example.com", project=None)
     project = project_create(user=user, name="Lighthouse cycle")
     assert run_job(job_create(user=user, project=project, brief=SHORT_BRIEF).pk) != "skipped"
     project.refresh_from_db()
@@ -219,7 +184,7 @@ def test_the_generation_form_says_which_world_it_continues_and_offers_a_new_one(
     expect(page.get_by_label(re.compile("Continue " + re.escape(world["world"]["name"])))).to_be_checked()
     page.get_by_text("Start a new world").click()
     expect(page.get_by_label("Start a new world")).to_be_checked()
-    _fits(page)
+    fits(page)
     if viewport == "desktop":
         choice.scroll_into_view_if_needed()
         shoot_as(page, "46-generate-new-world-choice")
