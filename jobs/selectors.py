@@ -47,7 +47,7 @@ def job_of_user(*, user: User, job_id: str, page: bool = False) -> GenerationJob
     """The user's job, or None (also for another user's id: the caller cannot tell them apart).
 
     ``page``: with what the job page shows of its runtime row and connection, in the same
-    query (the page and its 3-second poll are most of a writer's requests; issue 18 §6).
+    query (the page and its 2-second poll are most of a writer's requests; issue 18 §6).
     """
     if page:
         return job_page_row(user_id=user.pk, job_id=job_id)

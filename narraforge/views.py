@@ -51,8 +51,8 @@ def running_jobs(*, user, limit: int = RUNNING_JOBS):
     )
 
 
-def _dashboard_version(request) -> str | None:
-    return dashboard_version(user_id=request.user.pk) if request.user.is_authenticated else None
+def _dashboard_version(request) -> str:
+    return dashboard_version(user_id=request.user.pk)  # asked for signed-in requests only
 
 
 @require_GET
